@@ -1,0 +1,54 @@
+"""One error hierarchy for the whole package; HTTP and CLI map it once each."""
+
+from __future__ import annotations
+
+
+class KGError(Exception):
+    """Base of every error kg reports to a user. `status` is the HTTP status it maps to."""
+
+    status = 500
+    title = "Internal error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InputError(KGError):
+    """Input that cannot be accepted: bad syntax, unknown terms, wrong shapes of values.
+
+    `source` names the file or request, `line` the position when known.
+    """
+
+    status = 400
+    title = "Invalid input"
+
+    def __init__(self, message: str, *, source: str | None = None, line: int | None = None) -> None:
+        where = source or ""
+        if line is not None:
+            where = f"{where}:{line}" if where else f"line {line}"
+        super().__init__(f"{where}: {message}" if where else message)
+        self.source = source
+        self.line = line
+        self.detail = message
+
+
+class QueryError(KGError):
+    """A SPARQL query or update that does not parse or cannot run."""
+
+    status = 400
+    title = "Invalid query"
+
+
+class NotFoundError(KGError):
+    """An asset, named query or graph that does not exist."""
+
+    status = 404
+    title = "Not found"
+
+
+class StoreLockedError(KGError):
+    """The on-disk store is already opened by another process (a running server, another CLI)."""
+
+    status = 503
+    title = "Store in use"

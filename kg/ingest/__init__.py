@@ -1,0 +1,126 @@
+"""Turn input documents into batches of triples (pure: no store access).
+
+Formats: Turtle, TriG, N-Triples, N-Quads, RDF/XML, JSON-LD, and the native asset document
+(YAML or JSON). The format comes from the media type, else the file name, else the content.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+import pyoxigraph as ox
+
+from kg.errors import InputError
+
+NATIVE = "native"
+
+_EXTENSIONS: dict[str, ox.RdfFormat | str] = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".turtle": ox.RdfFormat.TURTLE,
+    ".trig": ox.RdfFormat.TRIG,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".xml": ox.RdfFormat.RDF_XML,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".json-ld": ox.RdfFormat.JSON_LD,
+    ".yaml": NATIVE,
+    ".yml": NATIVE,
+    ".json": NATIVE,
+}
+
+_NATIVE_MEDIA_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "application/json"}
+
+
+@dataclass
+class Batch:
+    """What one input said: triples of its default graph, and any named graphs it carried.
+
+    `lines` maps a triple to the line it came from, where the parser told us.
+    """
+
+    source: str
+    triples: list[ox.Triple] = field(default_factory=list)
+    named_graphs: dict[ox.NamedNode, list[ox.Triple]] = field(default_factory=dict)
+    lines: dict[ox.Triple, int] = field(default_factory=dict)
+    text: str | None = None
+
+    def line_of(self, triple: ox.Triple) -> int | None:
+        if triple in self.lines:
+            return self.lines[triple]
+        return _locate(self.text, triple) if self.text is not None else None
+
+    def all_triples(self) -> list[ox.Triple]:
+        return self.triples + [t for ts in self.named_graphs.values() for t in ts]
+
+
+def _locate(text: str, triple: ox.Triple) -> int | None:
+    """Best-effort line of a parsed triple in RDF text: the parsers give no positions."""
+    needle = triple.object.value
+    local = triple.predicate.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    fallback = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if needle in line:
+            if local in line:
+                return number
+            fallback = fallback or number
+    return fallback
+
+
+def detect_format(name: str | None, media_type: str | None, data: bytes) -> ox.RdfFormat | str:
+    """The input's format: media type first, then file extension, then a look at the content."""
+    if media_type:
+        base = media_type.split(";", 1)[0].strip().lower()
+        if base in _NATIVE_MEDIA_TYPES:
+            return _json_ld_or_native(data) if base == "application/json" else NATIVE
+        rdf_format = ox.RdfFormat.from_media_type(base)
+        if rdf_format is not None:
+            return rdf_format
+        if base not in ("application/octet-stream", "text/plain", ""):
+            raise InputError(
+                f"unsupported media type {base!r}: send Turtle, TriG, N-Triples, N-Quads, "
+                "RDF/XML, JSON-LD, or a YAML/JSON asset document",
+                source=name,
+            )
+    if name:
+        suffix = PurePath(name).suffix.lower()
+        found = _EXTENSIONS.get(suffix)
+        if found == NATIVE and suffix == ".json":
+            return _json_ld_or_native(data)
+        if found is not None:
+            return found
+    stripped = data.lstrip()[:1]
+    if stripped in (b"{", b"["):
+        return _json_ld_or_native(data)
+    if stripped in (b"@", b"<") or data.lstrip().upper().startswith(b"PREFIX"):
+        return ox.RdfFormat.TRIG if stripped != b"<" else ox.RdfFormat.N_QUADS
+    return NATIVE
+
+
+def _json_ld_or_native(data: bytes) -> ox.RdfFormat | str:
+    """JSON that carries JSON-LD keywords is JSON-LD; other JSON is an asset document."""
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return NATIVE  # the native parser reports the syntax error with its position
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if isinstance(item, dict) and any(k in item for k in ("@context", "@graph", "@id")):
+            return ox.RdfFormat.JSON_LD
+    return NATIVE
+
+
+def parse_document(
+    data: bytes, *, source: str, base_iri: str, media_type: str | None = None
+) -> Batch:
+    """Parse one input document of any supported format into a batch."""
+    from kg.ingest import native, rdf  # noqa: PLC0415 (the format modules import Batch)
+
+    fmt = detect_format(source, media_type, data)
+    if fmt == NATIVE:
+        return native.parse(data, source=source, base_iri=base_iri)
+    assert isinstance(fmt, ox.RdfFormat)
+    return rdf.parse(data, fmt, source=source, base_iri=base_iri)

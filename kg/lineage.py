@@ -1,0 +1,296 @@
+"""Lineage, impact and path explanation over the dependency edges (pure; reads the store only).
+
+Edges point from the dependent to what it depends on, so upstream follows edges forward and
+downstream follows them backward. Walks are breadth-first: each node gets its shortest hop
+distance, and cycles terminate because a node is visited once.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import pyoxigraph as ox
+
+from kg.errors import NotFoundError
+from kg.ontology import Ontology
+from kg.store import GraphStore
+from kg.vocab import DEPENDS_ON, MEMBER_OF, MLG, OWNER, RDF_TYPE, RDFS_LABEL, STAGE, STATUS
+
+
+class Direction(StrEnum):
+    UPSTREAM = "upstream"
+    DOWNSTREAM = "downstream"
+    BOTH = "both"
+
+
+@dataclass(frozen=True, order=True)
+class Edge:
+    origin: str
+    destination: str
+    type: str
+
+
+@dataclass
+class Node:
+    id: str
+    type: str | None
+    label: str | None
+    distance: int
+    owners: list[str] = field(default_factory=list)
+    status: str | None = None
+    stage: str | None = None
+    resolved: bool = True
+    in_edges: list[Edge] = field(default_factory=list)
+    out_edges: list[Edge] = field(default_factory=list)
+
+
+@dataclass
+class Lineage:
+    root: str
+    direction: Direction
+    depth: int | None
+    nodes: list[Node]
+
+
+class Walker:
+    """Walks dependency edges in the store, one hop at a time."""
+
+    def __init__(self, store: GraphStore, ontology: Ontology) -> None:
+        self.store = store
+        self.ontology = ontology
+        self.properties = ontology.lineage_properties
+
+    def _edges(self, triples: Iterable[ox.Triple]) -> list[Edge]:
+        found: dict[tuple[str, str], set[str]] = {}
+        for t in triples:
+            if t.predicate.value in self.properties and isinstance(t.object, ox.NamedNode):
+                key = (t.subject.value, t.object.value)
+                found.setdefault(key, set()).add(t.predicate.value)
+        edges = []
+        for (origin, destination), kinds in found.items():
+            # The materialized mlg:dependsOn repeats a more specific edge: show the specific one.
+            specific = kinds - {DEPENDS_ON.value} or kinds
+            edges.extend(Edge(origin, destination, kind) for kind in specific)
+        return edges
+
+    def out_edges(self, node: str) -> list[Edge]:
+        return self._edges(self.store.triples(ox.NamedNode(node), None, None))
+
+    def in_edges(self, node: str) -> list[Edge]:
+        return self._edges(self.store.triples(None, None, ox.NamedNode(node)))
+
+    def step(self, node: str, direction: Direction) -> list[tuple[str, Edge]]:
+        if direction is Direction.UPSTREAM:
+            return [(e.destination, e) for e in self.out_edges(node)]
+        return [(e.origin, e) for e in self.in_edges(node)]
+
+    def exists(self, node: str) -> bool:
+        term = ox.NamedNode(node)
+        return (
+            next(self.store.triples(term, None, None), None) is not None
+            or next(self.store.triples(None, None, term), None) is not None
+        )
+
+    def require(self, node: str) -> None:
+        if not self.exists(node):
+            raise NotFoundError(f"no asset {node} in the graph")
+
+    def distances(
+        self, root: str, direction: Direction, depth: int | None
+    ) -> tuple[dict[str, int], dict[str, list[tuple[str, Edge]]]]:
+        """Shortest hop distance of every node reachable from root, and each node's parents
+        on shortest paths."""
+        distance = {root: 0}
+        parents: dict[str, list[tuple[str, Edge]]] = {root: []}
+        queue = deque([root])
+        while queue:
+            node = queue.popleft()
+            if depth is not None and distance[node] >= depth:
+                continue
+            for neighbour, edge in self.step(node, direction):
+                if neighbour not in distance:
+                    distance[neighbour] = distance[node] + 1
+                    parents[neighbour] = [(node, edge)]
+                    queue.append(neighbour)
+                elif distance[neighbour] == distance[node] + 1:
+                    parents[neighbour].append((node, edge))
+        return distance, parents
+
+    def describe(self, node: str, distance: int) -> Node:
+        term = ox.NamedNode(node)
+        types, owners = [], []
+        label = status = stage = None
+        for t in self.store.triples(term, None, None):
+            p = t.predicate
+            if p == RDF_TYPE:
+                types.append(t.object.value)
+            elif p == RDFS_LABEL and label is None:
+                label = t.object.value
+            elif p == OWNER:
+                owners.append(t.object.value)
+            elif p == STATUS:
+                status = t.object.value
+            elif p == STAGE:
+                stage = t.object.value
+        return Node(
+            id=node,
+            type=self.ontology.specific_type(types),
+            label=label,
+            distance=distance,
+            owners=sorted(owners),
+            status=status,
+            stage=stage,
+            resolved=bool(types),
+        )
+
+
+def lineage(
+    store: GraphStore,
+    ontology: Ontology,
+    root: str,
+    direction: Direction = Direction.UPSTREAM,
+    depth: int | None = None,
+    types: Iterable[str] | None = None,
+) -> Lineage:
+    """Every asset upstream and/or downstream of `root`, with shortest hop distances.
+
+    `depth` limits the hops; `types` keeps only nodes of those mlg classes (or their
+    sub-classes) in the answer, while the walk still passes through the others.
+    """
+    walker = Walker(store, ontology)
+    walker.require(root)
+    directions = [Direction.UPSTREAM, Direction.DOWNSTREAM] if direction is Direction.BOTH else [direction]
+    distance: dict[str, int] = {}
+    for d in directions:
+        for node, hops in walker.distances(root, d, depth)[0].items():
+            distance[node] = min(hops, distance.get(node, hops))
+    nodes = {n: walker.describe(n, hops) for n, hops in distance.items()}
+    if types is not None:
+        wanted = set(types)
+        nodes = {
+            n: info
+            for n, info in nodes.items()
+            if n == root or _is_a(info.type, wanted, ontology)
+        }
+    for node in nodes.values():
+        node.out_edges = sorted(e for e in walker.out_edges(node.id) if e.destination in nodes)
+        node.in_edges = sorted(e for e in walker.in_edges(node.id) if e.origin in nodes)
+    ordered = sorted(nodes.values(), key=lambda n: (n.distance, n.id))
+    return Lineage(root=root, direction=direction, depth=depth, nodes=ordered)
+
+
+def _is_a(node_type: str | None, wanted: set[str], ontology: Ontology) -> bool:
+    if node_type is None:
+        return False
+    return node_type in wanted or bool(ontology.super_classes.get(node_type, frozenset()) & wanted)
+
+
+# -- impact
+
+
+@dataclass
+class Owner:
+    id: str
+    type: str | None
+    label: str | None
+    assets: list[str]
+    members: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Impact:
+    root: str
+    affected: list[Node]
+    by_type: dict[str, list[str]]
+    services: list[Node]
+    production_services: list[Node]
+    experiments: list[Node]
+    owners: list[Owner]
+    unowned: list[str]
+
+
+def impact(store: GraphStore, ontology: Ontology, root: str) -> Impact:
+    """What a change to `root` affects: every downstream asset grouped by type, the services
+    (production first) and experiments among them, and who to notify."""
+    down = lineage(store, ontology, root, Direction.DOWNSTREAM)
+    walker = Walker(store, ontology)
+    affected = [n for n in down.nodes if n.id != root]
+    by_type: dict[str, list[str]] = {}
+    for n in affected:
+        by_type.setdefault(n.type or "unknown", []).append(n.id)
+    services = [n for n in affected if _is_a(n.type, {MLG + "Service"}, ontology)]
+    production = [n for n in services if n.stage == MLG + "Production"]
+    experiments = [n for n in affected if _is_a(n.type, {MLG + "Experiment"}, ontology)]
+    owned: dict[str, list[str]] = {}
+    for n in affected:
+        for owner in n.owners:
+            owned.setdefault(owner, []).append(n.id)
+    owners = []
+    for owner_id, assets in sorted(owned.items()):
+        info = walker.describe(owner_id, 0)
+        members = sorted(
+            t.subject.value for t in store.triples(None, MEMBER_OF, ox.NamedNode(owner_id))
+        )
+        owners.append(Owner(owner_id, info.type, info.label, sorted(assets), members))
+    return Impact(
+        root=root,
+        affected=affected,
+        by_type=dict(sorted(by_type.items())),
+        services=services,
+        production_services=production,
+        experiments=experiments,
+        owners=owners,
+        unowned=sorted(n.id for n in affected if not n.owners and n.resolved),
+    )
+
+
+# -- path explanation
+
+
+@dataclass
+class Paths:
+    origin: str
+    target: str
+    direction: Direction | None
+    length: int | None
+    paths: list[list[Edge]]
+
+
+def paths(
+    store: GraphStore, ontology: Ontology, origin: str, target: str, limit: int = 50
+) -> Paths:
+    """The shortest dependency path(s) between two assets, in whichever direction one exists.
+
+    Upstream means `origin` depends on `target` (origin -> ... -> target).
+    """
+    walker = Walker(store, ontology)
+    walker.require(origin)
+    walker.require(target)
+    for direction, start, end in (
+        (Direction.UPSTREAM, origin, target),
+        (Direction.DOWNSTREAM, target, origin),
+    ):
+        distance, parents = walker.distances(start, Direction.UPSTREAM, None)
+        if end in distance and end != start:
+            found = _enumerate(parents, start, end, limit)
+            return Paths(origin, target, direction, distance[end], found)
+    return Paths(origin, target, None, None, [])
+
+
+def _enumerate(
+    parents: dict[str, list[tuple[str, Edge]]], start: str, end: str, limit: int
+) -> list[list[Edge]]:
+    """Every shortest path from start to end (at most `limit`), built back from end."""
+    result: list[list[Edge]] = []
+    stack: list[tuple[str, list[Edge]]] = [(end, [])]
+    while stack and len(result) < limit:
+        node, suffix = stack.pop()
+        if node == start:
+            result.append(suffix)
+            continue
+        for parent, edge in sorted(parents.get(node, []), reverse=True):
+            stack.append((parent, [edge, *suffix]))
+    return sorted(result)

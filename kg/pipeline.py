@@ -1,0 +1,213 @@
+"""The one write pipeline: parse -> normalize (check) -> derive -> commit, atomically.
+
+Every way data comes in (files, HTTP, importers) ends here, so no path skips the checks or the
+derived triples. Each IRI subject's description (its triples, with the blank nodes hanging off
+it) is its own named graph: re-loading an asset replaces what was known about it, so stale edges
+vanish. Named graphs carried by TriG or N-Quads input are kept as given and replaced as a whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from kg.errors import InputError
+from kg.ids import asset_graph, derived_graph
+from kg.ingest import Batch
+from kg.ontology import Ontology
+from kg.store import GraphStore, GraphWrite
+from kg.vocab import LOADS_GRAPH, MLG, PROV, RDF_TYPE, XSD, compact, mlg
+
+
+@dataclass(frozen=True)
+class Reference:
+    """An edge whose target is not (yet) described in the graph."""
+
+    subject: str
+    predicate: str
+    target: str
+
+
+@dataclass
+class LoadReport:
+    load: str
+    sources: list[str]
+    assets: int = 0
+    triples: int = 0
+    derived: int = 0
+    graphs: list[str] = field(default_factory=list)
+    unresolved: list[Reference] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "load": self.load,
+            "sources": self.sources,
+            "assets": self.assets,
+            "triples": self.triples,
+            "derived": self.derived,
+            "graphs": len(self.graphs),
+            "unresolved": [
+                {"subject": r.subject, "predicate": r.predicate, "target": r.target}
+                for r in self.unresolved
+            ],
+        }
+
+
+# -- normalize: refuse what the ontology does not allow, naming where it came from
+
+
+def check(batch: Batch, ontology: Ontology) -> None:
+    for triple in batch.all_triples():
+        problem = _problem(triple, ontology)
+        if problem:
+            raise InputError(problem, source=batch.source, line=batch.line_of(triple))
+
+
+def _problem(triple: ox.Triple, ontology: Ontology) -> str | None:
+    p = triple.predicate.value
+    o = triple.object
+    if p.startswith(MLG) and not ontology.is_term(p):
+        return f"unknown property {compact(p)} (not in the mlg ontology)"
+    if triple.predicate == RDF_TYPE and isinstance(o, ox.NamedNode):
+        if o.value.startswith(MLG) and o.value not in ontology.classes:
+            return f"unknown asset type {compact(o.value)} (not a class of the mlg ontology)"
+        return None
+    if p in ontology.object_properties and isinstance(o, ox.Literal):
+        return (
+            f"{compact(p)} must point at an asset, not the literal {str(o)} "
+            f"(subject {triple.subject})"
+        )
+    if p in ontology.datatype_properties and not isinstance(o, ox.Literal):
+        return f"{compact(p)} takes a literal value, not {o}"
+    if isinstance(o, ox.NamedNode) and o.value.startswith(MLG) and not ontology.is_term(o.value):
+        return f"unknown term {compact(o.value)} (not in the mlg ontology)"
+    return None
+
+
+# -- group: one graph per described subject
+
+
+def group(batch: Batch) -> dict[ox.NamedNode, list[ox.Triple]]:
+    """Split the default-graph triples into one graph per IRI subject (blank nodes follow)."""
+    by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
+    for t in batch.triples:
+        by_subject.setdefault(t.subject, []).append(t)  # type: ignore[arg-type]
+    graphs: dict[ox.NamedNode, list[ox.Triple]] = {}
+    placed: set[ox.BlankNode] = set()
+    for subject, triples in by_subject.items():
+        if not isinstance(subject, ox.NamedNode):
+            continue
+        content = list(triples)
+        stack = [t.object for t in triples if isinstance(t.object, ox.BlankNode)]
+        while stack:
+            node = stack.pop()
+            if node in placed or not isinstance(node, ox.BlankNode):
+                continue
+            placed.add(node)
+            for t in by_subject.get(node, ()):
+                content.append(t)
+                if isinstance(t.object, ox.BlankNode):
+                    stack.append(t.object)
+        graphs[asset_graph(subject)] = content
+    for subject in by_subject:
+        if isinstance(subject, ox.BlankNode) and subject not in placed:
+            first = by_subject[subject][0]
+            raise InputError(
+                f"blank node {subject} is not attached to any asset; give it an IRI",
+                source=batch.source,
+                line=batch.line_of(first),
+            )
+    for name, triples in batch.named_graphs.items():
+        graphs.setdefault(name, []).extend(triples)
+    return graphs
+
+
+# -- derive: what Oxigraph will not infer by itself
+
+
+def derive(triples: Iterable[ox.Triple], ontology: Ontology) -> list[ox.Triple]:
+    """Super-properties and super-classes of the ontology, materialized.
+
+    Every lineage edge also holds as mlg:dependsOn (so `mlg:dependsOn+` works from any client),
+    PROV/DCAT super-properties hold for their clients, and every typed asset is also typed with
+    its super-classes (so `?x a mlg:Asset` finds all of them).
+    """
+    derived: dict[ox.Triple, None] = {}
+    for t in triples:
+        if t.predicate == RDF_TYPE and isinstance(t.object, ox.NamedNode):
+            for cls in ontology.super_classes.get(t.object.value, ()):
+                derived.setdefault(ox.Triple(t.subject, RDF_TYPE, ox.NamedNode(cls)))
+        else:
+            for prop in ontology.super_properties.get(t.predicate.value, ()):
+                derived.setdefault(ox.Triple(t.subject, ox.NamedNode(prop), t.object))
+    return list(derived)
+
+
+# -- commit
+
+
+def _load_record(load: ox.NamedNode, sources: Sequence[str], graphs: Iterable[ox.NamedNode]) -> list[ox.Quad]:
+    now = dt.datetime.now(dt.UTC).isoformat()
+    at = ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime"))
+    quads = [
+        ox.Quad(load, RDF_TYPE, mlg("Load"), LOADS_GRAPH),
+        ox.Quad(load, RDF_TYPE, ox.NamedNode(PROV + "Activity"), LOADS_GRAPH),
+        ox.Quad(load, ox.NamedNode(PROV + "endedAtTime"), at, LOADS_GRAPH),
+    ]
+    quads += [ox.Quad(load, mlg("source"), ox.Literal(s), LOADS_GRAPH) for s in sources]
+    quads += [ox.Quad(load, mlg("wrote"), g, LOADS_GRAPH) for g in graphs]
+    return quads
+
+
+def load(store: GraphStore, ontology: Ontology, batches: Sequence[Batch]) -> LoadReport:
+    """Check, group and derive every batch, then commit them all in one atomic write.
+
+    Nothing is written unless every batch passes.
+    """
+    for batch in batches:
+        check(batch, ontology)
+    graphs: dict[ox.NamedNode, list[ox.Triple]] = {}
+    for batch in batches:
+        for name, triples in group(batch).items():
+            known = graphs.setdefault(name, [])
+            present = set(known)
+            known.extend(t for t in triples if t not in present)
+    replace: dict[ox.NamedNode, list[ox.Triple]] = dict(graphs)
+    report = LoadReport(
+        load=f"urn:kg:load:{uuid.uuid4()}", sources=[b.source for b in batches]
+    )
+    for name, triples in graphs.items():
+        derived = derive(triples, ontology)
+        replace[derived_graph(name)] = derived
+        report.derived += len(derived)
+        report.triples += len(triples)
+    report.assets = sum(1 for g in graphs if g.value.startswith("urn:kg:graph:asset:"))
+    report.graphs = [g.value for g in graphs]
+    record = _load_record(ox.NamedNode(report.load), report.sources, graphs)
+    store.commit(GraphWrite(replace=replace, append=record))
+    report.unresolved = unresolved(store, ontology, (t for ts in graphs.values() for t in ts))
+    return report
+
+
+def unresolved(
+    store: GraphStore, ontology: Ontology, triples: Iterable[ox.Triple]
+) -> list[Reference]:
+    """Edges of the mlg vocabulary whose target has no type in the graph (not loaded yet)."""
+    result: list[Reference] = []
+    checked: dict[ox.NamedNode, bool] = {}
+    values = {v for vs in ontology.individuals.values() for v in vs}
+    for t in triples:
+        if t.predicate.value not in ontology.object_properties or not t.predicate.value.startswith(MLG):
+            continue
+        target = t.object
+        if not isinstance(target, ox.NamedNode) or target.value in values:
+            continue
+        if target not in checked:
+            checked[target] = next(store.triples(target, RDF_TYPE, None), None) is not None
+        if not checked[target]:
+            result.append(Reference(str(t.subject.value), t.predicate.value, target.value))
+    return result

@@ -1,0 +1,198 @@
+"""The one door to the graph store: only this module opens, reads or writes Oxigraph.
+
+`GraphStore` is the interface the rest of kg programs against; `OxigraphStore` is the embedded
+implementation (on disk or in memory). A remote SPARQL 1.1 store can stand behind the same
+interface: every method maps to a SPARQL query, a SPARQL update or a Graph Store Protocol call.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Protocol
+
+import pyoxigraph as ox
+
+from kg.errors import QueryError, StoreLockedError
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+
+@dataclass(frozen=True)
+class GraphWrite:
+    """One atomic change: graphs replaced with new content, graphs dropped, quads appended."""
+
+    replace: Mapping[ox.NamedNode, Iterable[ox.Triple]]
+    drop: Iterable[ox.NamedNode] = ()
+    append: Iterable[ox.Quad] = ()
+
+
+class GraphStore(Protocol):
+    def query(
+        self,
+        sparql: str,
+        *,
+        substitutions: Mapping[str, Term] | None = None,
+        default_graph: list[ox.NamedNode] | None = None,
+        named_graphs: list[ox.NamedNode] | None = None,
+    ) -> QueryResult: ...
+
+    def triples(
+        self, subject: Term | None, predicate: ox.NamedNode | None, obj: Term | None
+    ) -> Iterator[ox.Triple]: ...
+
+    def graph(self, name: ox.NamedNode) -> list[ox.Triple]: ...
+
+    def graphs(self) -> list[ox.NamedNode]: ...
+
+    def commit(self, write: GraphWrite) -> None: ...
+
+    def dump(self, output: IO[bytes], rdf_format: ox.RdfFormat) -> None: ...
+
+    def size(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def _term_text(term: Term | ox.Triple) -> str:
+    # pyoxigraph prints terms in N-Triples syntax, which SPARQL accepts verbatim.
+    return str(term)
+
+
+def insert_data(quads: Iterable[ox.Quad]) -> str:
+    """A SPARQL `INSERT DATA` for `quads`, grouped by graph."""
+    by_graph: dict[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, list[str]] = {}
+    for q in quads:
+        by_graph.setdefault(q.graph_name, []).append(str(q.triple) + " .")
+    parts = []
+    for graph, lines in by_graph.items():
+        body = "\n".join(lines)
+        if isinstance(graph, ox.DefaultGraph):
+            parts.append(body)
+        else:
+            parts.append(f"GRAPH {_term_text(graph)} {{\n{body}\n}}")
+    return "INSERT DATA {\n" + "\n".join(parts) + "\n}" if parts else ""
+
+
+class OxigraphStore:
+    """The embedded store: a RocksDB directory, or memory when `path` is None."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        try:
+            self._store = ox.Store(str(path)) if path is not None else ox.Store()
+        except OSError as exc:
+            if "lock" in str(exc).lower():
+                raise StoreLockedError(
+                    f"the store at {path} is in use by another process (a running `kg serve`?); "
+                    "stop it, or send the change to the server over HTTP"
+                ) from exc
+            raise
+        self._write_lock = threading.Lock()
+
+    # -- reads
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        substitutions: Mapping[str, Term] | None = None,
+        default_graph: list[ox.NamedNode] | None = None,
+        named_graphs: list[ox.NamedNode] | None = None,
+    ) -> QueryResult:
+        """Run a SPARQL query; the default graph is the union of all graphs unless one is given."""
+        subs = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
+        try:
+            if default_graph is not None:
+                return self._store.query(
+                    sparql,
+                    default_graph=default_graph,
+                    named_graphs=named_graphs,
+                    substitutions=subs,
+                )
+            return self._store.query(
+                sparql,
+                use_default_graph_as_union=True,
+                named_graphs=named_graphs,
+                substitutions=subs,
+            )
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from exc
+        except (OSError, ValueError) as exc:
+            raise QueryError(f"query failed: {exc}") from exc
+
+    def triples(
+        self, subject: Term | None, predicate: ox.NamedNode | None, obj: Term | None
+    ) -> Iterator[ox.Triple]:
+        """Triples matching the pattern in any graph, each once."""
+        seen: set[ox.Triple] = set()
+        for quad in self._store.quads_for_pattern(subject, predicate, obj, None):  # type: ignore[arg-type]
+            triple = quad.triple
+            if triple not in seen:
+                seen.add(triple)
+                yield triple
+
+    def graph(self, name: ox.NamedNode) -> list[ox.Triple]:
+        return [q.triple for q in self._store.quads_for_pattern(None, None, None, name)]
+
+    def graphs(self) -> list[ox.NamedNode]:
+        return [g for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)]
+
+    # -- writes
+
+    def commit(self, write: GraphWrite) -> None:
+        """Apply one change atomically: every part lands, or none does."""
+        drops = {*write.drop, *write.replace.keys()}
+        operations = [f"DROP SILENT GRAPH {_term_text(g)}" for g in drops]
+        quads = [ox.Quad(t.subject, t.predicate, t.object, g) for g, ts in write.replace.items() for t in ts]
+        quads.extend(write.append)
+        insert = insert_data(quads)
+        if insert:
+            operations.append(insert)
+        if not operations:
+            return
+        with self._write_lock:
+            try:
+                self._store.update(" ;\n".join(operations))
+            except SyntaxError as exc:  # a term pyoxigraph printed but cannot read back
+                raise QueryError(f"could not write the change: {exc}") from exc
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL update as is (for administrative use; the pipeline uses `commit`)."""
+        with self._write_lock:
+            try:
+                self._store.update(sparql)
+            except SyntaxError as exc:
+                raise QueryError(f"SPARQL syntax error: {exc}") from exc
+
+    # -- whole-store operations
+
+    def dump(self, output: IO[bytes], rdf_format: ox.RdfFormat) -> None:
+        if rdf_format.supports_datasets:
+            self._store.dump(output, rdf_format)
+        else:
+            self._store.dump(output, rdf_format, from_graph=ox.DefaultGraph())
+
+    def size(self) -> int:
+        return len(self._store)
+
+    def graph_sizes(self) -> dict[str, int]:
+        result = self._store.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        )
+        assert isinstance(result, ox.QuerySolutions)
+        return {row["g"].value: int(row["n"].value) for row in result}
+
+    def close(self) -> None:
+        if self.path is not None:
+            self._store.flush()
+        del self._store
+
+
+def open_store(path: Path | None) -> OxigraphStore:
+    if path is not None:
+        path.mkdir(parents=True, exist_ok=True)
+    return OxigraphStore(path)
