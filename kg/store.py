@@ -173,8 +173,11 @@ class OxigraphStore:
     def dump(self, output: IO[bytes], rdf_format: ox.RdfFormat) -> None:
         if rdf_format.supports_datasets:
             self._store.dump(output, rdf_format)
-        else:
-            self._store.dump(output, rdf_format, from_graph=ox.DefaultGraph())
+            return
+        # A graph format gets the union of all graphs, as queries see it.
+        result = self._store.query("CONSTRUCT WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
+        assert isinstance(result, ox.QueryTriples)
+        result.serialize(output, rdf_format)
 
     def size(self) -> int:
         return len(self._store)

@@ -1,0 +1,25 @@
+"""kg errors -> HTTP responses, mapped once: problem+json for the API."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from kg.errors import InputError, KGError
+
+
+def problem(status: int, title: str, detail: str, **extra: object) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+async def _kg_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, KGError)
+    extra: dict[str, object] = {}
+    if isinstance(exc, InputError):
+        extra = {"source": exc.source, "line": exc.line}
+    return problem(exc.status, exc.title, exc.message, **extra)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(KGError, _kg_error)

@@ -1,0 +1,116 @@
+"""Lineage, impact, path, asset upload and health routes: each only translates HTTP to kg.graph."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from kg import views
+from kg.graph import Document, KnowledgeGraph
+from kg.lineage import Direction
+
+router = APIRouter()
+
+
+def _graph(request: Request) -> KnowledgeGraph:
+    graph = request.app.state.graph
+    assert isinstance(graph, KnowledgeGraph)
+    return graph
+
+
+NodeId = Annotated[str, Query(alias="nodeId", description="Asset IRI, prefix:local name or local id.")]
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def home(request: Request) -> str:
+    stats = _graph(request).stats()
+    rows = "".join(
+        f"<li>{kind}: {count}</li>"
+        for kind, count in stats["assets_by_type"].items()  # type: ignore[attr-defined]
+    )
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>kg</title></head>
+<body><h1>kg: the ML lifecycle knowledge graph</h1>
+<p>{stats["triples"]} triples in {stats["graphs"]} named graphs.</p><ul>{rows}</ul>
+<ul><li><a href="/docs">HTTP API (OpenAPI)</a></li>
+<li><a href="/sparql?query=SELECT%20*%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20LIMIT%2010">SPARQL endpoint</a> at <code>/sparql</code></li>
+<li><code>/api/v1/lineage?nodeId=...</code>, <code>/api/v1/impact?nodeId=...</code>, <code>/api/v1/path?from=...&amp;to=...</code></li></ul>
+</body></html>"""
+
+
+@router.get("/healthz", tags=["ops"], summary="Liveness")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/api/v1/lineage", tags=["lineage"], summary="Upstream and/or downstream lineage")
+def get_lineage(
+    request: Request,
+    node_id: NodeId,
+    direction: Direction = Direction.UPSTREAM,
+    depth: Annotated[int | None, Query(ge=1, le=1000, description="Largest hop count.")] = None,
+    type_: Annotated[list[str] | None, Query(alias="type", description="Keep only these classes.")] = None,
+) -> dict[str, Any]:
+    """Every asset on the given side of `nodeId`, with its type, name, owners and shortest hop
+    distance, and the lineage edges between them (`inEdges`, `outEdges`)."""
+    graph = _graph(request)
+    return views.lineage(graph.lineage(node_id, direction, depth, type_))
+
+
+@router.get("/api/v1/impact", tags=["lineage"], summary="Impact of a change to an asset")
+def get_impact(request: Request, node_id: NodeId) -> dict[str, Any]:
+    """Every downstream asset grouped by type, the production services and experiments affected,
+    and the owners to notify."""
+    return views.impact(_graph(request).impact(node_id))
+
+
+@router.get("/api/v1/path", tags=["lineage"], summary="Why one asset depends on another")
+def get_path(
+    request: Request,
+    origin: Annotated[str, Query(alias="from")],
+    target: Annotated[str, Query(alias="to")],
+) -> dict[str, Any]:
+    """The shortest dependency path(s) between two assets, in whichever direction exists."""
+    return views.paths(_graph(request).paths(origin, target))
+
+
+@router.post(
+    "/api/v1/assets",
+    tags=["assets"],
+    summary="Load assets",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                media: {"schema": {"type": "string"}}
+                for media in (
+                    "application/yaml",
+                    "application/json",
+                    "text/turtle",
+                    "application/trig",
+                    "application/n-triples",
+                    "application/n-quads",
+                    "application/ld+json",
+                    "application/rdf+xml",
+                )
+            },
+        }
+    },
+)
+async def post_assets(request: Request) -> dict[str, object]:
+    """Load a native asset document (YAML/JSON) or RDF, chosen by Content-Type, through the
+    write pipeline. All or nothing: a refused document leaves the graph as it was."""
+    body = await request.body()
+    document = Document("request body", body, request.headers.get("content-type"))
+    graph = _graph(request)
+    from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
+
+    report = await run_in_threadpool(graph.load, [document])
+    return report.as_dict()
+
+
+@router.get("/api/v1/stats", tags=["ops"], summary="Graph size and assets by type")
+def get_stats(request: Request) -> dict[str, object]:
+    return _graph(request).stats()

@@ -1,0 +1,347 @@
+"""The `kg` command line: thin commands over kg.graph, one exit-code convention.
+
+Exit codes: 0 success; 1 the input was refused (bad file, bad query, unknown asset) and nothing
+was written; 2 a usage error or the store is unavailable (for example in use by a server).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import pyoxigraph as ox
+import rich.progress
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kg import catalog, views
+from kg.config import Settings
+from kg.errors import KGError, StoreLockedError
+from kg.graph import Document, KnowledgeGraph
+from kg.lineage import Direction
+from kg.vocab import compact
+
+app = typer.Typer(
+    name="kg",
+    help="kg: the ML lifecycle knowledge graph (lineage, impact, SPARQL) on an embedded store.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option("--store", help="Store folder (default ./kg-data, or KG_STORE).", show_default=False),
+]
+T = TypeVar("T")
+
+
+class Output(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class ResultFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    tsv = "tsv"
+    xml = "xml"
+
+
+def _settings(store: Path | None, memory: bool = False) -> Settings:
+    settings = Settings()
+    updates: dict[str, Any] = {}
+    if store is not None:
+        updates["store"] = store
+    if memory:
+        updates["memory"] = True
+    return settings.model_copy(update=updates)
+
+
+@contextmanager
+def _graph(store: Path | None) -> Iterator[KnowledgeGraph]:
+    try:
+        graph = KnowledgeGraph.open(_settings(store))
+    except StoreLockedError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(2) from exc
+    try:
+        yield graph
+    finally:
+        graph.close()
+
+
+def _run(action: Callable[[], T]) -> T:
+    """Run a command body, turning kg errors into a message and exit code 1 (2 for the store)."""
+    try:
+        return action()
+    except StoreLockedError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(2) from exc
+    except KGError as exc:
+        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        raise typer.Exit(1) from exc
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+@app.command()
+def serve(
+    store: StoreOption = None,
+    memory: Annotated[bool, typer.Option(help="Keep the graph in memory only.")] = False,
+    host: Annotated[str | None, typer.Option(help="Listen address (KG_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (KG_PORT).")] = None,
+    demo: Annotated[bool, typer.Option(help="Load the demo organisation at start.")] = False,
+) -> None:
+    """Serve the graph over HTTP: SPARQL, lineage, impact, paths, asset upload."""
+    import uvicorn  # noqa: PLC0415 (only this command needs it)
+
+    from kg.api.app import create_app  # noqa: PLC0415
+
+    settings = _settings(store, memory)
+    try:
+        graph = KnowledgeGraph.open(settings)
+    except StoreLockedError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(2) from exc
+    if demo:
+        from kg.demo import load_demo  # noqa: PLC0415
+
+        report = load_demo(graph)
+        err.print(f"demo graph loaded: {report.assets} assets, {report.triples} triples")
+    listen_host = host or settings.host
+    listen_port = port or settings.port
+    err.print(f"kg serving at http://{listen_host}:{listen_port}  (SPARQL at /sparql, API docs at /docs)")
+    uvicorn.run(create_app(graph), host=listen_host, port=listen_port, log_level="info")
+
+
+@app.command()
+def load(
+    files: Annotated[list[Path], typer.Argument(help="Turtle, TriG, N-Triples, N-Quads, RDF/XML, JSON-LD or asset YAML/JSON files.", exists=True, dir_okay=False)],
+    store: StoreOption = None,
+    output: Annotated[Output, typer.Option("--format", help="Report format.")] = Output.table,
+) -> None:
+    """Load files through the write pipeline, all at once or not at all."""
+    documents = []
+    for path in files:
+        with rich.progress.open(path, "rb", description=f"reading {path.name}", console=err, transient=True) as handle:
+            documents.append(Document(str(path), handle.read()))
+    with _graph(store) as graph:
+        report = _run(lambda: graph.load(documents))
+    if output is Output.json:
+        _print_json(report.as_dict())
+        return
+    out.print(
+        f"loaded {report.assets} assets ({report.triples} triples, {report.derived} derived) "
+        f"from {len(files)} file(s)"
+    )
+    for ref in report.unresolved:
+        out.print(
+            f"[yellow]unresolved:[/yellow] {ref.subject} {compact(ref.predicate)} {ref.target} "
+            "(not loaded yet)",
+            highlight=False,
+        )
+
+
+@app.command()
+def query(
+    name_or_file: Annotated[str, typer.Argument(help="A named query, a .rq file, or SPARQL text.")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="k=v, repeatable.")] = None,
+    store: StoreOption = None,
+    output: Annotated[ResultFormat, typer.Option("--format")] = ResultFormat.table,
+) -> None:
+    """Run a named query (see `kg queries`), a query file or SPARQL text."""
+    params = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            err.print(f"[red]error:[/red] --param {item!r} is not k=v")
+            raise typer.Exit(2)
+        params[key] = value
+    with _graph(store) as graph:
+        def run() -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+            path = Path(name_or_file)
+            if name_or_file in catalog.catalogue() or not (path.suffix == ".rq" or " " in name_or_file):
+                return graph.named_query(name_or_file, params)
+            text = path.read_text(encoding="utf-8") if path.suffix == ".rq" else name_or_file
+            return graph.query(text)
+
+        result = _run(run)
+        _print_results(result, output)
+
+
+def _print_results(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, output: ResultFormat) -> None:
+    if isinstance(result, ox.QueryTriples):
+        fmt = ox.RdfFormat.TURTLE
+        sys.stdout.write(result.serialize(format=fmt).decode())  # type: ignore[union-attr]
+        return
+    if output is ResultFormat.table and isinstance(result, ox.QuerySolutions):
+        variables = [v.value for v in result.variables]
+        table = Table(*variables)
+        for row in result:
+            table.add_row(*("" if row[v] is None else compact(row[v].value) for v in variables))
+        out.print(table)
+        return
+    if output is ResultFormat.table:
+        out.print("true" if bool(result) else "false")
+        return
+    formats = {
+        ResultFormat.json: ox.QueryResultsFormat.JSON,
+        ResultFormat.csv: ox.QueryResultsFormat.CSV,
+        ResultFormat.tsv: ox.QueryResultsFormat.TSV,
+        ResultFormat.xml: ox.QueryResultsFormat.XML,
+    }
+    data = result.serialize(format=formats[output])
+    assert data is not None
+    sys.stdout.write(data.decode() + ("\n" if not data.endswith(b"\n") else ""))
+
+
+@app.command("queries")
+def list_queries(output: Annotated[Output, typer.Option("--format")] = Output.table) -> None:
+    """List the named queries and their parameters."""
+    entries = catalog.catalogue().values()
+    if output is Output.json:
+        _print_json([
+            {"name": q.name, "summary": q.summary, "parameters": [p.__dict__ for p in q.parameters]}
+            for q in entries
+        ])
+        return
+    table = Table("name", "summary", "parameters")
+    for q in entries:
+        table.add_row(q.name, q.summary, ", ".join(f"{p.name} ({p.kind})" for p in q.parameters))
+    out.print(table)
+
+
+@app.command()
+def lineage(
+    asset: Annotated[str, typer.Argument(help="Asset id, prefix:local name or full IRI.")],
+    downstream: Annotated[bool, typer.Option("--downstream", help="Walk to dependents instead.")] = False,
+    both: Annotated[bool, typer.Option("--both", help="Walk both ways.")] = False,
+    depth: Annotated[int | None, typer.Option(min=1, help="Stop after N hops.")] = None,
+    type_: Annotated[list[str] | None, typer.Option("--type", help="Keep only these classes.")] = None,
+    store: StoreOption = None,
+    output: Annotated[Output, typer.Option("--format")] = Output.table,
+) -> None:
+    """Upstream lineage of an asset (what it is built from), or its dependents."""
+    direction = Direction.BOTH if both else Direction.DOWNSTREAM if downstream else Direction.UPSTREAM
+    with _graph(store) as graph:
+        result = _run(lambda: graph.lineage(asset, direction, depth, type_))
+        if output is Output.json:
+            _print_json(views.lineage(result))
+            return
+        table = Table("hops", "asset", "type", "name", "owner", "via", title=f"{direction.value} of {graph.short(result.root)}")
+        for n in result.nodes:
+            edges = n.out_edges if direction is Direction.DOWNSTREAM else n.in_edges
+            via = ", ".join(sorted({compact(e.type) for e in edges}))
+            table.add_row(
+                str(n.distance),
+                graph.short(n.id) + ("" if n.resolved else " (unresolved)"),
+                compact(n.type) if n.type else "",
+                n.label or "",
+                ", ".join(graph.short(o) for o in n.owners),
+                via if n.distance else "",
+            )
+        out.print(table)
+
+
+@app.command()
+def impact(
+    asset: Annotated[str, typer.Argument(help="The asset that changes.")],
+    store: StoreOption = None,
+    output: Annotated[Output, typer.Option("--format")] = Output.table,
+) -> None:
+    """What breaks if an asset changes: affected assets, services, experiments, owners."""
+    with _graph(store) as graph:
+        result = _run(lambda: graph.impact(asset))
+        if output is Output.json:
+            _print_json(views.impact(result))
+            return
+        short = graph.short
+        out.print(f"[bold]Impact of a change to {short(result.root)}:[/bold] {len(result.affected)} assets")
+        for kind, ids in result.by_type.items():
+            out.print(f"  {compact(kind)}: {', '.join(short(i) for i in ids)}", highlight=False)
+        out.print("[bold]Production services:[/bold] " + (", ".join(short(n.id) for n in result.production_services) or "none"))
+        out.print("[bold]Experiments:[/bold] " + (", ".join(short(n.id) for n in result.experiments) or "none"))
+        table = Table("owner", "type", "affected assets", "members", title="Owners to notify")
+        for o in result.owners:
+            table.add_row(short(o.id), compact(o.type) if o.type else "unresolved", str(len(o.assets)), ", ".join(short(m) for m in o.members))
+        out.print(table)
+        if result.unowned:
+            out.print("[yellow]No owner to notify for:[/yellow] " + ", ".join(short(i) for i in result.unowned))
+
+
+@app.command()
+def path(
+    origin: Annotated[str, typer.Argument(help="From this asset...")],
+    target: Annotated[str, typer.Argument(help="...to this one.")],
+    store: StoreOption = None,
+    output: Annotated[Output, typer.Option("--format")] = Output.table,
+) -> None:
+    """Why one asset depends on another: the shortest dependency path(s) between them."""
+    with _graph(store) as graph:
+        result = _run(lambda: graph.paths(origin, target))
+        if output is Output.json:
+            _print_json(views.paths(result))
+            return
+        if not result.paths:
+            out.print(f"{graph.short(origin)} and {graph.short(target)} are not connected by dependencies")
+            raise typer.Exit(0)
+        relation = "depends on" if result.direction is Direction.UPSTREAM else "is depended on by"
+        out.print(f"{graph.short(result.origin)} {relation} {graph.short(result.target)} in {result.length} hop(s):")
+        for p in result.paths:
+            steps = [graph.short(p[0].origin)] + [f"-[{compact(e.type)}]-> {graph.short(e.destination)}" for e in p]
+            out.print("  " + " ".join(steps), highlight=False)
+
+
+_DUMP_FORMATS = {"nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG, "ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES}
+
+
+@app.command()
+def dump(
+    output_file: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="nq, trig (with graphs) or ttl, nt (union of graphs).")] = "nq",
+    store: StoreOption = None,
+) -> None:
+    """Write the whole graph, with its named graphs."""
+    rdf_format = _DUMP_FORMATS.get(fmt)
+    if rdf_format is None:
+        err.print(f"[red]error:[/red] unknown format {fmt!r}; use one of {', '.join(_DUMP_FORMATS)}")
+        raise typer.Exit(2)
+    with _graph(store) as graph:
+        if output_file is None:
+            graph.store.dump(sys.stdout.buffer, rdf_format)
+            sys.stdout.flush()
+        else:
+            with output_file.open("wb") as handle:
+                graph.store.dump(handle, rdf_format)
+
+
+@app.command()
+def stats(store: StoreOption = None, output: Annotated[Output, typer.Option("--format")] = Output.table) -> None:
+    """Counts: triples, graphs, assets by type."""
+    with _graph(store) as graph:
+        data = graph.stats()
+    if output is Output.json:
+        _print_json(data)
+        return
+    out.print(f"triples: {data['triples']}  graphs: {data['graphs']}  asset graphs: {data['asset_graphs']}")
+    table = Table("type", "assets")
+    by_type = data["assets_by_type"]
+    assert isinstance(by_type, dict)
+    for kind, count in by_type.items():
+        table.add_row(kind, str(count))
+    out.print(table)
+
+
+def main() -> None:
+    app()

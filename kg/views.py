@@ -1,0 +1,72 @@
+"""Plain-data views of domain results, shared by the JSON API and `--format json` in the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kg.lineage import Edge, Impact, Lineage, Node, Owner, Paths
+from kg.vocab import compact
+
+
+def edge(e: Edge) -> dict[str, str]:
+    return {"origin": e.origin, "destination": e.destination, "type": compact(e.type)}
+
+
+def node(n: Node, *, edges: bool = True) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": n.id,
+        "type": compact(n.type) if n.type else None,
+        "label": n.label,
+        "distance": n.distance,
+        "owners": n.owners,
+        "status": compact(n.status) if n.status else None,
+        "stage": compact(n.stage) if n.stage else None,
+        "resolved": n.resolved,
+    }
+    if edges:
+        data["inEdges"] = [edge(e) for e in n.in_edges]
+        data["outEdges"] = [edge(e) for e in n.out_edges]
+    return data
+
+
+def lineage(result: Lineage) -> dict[str, Any]:
+    return {
+        "root": result.root,
+        "direction": result.direction.value,
+        "depth": result.depth,
+        "graph": [node(n) for n in result.nodes],
+    }
+
+
+def owner(o: Owner) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "type": compact(o.type) if o.type else None,
+        "label": o.label,
+        "assets": o.assets,
+        "members": o.members,
+    }
+
+
+def impact(result: Impact) -> dict[str, Any]:
+    return {
+        "root": result.root,
+        "affectedCount": len(result.affected),
+        "byType": {compact(t): ids for t, ids in result.by_type.items()},
+        "productionServices": [node(n, edges=False) for n in result.production_services],
+        "services": [node(n, edges=False) for n in result.services],
+        "experiments": [node(n, edges=False) for n in result.experiments],
+        "owners": [owner(o) for o in result.owners],
+        "unowned": result.unowned,
+        "affected": [node(n, edges=False) for n in result.affected],
+    }
+
+
+def paths(result: Paths) -> dict[str, Any]:
+    return {
+        "from": result.origin,
+        "to": result.target,
+        "direction": result.direction.value if result.direction else None,
+        "length": result.length,
+        "paths": [[edge(e) for e in path] for path in result.paths],
+    }
