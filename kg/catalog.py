@@ -91,7 +91,9 @@ def parse_query_file(path: Path) -> NamedQuery:
                     name=match["name"],
                     kind=match["kind"],
                     required=flag == "required",
-                    default=flag.removeprefix("default").strip() if flag.startswith("default") else None,
+                    default=flag.removeprefix("default").strip()
+                    if flag.startswith("default")
+                    else None,
                     description=match["doc"].strip(),
                 )
             )

@@ -38,7 +38,9 @@ err = Console(stderr=True)
 
 StoreOption = Annotated[
     Path | None,
-    typer.Option("--store", help="Store folder (default ./kg-data, or KG_STORE).", show_default=False),
+    typer.Option(
+        "--store", help="Store folder (default ./kg-data, or KG_STORE).", show_default=False
+    ),
 ]
 T = TypeVar("T")
 
@@ -57,7 +59,7 @@ class ResultFormat(StrEnum):
 
 
 def _settings(store: Path | None, memory: bool = False) -> Settings:
-    settings = Settings()
+    settings = Settings()  # type: ignore[call-arg]  # every field has a default
     updates: dict[str, Any] = {}
     if store is not None:
         updates["store"] = store
@@ -104,9 +106,9 @@ def serve(
     demo: Annotated[bool, typer.Option(help="Load the demo organisation at start.")] = False,
 ) -> None:
     """Serve the graph over HTTP: SPARQL, lineage, impact, paths, asset upload."""
-    import uvicorn  # noqa: PLC0415 (only this command needs it)
+    import uvicorn
 
-    from kg.api.app import create_app  # noqa: PLC0415
+    from kg.api.app import create_app
 
     settings = _settings(store, memory)
     try:
@@ -115,26 +117,37 @@ def serve(
         err.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(2) from exc
     if demo:
-        from kg.demo import load_demo  # noqa: PLC0415
+        from kg.demo import load_demo
 
         report = load_demo(graph)
         err.print(f"demo graph loaded: {report.assets} assets, {report.triples} triples")
     listen_host = host or settings.host
     listen_port = port or settings.port
-    err.print(f"kg serving at http://{listen_host}:{listen_port}  (SPARQL at /sparql, API docs at /docs)")
+    err.print(
+        f"kg serving at http://{listen_host}:{listen_port}  (SPARQL at /sparql, API docs at /docs)"
+    )
     uvicorn.run(create_app(graph), host=listen_host, port=listen_port, log_level="info")
 
 
 @app.command()
 def load(
-    files: Annotated[list[Path], typer.Argument(help="Turtle, TriG, N-Triples, N-Quads, RDF/XML, JSON-LD or asset YAML/JSON files.", exists=True, dir_okay=False)],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Turtle, TriG, N-Triples, N-Quads, RDF/XML, JSON-LD or asset YAML/JSON files.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
     store: StoreOption = None,
     output: Annotated[Output, typer.Option("--format", help="Report format.")] = Output.table,
 ) -> None:
     """Load files through the write pipeline, all at once or not at all."""
     documents = []
     for path in files:
-        with rich.progress.open(path, "rb", description=f"reading {path.name}", console=err, transient=True) as handle:
+        with rich.progress.open(
+            path, "rb", description=f"reading {path.name}", console=err, transient=True
+        ) as handle:
             documents.append(Document(str(path), handle.read()))
     with _graph(store) as graph:
         report = _run(lambda: graph.load(documents))
@@ -156,7 +169,9 @@ def load(
 @app.command()
 def query(
     name_or_file: Annotated[str, typer.Argument(help="A named query, a .rq file, or SPARQL text.")],
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="k=v, repeatable.")] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="k=v, repeatable.")
+    ] = None,
     store: StoreOption = None,
     output: Annotated[ResultFormat, typer.Option("--format")] = ResultFormat.table,
 ) -> None:
@@ -169,9 +184,12 @@ def query(
             raise typer.Exit(2)
         params[key] = value
     with _graph(store) as graph:
+
         def run() -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
             path = Path(name_or_file)
-            if name_or_file in catalog.catalogue() or not (path.suffix == ".rq" or " " in name_or_file):
+            if name_or_file in catalog.catalogue() or not (
+                path.suffix == ".rq" or " " in name_or_file
+            ):
                 return graph.named_query(name_or_file, params)
             text = path.read_text(encoding="utf-8") if path.suffix == ".rq" else name_or_file
             return graph.query(text)
@@ -180,7 +198,9 @@ def query(
         _print_results(result, output)
 
 
-def _print_results(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, output: ResultFormat) -> None:
+def _print_results(
+    result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, output: ResultFormat
+) -> None:
     if isinstance(result, ox.QueryTriples):
         fmt = ox.RdfFormat.TURTLE
         sys.stdout.write(result.serialize(format=fmt).decode())  # type: ignore[union-attr]
@@ -211,10 +231,16 @@ def list_queries(output: Annotated[Output, typer.Option("--format")] = Output.ta
     """List the named queries and their parameters."""
     entries = catalog.catalogue().values()
     if output is Output.json:
-        _print_json([
-            {"name": q.name, "summary": q.summary, "parameters": [p.__dict__ for p in q.parameters]}
-            for q in entries
-        ])
+        _print_json(
+            [
+                {
+                    "name": q.name,
+                    "summary": q.summary,
+                    "parameters": [p.__dict__ for p in q.parameters],
+                }
+                for q in entries
+            ]
+        )
         return
     table = Table("name", "summary", "parameters")
     for q in entries:
@@ -225,21 +251,35 @@ def list_queries(output: Annotated[Output, typer.Option("--format")] = Output.ta
 @app.command()
 def lineage(
     asset: Annotated[str, typer.Argument(help="Asset id, prefix:local name or full IRI.")],
-    downstream: Annotated[bool, typer.Option("--downstream", help="Walk to dependents instead.")] = False,
+    downstream: Annotated[
+        bool, typer.Option("--downstream", help="Walk to dependents instead.")
+    ] = False,
     both: Annotated[bool, typer.Option("--both", help="Walk both ways.")] = False,
     depth: Annotated[int | None, typer.Option(min=1, help="Stop after N hops.")] = None,
-    type_: Annotated[list[str] | None, typer.Option("--type", help="Keep only these classes.")] = None,
+    type_: Annotated[
+        list[str] | None, typer.Option("--type", help="Keep only these classes.")
+    ] = None,
     store: StoreOption = None,
     output: Annotated[Output, typer.Option("--format")] = Output.table,
 ) -> None:
     """Upstream lineage of an asset (what it is built from), or its dependents."""
-    direction = Direction.BOTH if both else Direction.DOWNSTREAM if downstream else Direction.UPSTREAM
+    direction = (
+        Direction.BOTH if both else Direction.DOWNSTREAM if downstream else Direction.UPSTREAM
+    )
     with _graph(store) as graph:
         result = _run(lambda: graph.lineage(asset, direction, depth, type_))
         if output is Output.json:
             _print_json(views.lineage(result))
             return
-        table = Table("hops", "asset", "type", "name", "owner", "via", title=f"{direction.value} of {graph.short(result.root)}")
+        table = Table(
+            "hops",
+            "asset",
+            "type",
+            "name",
+            "owner",
+            "via",
+            title=f"{direction.value} of {graph.short(result.root)}",
+        )
         for n in result.nodes:
             edges = n.out_edges if direction is Direction.DOWNSTREAM else n.in_edges
             via = ", ".join(sorted({compact(e.type) for e in edges}))
@@ -267,17 +307,34 @@ def impact(
             _print_json(views.impact(result))
             return
         short = graph.short
-        out.print(f"[bold]Impact of a change to {short(result.root)}:[/bold] {len(result.affected)} assets")
+        out.print(
+            f"[bold]Impact of a change to {short(result.root)}:[/bold] "
+            f"{len(result.affected)} assets"
+        )
         for kind, ids in result.by_type.items():
             out.print(f"  {compact(kind)}: {', '.join(short(i) for i in ids)}", highlight=False)
-        out.print("[bold]Production services:[/bold] " + (", ".join(short(n.id) for n in result.production_services) or "none"))
-        out.print("[bold]Experiments:[/bold] " + (", ".join(short(n.id) for n in result.experiments) or "none"))
+        out.print(
+            "[bold]Production services:[/bold] "
+            + (", ".join(short(n.id) for n in result.production_services) or "none")
+        )
+        out.print(
+            "[bold]Experiments:[/bold] "
+            + (", ".join(short(n.id) for n in result.experiments) or "none")
+        )
         table = Table("owner", "type", "affected assets", "members", title="Owners to notify")
         for o in result.owners:
-            table.add_row(short(o.id), compact(o.type) if o.type else "unresolved", str(len(o.assets)), ", ".join(short(m) for m in o.members))
+            table.add_row(
+                short(o.id),
+                compact(o.type) if o.type else "unresolved",
+                str(len(o.assets)),
+                ", ".join(short(m) for m in o.members),
+            )
         out.print(table)
         if result.unowned:
-            out.print("[yellow]No owner to notify for:[/yellow] " + ", ".join(short(i) for i in result.unowned))
+            out.print(
+                "[yellow]No owner to notify for:[/yellow] "
+                + ", ".join(short(i) for i in result.unowned)
+            )
 
 
 @app.command()
@@ -294,28 +351,46 @@ def path(
             _print_json(views.paths(result))
             return
         if not result.paths:
-            out.print(f"{graph.short(origin)} and {graph.short(target)} are not connected by dependencies")
+            out.print(
+                f"{graph.short(origin)} and {graph.short(target)} are not connected by dependencies"
+            )
             raise typer.Exit(0)
         relation = "depends on" if result.direction is Direction.UPSTREAM else "is depended on by"
-        out.print(f"{graph.short(result.origin)} {relation} {graph.short(result.target)} in {result.length} hop(s):")
+        out.print(
+            f"{graph.short(result.origin)} {relation} {graph.short(result.target)} "
+            f"in {result.length} hop(s):"
+        )
         for p in result.paths:
-            steps = [graph.short(p[0].origin)] + [f"-[{compact(e.type)}]-> {graph.short(e.destination)}" for e in p]
+            steps = [graph.short(p[0].origin)] + [
+                f"-[{compact(e.type)}]-> {graph.short(e.destination)}" for e in p
+            ]
             out.print("  " + " ".join(steps), highlight=False)
 
 
-_DUMP_FORMATS = {"nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG, "ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES}
+_DUMP_FORMATS = {
+    "nq": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+}
 
 
 @app.command()
 def dump(
-    output_file: Annotated[Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="nq, trig (with graphs) or ttl, nt (union of graphs).")] = "nq",
+    output_file: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="nq, trig (with graphs) or ttl, nt (union of graphs).")
+    ] = "nq",
     store: StoreOption = None,
 ) -> None:
     """Write the whole graph, with its named graphs."""
     rdf_format = _DUMP_FORMATS.get(fmt)
     if rdf_format is None:
-        err.print(f"[red]error:[/red] unknown format {fmt!r}; use one of {', '.join(_DUMP_FORMATS)}")
+        err.print(
+            f"[red]error:[/red] unknown format {fmt!r}; use one of {', '.join(_DUMP_FORMATS)}"
+        )
         raise typer.Exit(2)
     with _graph(store) as graph:
         if output_file is None:
@@ -327,14 +402,19 @@ def dump(
 
 
 @app.command()
-def stats(store: StoreOption = None, output: Annotated[Output, typer.Option("--format")] = Output.table) -> None:
+def stats(
+    store: StoreOption = None, output: Annotated[Output, typer.Option("--format")] = Output.table
+) -> None:
     """Counts: triples, graphs, assets by type."""
     with _graph(store) as graph:
         data = graph.stats()
     if output is Output.json:
         _print_json(data)
         return
-    out.print(f"triples: {data['triples']}  graphs: {data['graphs']}  asset graphs: {data['asset_graphs']}")
+    out.print(
+        f"triples: {data['triples']}  graphs: {data['graphs']}  "
+        f"asset graphs: {data['asset_graphs']}"
+    )
     table = Table("type", "assets")
     by_type = data["assets_by_type"]
     assert isinstance(by_type, dict)

@@ -9,8 +9,7 @@ from kg.pipeline import LoadReport
 
 def demo_documents() -> list[Document]:
     return [
-        Document(path.name, path.read_bytes())
-        for path in resources.files("examples", "demo*.yaml")
+        Document(path.name, path.read_bytes()) for path in resources.files("examples", "demo*.yaml")
     ]
 
 

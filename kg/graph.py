@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kg import catalog, lineage, pipeline, resources
+from kg import catalog, pipeline, resources
+from kg import lineage as walks
 from kg.config import Settings
 from kg.ids import to_id, to_iri
 from kg.ingest import Batch, parse_document
+from kg.lineage import Direction, Impact, Lineage, Paths
 from kg.ontology import Ontology, default_ontology
 from kg.store import GraphWrite, OxigraphStore, QueryResult, open_store
 from kg.vocab import ONTOLOGY_GRAPH, SHAPES_GRAPH, SPARQL_PREFIXES
@@ -89,20 +91,18 @@ class KnowledgeGraph:
     def lineage(
         self,
         node: str,
-        direction: lineage.Direction = lineage.Direction.UPSTREAM,
+        direction: Direction = Direction.UPSTREAM,
         depth: int | None = None,
         types: Iterable[str] | None = None,
-    ) -> lineage.Lineage:
+    ) -> Lineage:
         type_iris = [self.iri(t if ":" in t else f"mlg:{t}") for t in types] if types else None
-        return lineage.lineage(
-            self.store, self.ontology, self.iri(node), direction, depth, type_iris
-        )
+        return walks.lineage(self.store, self.ontology, self.iri(node), direction, depth, type_iris)
 
-    def impact(self, node: str) -> lineage.Impact:
-        return lineage.impact(self.store, self.ontology, self.iri(node))
+    def impact(self, node: str) -> Impact:
+        return walks.impact(self.store, self.ontology, self.iri(node))
 
-    def paths(self, origin: str, target: str) -> lineage.Paths:
-        return lineage.paths(self.store, self.ontology, self.iri(origin), self.iri(target))
+    def paths(self, origin: str, target: str) -> Paths:
+        return walks.paths(self.store, self.ontology, self.iri(origin), self.iri(target))
 
     def stats(self) -> dict[str, object]:
         result = self.store.query(

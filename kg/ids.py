@@ -33,10 +33,7 @@ def to_iri(identifier: str, base_iri: str) -> NamedNode:
         text = text[1:-1]
     if not text:
         raise InputError("an asset id is empty")
-    if _ABSOLUTE.match(text):
-        iri = text
-    else:
-        iri = expand(text) or base_iri + quote(text, safe=_SAFE)
+    iri = text if _ABSOLUTE.match(text) else expand(text) or base_iri + quote(text, safe=_SAFE)
     try:
         return NamedNode(iri)
     except ValueError as exc:

@@ -17,7 +17,17 @@ import pyoxigraph as ox
 from kg.errors import NotFoundError
 from kg.ontology import Ontology
 from kg.store import GraphStore
-from kg.vocab import DEPENDS_ON, MEMBER_OF, MLG, OWNER, RDF_TYPE, RDFS_LABEL, STAGE, STATUS
+from kg.vocab import (
+    DEPENDS_ON,
+    MEMBER_OF,
+    MLG,
+    OWNER,
+    RDF_TYPE,
+    RDFS_LABEL,
+    STAGE,
+    STATUS,
+    value,
+)
 
 
 class Direction(StrEnum):
@@ -67,9 +77,9 @@ class Walker:
         found: dict[tuple[str, str], set[str]] = {}
         for t in triples:
             if t.predicate.value in self.properties and isinstance(t.object, ox.NamedNode):
-                key = (t.subject.value, t.object.value)
+                key = (value(t.subject), t.object.value)
                 found.setdefault(key, set()).add(t.predicate.value)
-        edges = []
+        edges: list[Edge] = []
         for (origin, destination), kinds in found.items():
             # The materialized mlg:dependsOn repeats a more specific edge: show the specific one.
             specific = kinds - {DEPENDS_ON.value} or kinds
@@ -126,15 +136,15 @@ class Walker:
         for t in self.store.triples(term, None, None):
             p = t.predicate
             if p == RDF_TYPE:
-                types.append(t.object.value)
+                types.append(value(t.object))
             elif p == RDFS_LABEL and label is None:
-                label = t.object.value
+                label = value(t.object)
             elif p == OWNER:
-                owners.append(t.object.value)
+                owners.append(value(t.object))
             elif p == STATUS:
-                status = t.object.value
+                status = value(t.object)
             elif p == STAGE:
-                stage = t.object.value
+                stage = value(t.object)
         return Node(
             id=node,
             type=self.ontology.specific_type(types),
@@ -162,7 +172,9 @@ def lineage(
     """
     walker = Walker(store, ontology)
     walker.require(root)
-    directions = [Direction.UPSTREAM, Direction.DOWNSTREAM] if direction is Direction.BOTH else [direction]
+    directions = (
+        [Direction.UPSTREAM, Direction.DOWNSTREAM] if direction is Direction.BOTH else [direction]
+    )
     distance: dict[str, int] = {}
     for d in directions:
         for node, hops in walker.distances(root, d, depth)[0].items():
@@ -171,13 +183,11 @@ def lineage(
     if types is not None:
         wanted = set(types)
         nodes = {
-            n: info
-            for n, info in nodes.items()
-            if n == root or _is_a(info.type, wanted, ontology)
+            n: info for n, info in nodes.items() if n == root or _is_a(info.type, wanted, ontology)
         }
-    for node in nodes.values():
-        node.out_edges = sorted(e for e in walker.out_edges(node.id) if e.destination in nodes)
-        node.in_edges = sorted(e for e in walker.in_edges(node.id) if e.origin in nodes)
+    for info in nodes.values():
+        info.out_edges = sorted(e for e in walker.out_edges(info.id) if e.destination in nodes)
+        info.in_edges = sorted(e for e in walker.in_edges(info.id) if e.origin in nodes)
     ordered = sorted(nodes.values(), key=lambda n: (n.distance, n.id))
     return Lineage(root=root, direction=direction, depth=depth, nodes=ordered)
 
@@ -232,7 +242,7 @@ def impact(store: GraphStore, ontology: Ontology, root: str) -> Impact:
     for owner_id, assets in sorted(owned.items()):
         info = walker.describe(owner_id, 0)
         members = sorted(
-            t.subject.value for t in store.triples(None, MEMBER_OF, ox.NamedNode(owner_id))
+            value(t.subject) for t in store.triples(None, MEMBER_OF, ox.NamedNode(owner_id))
         )
         owners.append(Owner(owner_id, info.type, info.label, sorted(assets), members))
     return Impact(

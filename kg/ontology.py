@@ -116,7 +116,9 @@ class Ontology:
         """The most specific mlg class among `types` (one that no other given type is below)."""
         candidates = [t for t in types if t.startswith(MLG) and t in self.classes]
         for t in candidates:
-            if not any(t in self.super_classes.get(other, ()) for other in candidates if other != t):
+            if not any(
+                t in self.super_classes.get(other, ()) for other in candidates if other != t
+            ):
                 return t
         return None
 

@@ -20,7 +20,7 @@ from kg.ids import asset_graph, derived_graph
 from kg.ingest import Batch
 from kg.ontology import Ontology
 from kg.store import GraphStore, GraphWrite
-from kg.vocab import LOADS_GRAPH, MLG, PROV, RDF_TYPE, XSD, compact, mlg
+from kg.vocab import LOADS_GRAPH, MLG, PROV, RDF_TYPE, XSD, compact, mlg, value
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,7 @@ def _problem(triple: ox.Triple, ontology: Ontology) -> str | None:
         return None
     if p in ontology.object_properties and isinstance(o, ox.Literal):
         return (
-            f"{compact(p)} must point at an asset, not the literal {str(o)} "
-            f"(subject {triple.subject})"
+            f"{compact(p)} must point at an asset, not the literal {o!s} (subject {triple.subject})"
         )
     if p in ontology.datatype_properties and not isinstance(o, ox.Literal):
         return f"{compact(p)} takes a literal value, not {o}"
@@ -150,7 +149,9 @@ def derive(triples: Iterable[ox.Triple], ontology: Ontology) -> list[ox.Triple]:
 # -- commit
 
 
-def _load_record(load: ox.NamedNode, sources: Sequence[str], graphs: Iterable[ox.NamedNode]) -> list[ox.Quad]:
+def _load_record(
+    load: ox.NamedNode, sources: Sequence[str], graphs: Iterable[ox.NamedNode]
+) -> list[ox.Quad]:
     now = dt.datetime.now(dt.UTC).isoformat()
     at = ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime"))
     quads = [
@@ -177,9 +178,7 @@ def load(store: GraphStore, ontology: Ontology, batches: Sequence[Batch]) -> Loa
             present = set(known)
             known.extend(t for t in triples if t not in present)
     replace: dict[ox.NamedNode, list[ox.Triple]] = dict(graphs)
-    report = LoadReport(
-        load=f"urn:kg:load:{uuid.uuid4()}", sources=[b.source for b in batches]
-    )
+    report = LoadReport(load=f"urn:kg:load:{uuid.uuid4()}", sources=[b.source for b in batches])
     for name, triples in graphs.items():
         derived = derive(triples, ontology)
         replace[derived_graph(name)] = derived
@@ -201,7 +200,9 @@ def unresolved(
     checked: dict[ox.NamedNode, bool] = {}
     values = {v for vs in ontology.individuals.values() for v in vs}
     for t in triples:
-        if t.predicate.value not in ontology.object_properties or not t.predicate.value.startswith(MLG):
+        if t.predicate.value not in ontology.object_properties or not t.predicate.value.startswith(
+            MLG
+        ):
             continue
         target = t.object
         if not isinstance(target, ox.NamedNode) or target.value in values:
@@ -209,5 +210,5 @@ def unresolved(
         if target not in checked:
             checked[target] = next(store.triples(target, RDF_TYPE, None), None) is not None
         if not checked[target]:
-            result.append(Reference(str(t.subject.value), t.predicate.value, target.value))
+            result.append(Reference(value(t.subject), t.predicate.value, target.value))
     return result

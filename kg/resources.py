@@ -18,7 +18,9 @@ def data_dir(name: str) -> Path:
         candidate = root / name
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError(f"kg data folder {name!r} is missing from {_PACKAGE_DATA} and {_CHECKOUT}")
+    raise FileNotFoundError(
+        f"kg data folder {name!r} is missing from {_PACKAGE_DATA} and {_CHECKOUT}"
+    )
 
 
 def files(name: str, pattern: str) -> list[Path]:

@@ -104,19 +104,24 @@ class OxigraphStore:
         named_graphs: list[ox.NamedNode] | None = None,
     ) -> QueryResult:
         """Run a SPARQL query; the default graph is the union of all graphs unless one is given."""
-        subs = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
+        subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(k): v for k, v in (substitutions or {}).items()
+        }
+        graphs: list[ox.NamedNode | ox.BlankNode] | None = (
+            list(named_graphs) if named_graphs is not None else None
+        )
         try:
             if default_graph is not None:
                 return self._store.query(
                     sparql,
-                    default_graph=default_graph,
-                    named_graphs=named_graphs,
+                    default_graph=list(default_graph),
+                    named_graphs=graphs,
                     substitutions=subs,
                 )
             return self._store.query(
                 sparql,
                 use_default_graph_as_union=True,
-                named_graphs=named_graphs,
+                named_graphs=graphs,
                 substitutions=subs,
             )
         except SyntaxError as exc:
@@ -147,7 +152,11 @@ class OxigraphStore:
         """Apply one change atomically: every part lands, or none does."""
         drops = {*write.drop, *write.replace.keys()}
         operations = [f"DROP SILENT GRAPH {_term_text(g)}" for g in drops]
-        quads = [ox.Quad(t.subject, t.predicate, t.object, g) for g, ts in write.replace.items() for t in ts]
+        quads = [
+            ox.Quad(t.subject, t.predicate, t.object, g)
+            for g, ts in write.replace.items()
+            for t in ts
+        ]
         quads.extend(write.append)
         insert = insert_data(quads)
         if insert:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyoxigraph import NamedNode
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 MLG = "https://w3id.org/mlg#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -37,6 +37,11 @@ PREFIXES: dict[str, str] = {
 ONTOLOGY_GRAPH = NamedNode("urn:kg:graph:ontology")
 SHAPES_GRAPH = NamedNode("urn:kg:graph:shapes")
 LOADS_GRAPH = NamedNode("urn:kg:graph:loads")
+
+
+def value(term: NamedNode | BlankNode | Literal | Triple) -> str:
+    """The lexical value of a term (a quoted triple prints as N-Triples)."""
+    return str(term) if isinstance(term, Triple) else term.value
 
 
 def mlg(local: str) -> NamedNode:

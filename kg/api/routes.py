@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -12,6 +13,7 @@ from kg.graph import Document, KnowledgeGraph
 from kg.lineage import Direction
 
 router = APIRouter()
+_SAMPLE_QUERY = quote("SELECT * WHERE { ?s ?p ?o } LIMIT 10")
 
 
 def _graph(request: Request) -> KnowledgeGraph:
@@ -20,7 +22,9 @@ def _graph(request: Request) -> KnowledgeGraph:
     return graph
 
 
-NodeId = Annotated[str, Query(alias="nodeId", description="Asset IRI, prefix:local name or local id.")]
+NodeId = Annotated[
+    str, Query(alias="nodeId", description="Asset IRI, prefix:local name or local id.")
+]
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -34,8 +38,9 @@ def home(request: Request) -> str:
 <body><h1>kg: the ML lifecycle knowledge graph</h1>
 <p>{stats["triples"]} triples in {stats["graphs"]} named graphs.</p><ul>{rows}</ul>
 <ul><li><a href="/docs">HTTP API (OpenAPI)</a></li>
-<li><a href="/sparql?query=SELECT%20*%20WHERE%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D%20LIMIT%2010">SPARQL endpoint</a> at <code>/sparql</code></li>
-<li><code>/api/v1/lineage?nodeId=...</code>, <code>/api/v1/impact?nodeId=...</code>, <code>/api/v1/path?from=...&amp;to=...</code></li></ul>
+<li><a href="/sparql?query={_SAMPLE_QUERY}">SPARQL endpoint</a> at <code>/sparql</code></li>
+<li><code>/api/v1/lineage?nodeId=...</code>, <code>/api/v1/impact?nodeId=...</code>,
+<code>/api/v1/path?from=...&amp;to=...</code></li></ul>
 </body></html>"""
 
 
@@ -50,7 +55,9 @@ def get_lineage(
     node_id: NodeId,
     direction: Direction = Direction.UPSTREAM,
     depth: Annotated[int | None, Query(ge=1, le=1000, description="Largest hop count.")] = None,
-    type_: Annotated[list[str] | None, Query(alias="type", description="Keep only these classes.")] = None,
+    type_: Annotated[
+        list[str] | None, Query(alias="type", description="Keep only these classes.")
+    ] = None,
 ) -> dict[str, Any]:
     """Every asset on the given side of `nodeId`, with its type, name, owners and shortest hop
     distance, and the lineage edges between them (`inEdges`, `outEdges`)."""
@@ -105,7 +112,7 @@ async def post_assets(request: Request) -> dict[str, object]:
     body = await request.body()
     document = Document("request body", body, request.headers.get("content-type"))
     graph = _graph(request)
-    from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
+    from starlette.concurrency import run_in_threadpool
 
     report = await run_in_threadpool(graph.load, [document])
     return report.as_dict()

@@ -48,7 +48,9 @@ def accepted(header: str | None) -> list[str]:
     return [media for _, _, media in sorted(ranked)]
 
 
-def _choose(header: str | None, table: dict[str, ox.QueryResultsFormat | ox.RdfFormat], default: str) -> str:
+def _choose(
+    header: str | None, table: dict[str, ox.QueryResultsFormat | ox.RdfFormat], default: str
+) -> str:
     for media in accepted(header):
         if media in table:
             return media
@@ -96,5 +98,3 @@ async def sparql_post(request: Request) -> Response:
         return PlainTextResponse("missing the 'query' parameter", status_code=400)
     graph = request.app.state.graph
     return await run_in_threadpool(_answer, graph, query, request.headers.get("accept"))
-
-

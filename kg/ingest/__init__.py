@@ -13,6 +13,7 @@ from pathlib import PurePath
 import pyoxigraph as ox
 
 from kg.errors import InputError
+from kg.vocab import value
 
 NATIVE = "native"
 
@@ -58,16 +59,27 @@ class Batch:
 
 
 def _locate(text: str, triple: ox.Triple) -> int | None:
-    """Best-effort line of a parsed triple in RDF text: the parsers give no positions."""
-    needle = triple.object.value
-    local = triple.predicate.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    """Best-effort line of a parsed triple in RDF text: the parsers give no positions.
+
+    Looks for the object (in full, or its local name when written with a prefix) on a line,
+    preferring a line that also names the predicate.
+    """
+    obj = value(triple.object)
+    needles = [obj]
+    if isinstance(triple.object, ox.NamedNode):
+        needles.append(_local_name(obj))
+    predicate = _local_name(triple.predicate.value)
     fallback = None
     for number, line in enumerate(text.splitlines(), start=1):
-        if needle in line:
-            if local in line:
+        if any(needle and needle in line for needle in needles):
+            if predicate in line:
                 return number
             fallback = fallback or number
     return fallback
+
+
+def _local_name(iri: str) -> str:
+    return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
 def detect_format(name: str | None, media_type: str | None, data: bytes) -> ox.RdfFormat | str:
@@ -117,7 +129,7 @@ def parse_document(
     data: bytes, *, source: str, base_iri: str, media_type: str | None = None
 ) -> Batch:
     """Parse one input document of any supported format into a batch."""
-    from kg.ingest import native, rdf  # noqa: PLC0415 (the format modules import Batch)
+    from kg.ingest import native, rdf
 
     fmt = detect_format(source, media_type, data)
     if fmt == NATIVE:

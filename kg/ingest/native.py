@@ -98,8 +98,11 @@ def _load(data: bytes, source: str) -> Any:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
-        line = mark.line + 1 if mark is not None else None
-        raise InputError(f"YAML syntax error: {exc.problem}", source=source, line=line) from exc
+        raise InputError(
+            f"YAML syntax error: {exc.problem}",
+            source=source,
+            line=mark.line + 1 if mark is not None else None,
+        ) from exc
     except yaml.YAMLError as exc:
         raise InputError(f"YAML syntax error: {exc}", source=source) from exc
 
@@ -127,9 +130,7 @@ def _assets_of(document: Any, source: str) -> list[Any]:
     raise InputError("a document is a mapping with 'assets:', a list of assets, or one asset")
 
 
-def parse(
-    data: bytes, *, source: str, base_iri: str, ontology: Ontology | None = None
-) -> Batch:
+def parse(data: bytes, *, source: str, base_iri: str, ontology: Ontology | None = None) -> Batch:
     onto = ontology or default_ontology()
     builder = _Builder(onto, base_iri, source)
     for item in _assets_of(_load(data, source), source):

@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from kg.errors import InputError
+from kg.graph import Document, KnowledgeGraph
+from kg.pipeline import LoadReport
+from tests.conftest import iri, load_text, snapshot
+
+MLG = "https://w3id.org/mlg#"
+DEPENDS_ON = ox.NamedNode(MLG + "dependsOn")
+
+TURTLE = """@prefix mlg: <https://w3id.org/mlg#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix id: <https://w3id.org/mlg/id/> .
+id:v1 a mlg:ModelVersion ; rdfs:label "v1" ; mlg:trainedOn id:raw .
+id:raw a mlg:Dataset ; rdfs:label "raw" .
+"""
+NTRIPLES = """<https://w3id.org/mlg/id/v1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/mlg#ModelVersion> .
+<https://w3id.org/mlg/id/v1> <http://www.w3.org/2000/01/rdf-schema#label> "v1" .
+<https://w3id.org/mlg/id/v1> <https://w3id.org/mlg#trainedOn> <https://w3id.org/mlg/id/raw> .
+<https://w3id.org/mlg/id/raw> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/mlg#Dataset> .
+<https://w3id.org/mlg/id/raw> <http://www.w3.org/2000/01/rdf-schema#label> "raw" .
+"""
+JSONLD = """{"@context": {"mlg": "https://w3id.org/mlg#", "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+  "@base": "https://w3id.org/mlg/id/"},
+ "@graph": [
+  {"@id": "v1", "@type": "mlg:ModelVersion", "rdfs:label": "v1", "mlg:trainedOn": {"@id": "raw"}},
+  {"@id": "raw", "@type": "mlg:Dataset", "rdfs:label": "raw"}]}
+"""
+RDFXML = """<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+         xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#" xmlns:mlg="https://w3id.org/mlg#">
+  <mlg:ModelVersion rdf:about="https://w3id.org/mlg/id/v1">
+    <rdfs:label>v1</rdfs:label>
+    <mlg:trainedOn rdf:resource="https://w3id.org/mlg/id/raw"/>
+  </mlg:ModelVersion>
+  <mlg:Dataset rdf:about="https://w3id.org/mlg/id/raw"><rdfs:label>raw</rdfs:label></mlg:Dataset>
+</rdf:RDF>
+"""
+NATIVE = """assets:
+  - {id: v1, type: ModelVersion, name: v1, trainedOn: raw}
+  - {id: raw, type: Dataset, name: raw}
+"""
+
+SAME_GRAPH_IN_EVERY_FORMAT = [
+    ("model.ttl", TURTLE, None),
+    ("model.nt", NTRIPLES, None),
+    ("model.nq", NTRIPLES, None),
+    ("model.trig", TURTLE, None),
+    ("model.jsonld", JSONLD, None),
+    ("model.json", JSONLD, None),
+    ("model.rdf", RDFXML, None),
+    ("model.yaml", NATIVE, None),
+    ("request", TURTLE, "text/turtle"),
+    ("request", JSONLD, "application/ld+json"),
+    ("request", NATIVE, "application/yaml"),
+    ("request", '{"assets": [{"id": "v1", "type": "ModelVersion", "name": "v1", "trainedOn": "raw"},'
+     '{"id": "raw", "type": "Dataset", "name": "raw"}]}', "application/json"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "media_type"), SAME_GRAPH_IN_EVERY_FORMAT)
+def test_every_format_gives_the_same_graph(
+    graph: KnowledgeGraph, name: str, text: str, media_type: str | None
+) -> None:
+    reference = KnowledgeGraph.open(graph.settings)
+    reference.load([Document("model.ttl", TURTLE.encode())])
+    graph.load([Document(name, text.encode(), media_type)])
+    assert snapshot(graph) == snapshot(reference)
+    reference.close()
+
+
+def test_one_graph_per_asset_and_derived_edges(graph: KnowledgeGraph) -> None:
+    report = load_text(graph, NATIVE)
+    assert isinstance(report, LoadReport)
+    assert report.assets == 2
+    v1 = ox.NamedNode(iri("v1"))
+    assert set(graph.store.graph(ox.NamedNode("urn:kg:graph:asset:" + v1.value))) >= {
+        ox.Triple(v1, ox.NamedNode(MLG + "trainedOn"), ox.NamedNode(iri("raw")))
+    }
+    derived = graph.store.graph(ox.NamedNode("urn:kg:graph:derived:urn:kg:graph:asset:" + v1.value))
+    assert ox.Triple(v1, DEPENDS_ON, ox.NamedNode(iri("raw"))) in derived
+    # super-classes are materialized too
+    assert ox.Triple(
+        v1,
+        ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+        ox.NamedNode(MLG + "Asset"),
+    ) in derived
+    ask = graph.query(
+        "ASK { <https://w3id.org/mlg/id/v1> <https://w3id.org/mlg#dependsOn>+ "
+        "<https://w3id.org/mlg/id/raw> }"
+    )
+    assert bool(ask)
+
+
+def test_loading_twice_changes_nothing_but_the_load_records(graph: KnowledgeGraph) -> None:
+    load_text(graph, NATIVE)
+    first = snapshot(graph)
+    load_text(graph, NATIVE)
+    assert snapshot(graph) == first
+    loads = graph.query("SELECT ?l WHERE { ?l a <https://w3id.org/mlg#Load> }")
+    assert len(list(loads)) == 2  # type: ignore[arg-type]
+
+
+def test_blank_nodes_do_not_pile_up_on_reload(graph: KnowledgeGraph) -> None:
+    text = "- {id: e, type: Evaluation, evaluates: v1, metrics: {auc: 0.9}}\n"
+    load_text(graph, text)
+    size = graph.store.size()
+    load_text(graph, text)
+    assert graph.store.size() == size + 5  # the second load record only
+
+
+def test_reload_removes_stale_edges_and_their_derived_triples(graph: KnowledgeGraph) -> None:
+    load_text(graph, "- {id: v1, type: ModelVersion, trainedOn: [a, b]}\n")
+    load_text(graph, "- {id: v1, type: ModelVersion, trainedOn: [a]}\n")
+    v1 = ox.NamedNode(iri("v1"))
+    targets = {t.object for t in graph.store.triples(v1, None, None) if t.predicate != ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")}
+    assert ox.NamedNode(iri("b")) not in targets
+    assert ox.NamedNode(iri("a")) in targets
+    assert not list(graph.store.triples(v1, DEPENDS_ON, ox.NamedNode(iri("b"))))
+
+
+def test_unresolved_references_are_kept_and_reported(graph: KnowledgeGraph) -> None:
+    report = load_text(graph, "- {id: v1, type: ModelVersion, trainedOn: later, owner: team/x}\n")
+    assert isinstance(report, LoadReport)
+    assert {(r.predicate, r.target) for r in report.unresolved} == {
+        (MLG + "trainedOn", iri("later")),
+        (MLG + "owner", iri("team/x")),
+    }
+    assert list(graph.store.triples(ox.NamedNode(iri("v1")), DEPENDS_ON, ox.NamedNode(iri("later"))))
+    report = load_text(graph, "- {id: later, type: Dataset}\n- {id: team/x, type: Team}\n")
+    assert isinstance(report, LoadReport)
+    assert report.unresolved == []
+    lineage = graph.lineage("v1")
+    assert [n.resolved for n in lineage.nodes] == [True, True]
+
+
+def test_named_graphs_of_trig_input_are_kept_and_replaced_whole(graph: KnowledgeGraph) -> None:
+    trig = (
+        "@prefix mlg: <https://w3id.org/mlg#> . @prefix id: <https://w3id.org/mlg/id/> .\n"
+        "<urn:batch:1> { id:a a mlg:Dataset . id:b a mlg:Dataset ; mlg:derivedFrom id:a . }\n"
+    )
+    graph.load([Document("batch.trig", trig.encode())])
+    assert len(graph.store.graph(ox.NamedNode("urn:batch:1"))) == 3
+    graph.load([Document("batch.trig", trig.replace(" ; mlg:derivedFrom id:a", "").encode())])
+    assert len(graph.store.graph(ox.NamedNode("urn:batch:1"))) == 2
+    assert not list(graph.store.triples(ox.NamedNode(iri("b")), DEPENDS_ON, None))
+
+
+BAD_INPUTS = [
+    ("bad.ttl", "@prefix mlg: <https://w3id.org/mlg#> .\n<a> a mlg:Dataset .\n<b> a \"unterminated .\n", 3, "syntax error"),
+    ("bad.nt", "<https://x/a> <https://x/p> .\n", 1, "syntax error"),
+    ("bad.jsonld", '{"@context": {}, "@id": 3}', None, "syntax error"),
+    ("bad.rdf", "<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>\n<oops\n", None, "syntax error"),  # the RDF/XML parser gives no position
+    ("type.ttl", "@prefix mlg: <https://w3id.org/mlg#> .\n<https://x/a> a mlg:Datset .\n", 2, "unknown asset type mlg:Datset"),
+    ("literal.ttl", '@prefix mlg: <https://w3id.org/mlg#> .\n<https://x/a> a mlg:ModelVersion ;\n  mlg:trainedOn "raw-data" .\n', 3, "must point at an asset"),
+    ("prop.ttl", "@prefix mlg: <https://w3id.org/mlg#> .\n<https://x/a> mlg:trainedFrom <https://x/b> .\n", 2, "unknown property mlg:trainedFrom"),
+    ("value.ttl", "@prefix mlg: <https://w3id.org/mlg#> .\n<https://x/a> mlg:status mlg:Live .\n", 2, "unknown term mlg:Live"),
+    ("datatype.ttl", "@prefix mlg: <https://w3id.org/mlg#> .\n<https://x/a> mlg:email <mailto:a@b> .\n", 2, "takes a literal"),
+    ("bnode.ttl", '[] <http://www.w3.org/2000/01/rdf-schema#label> "orphan" .\n', 1, "not attached to any asset"),
+    ("bad.yaml", "- {id: a, type: Dataset, derivedFrom: 3}\n", 1, "not the literal 3"),
+    ("latin1.ttl", '<https://x/a> <https://x/p> "caf\xe9" .\n', 1, "UTF-8"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "text", "line", "message"), BAD_INPUTS)
+def test_bad_input_names_file_line_problem_and_changes_nothing(
+    demo: KnowledgeGraph, name: str, text: str, line: int | None, message: str
+) -> None:
+    before = snapshot(demo)
+    data = text.encode("latin-1") if name == "latin1.ttl" else text.encode()
+    good = Document("good.yaml", b"- {id: fresh, type: Dataset}\n")
+    with pytest.raises(InputError) as caught:
+        demo.load([good, Document(name, data)])
+    assert caught.value.source == name
+    assert caught.value.line == line
+    assert message in caught.value.message
+    assert snapshot(demo) == before
+
+
+def test_unsupported_media_type_is_refused(graph: KnowledgeGraph) -> None:
+    with pytest.raises(InputError, match="unsupported media type"):
+        graph.load([Document("request", b"x", "image/png")])
