@@ -73,8 +73,7 @@ def _graph(store: Path | None) -> Iterator[KnowledgeGraph]:
     try:
         graph = KnowledgeGraph.open(_settings(store))
     except StoreLockedError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
-        raise typer.Exit(2) from exc
+        raise _fail(exc.message, 2) from exc
     try:
         yield graph
     finally:
@@ -86,11 +85,19 @@ def _run(action: Callable[[], T]) -> T:
     try:
         return action()
     except StoreLockedError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
-        raise typer.Exit(2) from exc
+        raise _fail(exc.message, 2) from exc
     except KGError as exc:
-        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
-        raise typer.Exit(1) from exc
+        raise _fail(exc.message, 1) from exc
+
+
+def _say(text: str) -> None:
+    """Print data (ids, names) as it is: no markup, no highlighting, no wrapping."""
+    out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
 
 
 def _print_json(data: Any) -> None:
@@ -114,8 +121,7 @@ def serve(
     try:
         graph = KnowledgeGraph.open(settings)
     except StoreLockedError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
-        raise typer.Exit(2) from exc
+        raise _fail(exc.message, 2) from exc
     if demo:
         from kg.demo import load_demo
 
@@ -154,16 +160,12 @@ def load(
     if output is Output.json:
         _print_json(report.as_dict())
         return
-    out.print(
+    _say(
         f"loaded {report.assets} assets ({report.triples} triples, {report.derived} derived) "
         f"from {len(files)} file(s)"
     )
     for ref in report.unresolved:
-        out.print(
-            f"[yellow]unresolved:[/yellow] {ref.subject} {compact(ref.predicate)} {ref.target} "
-            "(not loaded yet)",
-            highlight=False,
-        )
+        _say(f"unresolved: {ref.subject} {compact(ref.predicate)} {ref.target} (not loaded yet)")
 
 
 @app.command()
@@ -180,8 +182,7 @@ def query(
     for item in param or []:
         key, sep, value = item.partition("=")
         if not sep:
-            err.print(f"[red]error:[/red] --param {item!r} is not k=v")
-            raise typer.Exit(2)
+            raise _fail(f"--param {item!r} is not k=v", 2)
         params[key] = value
     with _graph(store) as graph:
 
@@ -213,7 +214,7 @@ def _print_results(
         out.print(table)
         return
     if output is ResultFormat.table:
-        out.print("true" if bool(result) else "false")
+        _say("true" if bool(result) else "false")
         return
     formats = {
         ResultFormat.json: ox.QueryResultsFormat.JSON,
@@ -307,20 +308,12 @@ def impact(
             _print_json(views.impact(result))
             return
         short = graph.short
-        out.print(
-            f"[bold]Impact of a change to {short(result.root)}:[/bold] "
-            f"{len(result.affected)} assets"
-        )
+        _say(f"Impact of a change to {short(result.root)}: {len(result.affected)} assets")
         for kind, ids in result.by_type.items():
-            out.print(f"  {compact(kind)}: {', '.join(short(i) for i in ids)}", highlight=False)
-        out.print(
-            "[bold]Production services:[/bold] "
-            + (", ".join(short(n.id) for n in result.production_services) or "none")
-        )
-        out.print(
-            "[bold]Experiments:[/bold] "
-            + (", ".join(short(n.id) for n in result.experiments) or "none")
-        )
+            _say(f"  {compact(kind)}: {', '.join(short(i) for i in ids)}")
+        production = ", ".join(short(n.id) for n in result.production_services)
+        _say("Production services: " + (production or "none"))
+        _say("Experiments: " + (", ".join(short(n.id) for n in result.experiments) or "none"))
         table = Table("owner", "type", "affected assets", "members", title="Owners to notify")
         for o in result.owners:
             table.add_row(
@@ -331,10 +324,7 @@ def impact(
             )
         out.print(table)
         if result.unowned:
-            out.print(
-                "[yellow]No owner to notify for:[/yellow] "
-                + ", ".join(short(i) for i in result.unowned)
-            )
+            _say("No owner to notify for: " + ", ".join(short(i) for i in result.unowned))
 
 
 @app.command()
@@ -351,12 +341,12 @@ def path(
             _print_json(views.paths(result))
             return
         if not result.paths:
-            out.print(
+            _say(
                 f"{graph.short(origin)} and {graph.short(target)} are not connected by dependencies"
             )
             raise typer.Exit(0)
         relation = "depends on" if result.direction is Direction.UPSTREAM else "is depended on by"
-        out.print(
+        _say(
             f"{graph.short(result.origin)} {relation} {graph.short(result.target)} "
             f"in {result.length} hop(s):"
         )
@@ -364,7 +354,7 @@ def path(
             steps = [graph.short(p[0].origin)] + [
                 f"-[{compact(e.type)}]-> {graph.short(e.destination)}" for e in p
             ]
-            out.print("  " + " ".join(steps), highlight=False)
+            _say("  " + " ".join(steps))
 
 
 _DUMP_FORMATS = {
@@ -388,10 +378,7 @@ def dump(
     """Write the whole graph, with its named graphs."""
     rdf_format = _DUMP_FORMATS.get(fmt)
     if rdf_format is None:
-        err.print(
-            f"[red]error:[/red] unknown format {fmt!r}; use one of {', '.join(_DUMP_FORMATS)}"
-        )
-        raise typer.Exit(2)
+        raise _fail(f"unknown format {fmt!r}; use one of {', '.join(_DUMP_FORMATS)}", 2)
     with _graph(store) as graph:
         if output_file is None:
             graph.store.dump(sys.stdout.buffer, rdf_format)

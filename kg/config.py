@@ -18,7 +18,6 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address `kg serve` listens on.")
     port: int = Field(8000, description="Port `kg serve` listens on.")
-    max_depth: int = Field(100, description="Largest lineage depth a request may ask for.")
 
     def store_path(self) -> Path | None:
         return None if self.memory else self.store

@@ -56,8 +56,12 @@ SAME_GRAPH_IN_EVERY_FORMAT = [
     ("request", TURTLE, "text/turtle"),
     ("request", JSONLD, "application/ld+json"),
     ("request", NATIVE, "application/yaml"),
-    ("request", '{"assets": [{"id": "v1", "type": "ModelVersion", "name": "v1", "trainedOn": "raw"},'
-     '{"id": "raw", "type": "Dataset", "name": "raw"}]}', "application/json"),
+    (
+        "request",
+        '{"assets": [{"id": "v1", "type": "ModelVersion", "name": "v1", "trainedOn": "raw"},'
+        '{"id": "raw", "type": "Dataset", "name": "raw"}]}',
+        "application/json",
+    ),
 ]
 
 
@@ -83,11 +87,14 @@ def test_one_graph_per_asset_and_derived_edges(graph: KnowledgeGraph) -> None:
     derived = graph.store.graph(ox.NamedNode("urn:kg:graph:derived:urn:kg:graph:asset:" + v1.value))
     assert ox.Triple(v1, DEPENDS_ON, ox.NamedNode(iri("raw"))) in derived
     # super-classes are materialized too
-    assert ox.Triple(
-        v1,
-        ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-        ox.NamedNode(MLG + "Asset"),
-    ) in derived
+    assert (
+        ox.Triple(
+            v1,
+            ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            ox.NamedNode(MLG + "Asset"),
+        )
+        in derived
+    )
     ask = graph.query(
         "ASK { <https://w3id.org/mlg/id/v1> <https://w3id.org/mlg#dependsOn>+ "
         "<https://w3id.org/mlg/id/raw> }"
@@ -116,7 +123,11 @@ def test_reload_removes_stale_edges_and_their_derived_triples(graph: KnowledgeGr
     load_text(graph, "- {id: v1, type: ModelVersion, trainedOn: [a, b]}\n")
     load_text(graph, "- {id: v1, type: ModelVersion, trainedOn: [a]}\n")
     v1 = ox.NamedNode(iri("v1"))
-    targets = {t.object for t in graph.store.triples(v1, None, None) if t.predicate != ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")}
+    targets = {
+        t.object
+        for t in graph.store.triples(v1, None, None)
+        if t.predicate != ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    }
     assert ox.NamedNode(iri("b")) not in targets
     assert ox.NamedNode(iri("a")) in targets
     assert not list(graph.store.triples(v1, DEPENDS_ON, ox.NamedNode(iri("b"))))
@@ -129,7 +140,9 @@ def test_unresolved_references_are_kept_and_reported(graph: KnowledgeGraph) -> N
         (MLG + "trainedOn", iri("later")),
         (MLG + "owner", iri("team/x")),
     }
-    assert list(graph.store.triples(ox.NamedNode(iri("v1")), DEPENDS_ON, ox.NamedNode(iri("later"))))
+    assert list(
+        graph.store.triples(ox.NamedNode(iri("v1")), DEPENDS_ON, ox.NamedNode(iri("later")))
+    )
     report = load_text(graph, "- {id: later, type: Dataset}\n- {id: team/x, type: Team}\n")
     assert isinstance(report, LoadReport)
     assert report.unresolved == []

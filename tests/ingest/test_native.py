@@ -36,11 +36,14 @@ def test_json_documents_are_read_like_yaml() -> None:
 
 def test_a_single_asset_document() -> None:
     batch = native.parse(b"id: a\ntype: model\n", source="x.yaml", base_iri=BASE)
-    assert ox.Triple(
-        ox.NamedNode(BASE + "a"),
-        ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
-        ox.NamedNode("https://w3id.org/mlg#Model"),
-    ) in batch.triples
+    assert (
+        ox.Triple(
+            ox.NamedNode(BASE + "a"),
+            ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            ox.NamedNode("https://w3id.org/mlg#Model"),
+        )
+        in batch.triples
+    )
 
 
 def test_empty_document_is_empty() -> None:

@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import iri, snapshot
+
+MLG = "https://w3id.org/mlg#"
+
+
+def test_health(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_home_page_lists_the_graph(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "mlg:ModelVersion: 11" in page.text
+
+
+def test_lineage_shape(client: TestClient) -> None:
+    response = client.get(
+        "/api/v1/lineage", params={"nodeId": iri("service/homepage"), "depth": 2}
+    )
+    assert response.status_code == 200
+    graph = response.json()["graph"]
+    root = graph[0]
+    assert set(root) >= {"id", "type", "label", "distance", "inEdges", "outEdges"}
+    assert (root["id"], root["type"], root["distance"]) == (
+        iri("service/homepage"), "mlg:Service", 0,
+    )  # fmt: skip
+    assert root["outEdges"] == [
+        {"origin": iri("service/homepage"), "destination": iri("model/home-ranking/v3"),
+         "type": "mlg:deploys"},
+    ]  # fmt: skip
+    assert max(n["distance"] for n in graph) == 2
+
+
+@pytest.mark.parametrize(
+    ("direction", "node", "expected"),
+    [
+        ("upstream", "model/home-ranking/v3", "dataset/legacy-ratings"),
+        ("downstream", "dataset/legacy-ratings", "service/homepage"),
+        ("both", "dataset/ranking-training-set", "dataset/legacy-ratings"),
+        ("both", "dataset/ranking-training-set", "service/homepage"),
+    ],
+)
+def test_lineage_directions(client: TestClient, direction: str, node: str, expected: str) -> None:
+    response = client.get("/api/v1/lineage", params={"nodeId": node, "direction": direction})
+    assert iri(expected) in {n["id"] for n in response.json()["graph"]}
+
+
+def test_impact(client: TestClient) -> None:
+    data = client.get("/api/v1/impact", params={"nodeId": iri("dataset/title-metadata")}).json()
+    production = {s["id"] for s in data["productionServices"]}
+    assert iri("service/ads-serving") in production
+    assert iri("service/similar-titles") in production
+    owners = {o["id"] for o in data["owners"]}
+    assert iri("team/ads-ml") in owners
+    assert data["affectedCount"] == len(data["affected"])
+
+
+def test_path(client: TestClient) -> None:
+    data = client.get(
+        "/api/v1/path", params={"from": "service/homepage", "to": "dataset/legacy-ratings"}
+    ).json()
+    assert (data["direction"], data["length"]) == ("upstream", 3)
+    assert [e["type"] for e in data["paths"][0]] == ["mlg:deploys", "mlg:trainedOn", "mlg:derivedFrom"]
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/lineage", {"nodeId": "ghost"}),
+        ("/api/v1/impact", {"nodeId": "ghost"}),
+        ("/api/v1/path", {"from": "ghost", "to": "service/homepage"}),
+    ],
+)
+def test_unknown_ids_are_404(client: TestClient, path: str, params: dict[str, str]) -> None:
+    response = client.get(path, params=params)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert iri("ghost") in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [({}, 422), ({"nodeId": "x", "depth": 0}, 422), ({"nodeId": "x", "direction": "sideways"}, 422)],
+)
+def test_bad_lineage_parameters(client: TestClient, params: dict[str, object], status: int) -> None:
+    assert client.get("/api/v1/lineage", params=params).status_code == status
+
+
+def test_post_native_and_rdf_assets(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/assets",
+        content=b"- {id: new-set, type: Dataset, derivedFrom: dataset/title-metadata}\n",
+        headers={"content-type": "application/yaml"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["assets"] == 1
+    turtle = (
+        "@prefix mlg: <https://w3id.org/mlg#> .\n"
+        "<https://w3id.org/mlg/id/new-model> a mlg:ModelVersion ; "
+        "mlg:trainedOn <https://w3id.org/mlg/id/new-set> .\n"
+    )
+    response = client.post("/api/v1/assets", content=turtle, headers={"content-type": "text/turtle"})
+    assert response.status_code == 201
+    lineage = client.get("/api/v1/lineage", params={"nodeId": "new-model"}).json()["graph"]
+    assert iri("dataset/title-metadata") in {n["id"] for n in lineage}
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "message"),
+    [
+        (b"@prefix mlg: <https://w3id.org/mlg#> .\n<a> a mlg:Dataset", "text/turtle", "syntax error"),
+        (b"- {id: a, type: Spaceship}\n", "application/yaml", "unknown asset type"),
+        (b'{"assets": [{"id": "a", "type": "Dataset", "derivedFrom": 1}]}', "application/json", "literal 1"),
+        (b"abc", "image/png", "unsupported media type"),
+    ],
+)  # fmt: skip
+def test_post_bad_assets_is_400_and_changes_nothing(
+    client: TestClient, body: bytes, content_type: str, message: str
+) -> None:
+    graph = client.app.state.graph  # type: ignore[attr-defined]
+    before = snapshot(graph)
+    response = client.post("/api/v1/assets", content=body, headers={"content-type": content_type})
+    assert response.status_code == 400
+    problem = response.json()
+    assert message in problem["detail"]
+    assert problem["source"] == "request body"
+    assert snapshot(graph) == before
+
+
+# -- SPARQL
+
+SELECT_TEAMS = "SELECT ?t WHERE { ?t a <https://w3id.org/mlg#Team> }"
+
+
+def test_sparql_get_and_post(client: TestClient) -> None:
+    by_get = client.get("/sparql", params={"query": SELECT_TEAMS})
+    assert by_get.status_code == 200
+    assert by_get.headers["content-type"].startswith("application/sparql-results+json")
+    assert len(by_get.json()["results"]["bindings"]) == 7
+    by_form = client.post("/sparql", data={"query": SELECT_TEAMS})
+    assert by_form.json() == by_get.json()
+    direct = client.post(
+        "/sparql", content=SELECT_TEAMS, headers={"content-type": "application/sparql-query"}
+    )
+    assert direct.json() == by_get.json()
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [
+        ("text/csv", "text/csv"),
+        ("text/tab-separated-values", "text/tab-separated-values"),
+        ("application/sparql-results+xml", "application/sparql-results+xml"),
+        ("text/csv;q=0.5, application/sparql-results+xml", "application/sparql-results+xml"),
+        ("*/*", "application/sparql-results+json"),
+        ("text/html, */*;q=0.1", "application/sparql-results+json"),
+    ],
+)
+def test_sparql_content_negotiation(client: TestClient, accept: str, media: str) -> None:
+    response = client.get("/sparql", params={"query": SELECT_TEAMS}, headers={"accept": accept})
+    assert response.headers["content-type"].startswith(media)
+
+
+def test_sparql_construct_as_turtle(client: TestClient) -> None:
+    response = client.get(
+        "/sparql", params={"query": "CONSTRUCT WHERE { ?t a <https://w3id.org/mlg#Team> }"}
+    )
+    assert response.headers["content-type"].startswith("text/turtle")
+    assert "Team" in response.text
+
+
+def test_sparql_sees_the_derived_closure(client: TestClient) -> None:
+    query = (
+        "ASK { <https://w3id.org/mlg/id/service/homepage> <https://w3id.org/mlg#dependsOn>+ "
+        "<https://w3id.org/mlg/id/dataset/legacy-ratings> }"
+    )
+    assert client.get("/sparql", params={"query": query}).json()["boolean"] is True
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status"),
+    [
+        ({"params": {"query": "SELECT ?x WHERE {"}}, 400),
+        ({"params": {}}, 400),
+        ({"content": "x=1", "headers": {"content-type": "text/plain"}}, 415),
+    ],
+)
+def test_sparql_errors(client: TestClient, kwargs: dict[str, object], status: int) -> None:
+    method = client.post if "content" in kwargs else client.get
+    response = method("/sparql", **kwargs)  # type: ignore[operator]
+    assert response.status_code == status
+    assert response.text

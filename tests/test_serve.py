@@ -1,0 +1,100 @@
+"""`kg serve` as a user runs it: a real uvicorn process on loopback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback)
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    store = tmp_path_factory.mktemp("served") / "store"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kg", "serve", "--demo", "--store", str(store), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if get(base + "/healthz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("kg serve did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        assert process.stdout is not None
+        process.stdout.close()
+
+
+def test_served_lineage(server: str) -> None:
+    query = urllib.parse.urlencode({"nodeId": "service/homepage", "direction": "upstream"})
+    status, body = get(f"{server}/api/v1/lineage?{query}")
+    assert status == 200
+    ids = {n["id"] for n in json.loads(body)["graph"]}
+    assert "https://w3id.org/mlg/id/dataset/legacy-ratings" in ids
+
+
+def test_served_sparql_and_404(server: str) -> None:
+    query = urllib.parse.urlencode({"query": "ASK { ?s a <https://w3id.org/mlg#Service> }"})
+    status, body = get(f"{server}/sparql?{query}")
+    assert (status, json.loads(body)["boolean"]) == (200, True)
+    status, body = get(f"{server}/api/v1/impact?nodeId=ghost")
+    assert status == 404
+    assert b"no asset" in body
+
+
+def test_a_second_server_on_the_same_store_is_refused(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    first = subprocess.Popen(
+        [sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", str(free_port())],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(0.1)
+        for _ in range(100):
+            if (store / "LOCK").exists():
+                break
+            time.sleep(0.1)
+        second = subprocess.run(
+            [sys.executable, "-m", "kg", "stats", "--store", str(store)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        first.terminate()
+        first.wait(timeout=10)
+    assert second.returncode == 2
+    assert "in use by another process" in second.stderr
