@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run test lint typecheck unit bench clean
+.PHONY: setup run test lint typecheck unit clean
 
 setup: $(STAMP)
 
@@ -17,8 +17,8 @@ run: setup
 	$(BIN)/kg serve --demo
 
 lint: setup
-	$(BIN)/ruff check kg tests bench
-	$(BIN)/ruff format --check kg tests bench
+	$(BIN)/ruff check kg tests
+	$(BIN)/ruff format --check kg tests
 
 typecheck: setup
 	$(BIN)/mypy
@@ -27,9 +27,6 @@ unit: setup
 	$(BIN)/python -m pytest
 
 test: lint typecheck unit
-
-bench: setup
-	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

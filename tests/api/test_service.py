@@ -19,9 +19,7 @@ def test_home_page_lists_the_graph(client: TestClient) -> None:
 
 
 def test_lineage_shape(client: TestClient) -> None:
-    response = client.get(
-        "/api/v1/lineage", params={"nodeId": iri("service/homepage"), "depth": 2}
-    )
+    response = client.get("/api/v1/lineage", params={"nodeId": iri("service/homepage"), "depth": 2})
     assert response.status_code == 200
     graph = response.json()["graph"]
     root = graph[0]
@@ -65,7 +63,11 @@ def test_path(client: TestClient) -> None:
         "/api/v1/path", params={"from": "service/homepage", "to": "dataset/legacy-ratings"}
     ).json()
     assert (data["direction"], data["length"]) == ("upstream", 3)
-    assert [e["type"] for e in data["paths"][0]] == ["mlg:deploys", "mlg:trainedOn", "mlg:derivedFrom"]
+    assert [e["type"] for e in data["paths"][0]] == [
+        "mlg:deploys",
+        "mlg:trainedOn",
+        "mlg:derivedFrom",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -85,7 +87,11 @@ def test_unknown_ids_are_404(client: TestClient, path: str, params: dict[str, st
 
 @pytest.mark.parametrize(
     ("params", "status"),
-    [({}, 422), ({"nodeId": "x", "depth": 0}, 422), ({"nodeId": "x", "direction": "sideways"}, 422)],
+    [
+        ({}, 422),
+        ({"nodeId": "x", "depth": 0}, 422),
+        ({"nodeId": "x", "direction": "sideways"}, 422),
+    ],
 )
 def test_bad_lineage_parameters(client: TestClient, params: dict[str, object], status: int) -> None:
     assert client.get("/api/v1/lineage", params=params).status_code == status
@@ -104,7 +110,9 @@ def test_post_native_and_rdf_assets(client: TestClient) -> None:
         "<https://w3id.org/mlg/id/new-model> a mlg:ModelVersion ; "
         "mlg:trainedOn <https://w3id.org/mlg/id/new-set> .\n"
     )
-    response = client.post("/api/v1/assets", content=turtle, headers={"content-type": "text/turtle"})
+    response = client.post(
+        "/api/v1/assets", content=turtle, headers={"content-type": "text/turtle"}
+    )
     assert response.status_code == 201
     lineage = client.get("/api/v1/lineage", params={"nodeId": "new-model"}).json()["graph"]
     assert iri("dataset/title-metadata") in {n["id"] for n in lineage}
