@@ -18,7 +18,8 @@ import pyoxigraph as ox
 import rich.progress
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Table as RichTable
+from rich.text import Text
 
 from kg import catalog, views
 from kg.config import Settings
@@ -88,6 +89,13 @@ def _run(action: Callable[[], T]) -> T:
         raise _fail(exc.message, 2) from exc
     except KGError as exc:
         raise _fail(exc.message, 1) from exc
+
+
+class Table(RichTable):
+    """A rich table whose cells are plain text: ids with brackets are not read as markup."""
+
+    def add_row(self, *cells: Any, **kwargs: Any) -> None:
+        super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **kwargs)
 
 
 def _say(text: str) -> None:

@@ -18,7 +18,7 @@ from kg.ids import to_id, to_iri
 from kg.ingest import Batch, parse_document
 from kg.lineage import Direction, Impact, Lineage, Paths
 from kg.ontology import Ontology, default_ontology
-from kg.store import GraphWrite, OxigraphStore, QueryResult, open_store
+from kg.store import GraphStore, GraphWrite, QueryResult, open_store
 from kg.vocab import ONTOLOGY_GRAPH, SHAPES_GRAPH, SPARQL_PREFIXES
 
 
@@ -32,7 +32,7 @@ class Document:
 
 
 class KnowledgeGraph:
-    def __init__(self, store: OxigraphStore, settings: Settings, ontology: Ontology) -> None:
+    def __init__(self, store: GraphStore, settings: Settings, ontology: Ontology) -> None:
         self.store = store
         self.settings = settings
         self.ontology = ontology

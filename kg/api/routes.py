@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -31,7 +32,7 @@ NodeId = Annotated[
 def home(request: Request) -> str:
     stats = _graph(request).stats()
     rows = "".join(
-        f"<li>{kind}: {count}</li>"
+        f"<li>{escape(kind)}: {count}</li>"
         for kind, count in stats["assets_by_type"].items()  # type: ignore[attr-defined]
     )
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>kg</title></head>
