@@ -24,6 +24,10 @@ from rich.text import Text
 from kg import catalog, views
 from kg.config import Settings
 from kg.errors import KGError, StoreLockedError
+from kg.governance.gate import GateError, GateMode
+from kg.governance.model import Severity
+from kg.governance.render import Format
+from kg.governance.validation import Engine
 from kg.graph import Document, KnowledgeGraph
 from kg.lineage import Direction
 from kg.vocab import compact
@@ -87,6 +91,10 @@ def _run(action: Callable[[], T]) -> T:
         return action()
     except StoreLockedError as exc:
         raise _fail(exc.message, 2) from exc
+    except GateError as exc:
+        for result in exc.report.results:
+            _say_err(f"  {result.focus}: {result.message}")
+        raise _fail(exc.message, 1) from exc
     except KGError as exc:
         raise _fail(exc.message, 1) from exc
 
@@ -101,6 +109,10 @@ class Table(RichTable):
 def _say(text: str) -> None:
     """Print data (ids, names) as it is: no markup, no highlighting, no wrapping."""
     out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _say_err(text: str) -> None:
+    err.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -155,6 +167,10 @@ def load(
     ],
     store: StoreOption = None,
     output: Annotated[Output, typer.Option("--format", help="Report format.")] = Output.table,
+    gate: Annotated[
+        GateMode,
+        typer.Option(help="Governance: warn about new violations, refuse them (enforce), or off."),
+    ] = GateMode.WARN,
 ) -> None:
     """Load files through the write pipeline, all at once or not at all."""
     documents = []
@@ -164,7 +180,7 @@ def load(
         ) as handle:
             documents.append(Document(str(path), handle.read()))
     with _graph(store) as graph:
-        report = _run(lambda: graph.load(documents))
+        report = _run(lambda: graph.load(documents, gate))
     if output is Output.json:
         _print_json(report.as_dict())
         return
@@ -174,6 +190,8 @@ def load(
     )
     for ref in report.unresolved:
         _say(f"unresolved: {ref.subject} {compact(ref.predicate)} {ref.target} (not loaded yet)")
+    for result in report.violations:
+        _say(f"warning: governance: {result.message}")
 
 
 @app.command()
@@ -363,6 +381,43 @@ def path(
                 f"-[{compact(e.type)}]-> {graph.short(e.destination)}" for e in p
             ]
             _say("  " + " ".join(steps))
+
+
+@app.command()
+def validate(
+    store: StoreOption = None,
+    shapes: Annotated[
+        list[Path] | None,
+        typer.Option("--shapes", help="Extra shapes: a Turtle file or a folder (repeatable)."),
+    ] = None,
+    fail_on: Annotated[
+        Severity, typer.Option(help="Lowest severity that fails.")
+    ] = Severity.VIOLATION,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Report format.")] = Format.TEXT,
+    output_file: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the report here.")
+    ] = None,
+    asset: Annotated[str | None, typer.Option(help="Validate this asset only.")] = None,
+    team: Annotated[str | None, typer.Option(help="Validate the assets of this team.")] = None,
+    lineage: Annotated[
+        str | None, typer.Option(help="Validate this asset and its lineage.")
+    ] = None,
+    engine: Annotated[
+        Engine, typer.Option(help="compiled (fast) or pyshacl (reference).")
+    ] = Engine.COMPILED,
+) -> None:
+    """Check the graph against the governance rules (exit 0 conforms, 1 does not, 2 error)."""
+    with _graph(store) as graph:
+        try:
+            report = graph.validate(graph.scope(asset, team, lineage), engine, shapes or ())
+            rendered = graph.render(report, fmt, fail_on)
+        except KGError as exc:
+            raise _fail(exc.message, 2) from exc
+    if output_file is not None:
+        output_file.write_text(rendered, encoding="utf-8")
+    else:
+        sys.stdout.write(rendered)
+    raise typer.Exit(0 if report.conforms(fail_on) else 1)
 
 
 _DUMP_FORMATS = {

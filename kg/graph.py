@@ -8,18 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyoxigraph as ox
 
 from kg import catalog, pipeline, resources
 from kg import lineage as walks
 from kg.config import Settings
+from kg.governance import render
+from kg.governance.gate import Gate, GateMode
+from kg.governance.model import Report, Severity
+from kg.governance.shapes import Shapes, load_shapes
+from kg.governance.validation import Engine, focus_info, validate
 from kg.ids import to_id, to_iri
 from kg.ingest import Batch, parse_document
 from kg.lineage import Direction, Impact, Lineage, Paths
 from kg.ontology import Ontology, default_ontology
 from kg.store import GraphStore, GraphWrite, QueryResult, open_store
-from kg.vocab import ONTOLOGY_GRAPH, SHAPES_GRAPH, SPARQL_PREFIXES
+from kg.vocab import MEMBER_OF, ONTOLOGY_GRAPH, OWNER, SHAPES_GRAPH, SPARQL_PREFIXES
+
+REPORT_GRAPH = ox.NamedNode("urn:kg:graph:reports/latest")
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,7 @@ class KnowledgeGraph:
         self.store = store
         self.settings = settings
         self.ontology = ontology
+        self._shapes: Shapes | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> KnowledgeGraph:
@@ -51,6 +60,9 @@ class KnowledgeGraph:
         shapes: list[ox.Triple] = []
         for path in resources.files("shapes", "*.ttl"):
             shapes.extend(q.triple for q in ox.parse(path=path))
+        for extra in self.settings.shape_paths():
+            for path in sorted(extra.glob("*.ttl")) if extra.is_dir() else [extra]:
+                shapes.extend(q.triple for q in ox.parse(path=path))
         wanted = {ONTOLOGY_GRAPH: list(self.ontology.triples), SHAPES_GRAPH: shapes}
         stale = {g: ts for g, ts in wanted.items() if set(self.store.graph(g)) != set(ts)}
         if stale:
@@ -74,9 +86,81 @@ class KnowledgeGraph:
             for d in documents
         ]
 
-    def load(self, documents: Sequence[Document]) -> pipeline.LoadReport:
-        """Parse, check, derive and commit all documents at once, or nothing."""
-        return pipeline.load(self.store, self.ontology, self.parse(documents))
+    def load(
+        self, documents: Sequence[Document], gate: GateMode | None = None
+    ) -> pipeline.LoadReport:
+        """Parse, check, derive, pass the gate and commit all documents at once, or nothing."""
+        mode = gate or self.settings.gate
+        checker = None if mode is GateMode.OFF else Gate(self.shapes(), mode)
+        return pipeline.load(self.store, self.ontology, self.parse(documents), checker)
+
+    # -- governance
+
+    def shapes(self, extra: Sequence[Path] = ()) -> Shapes:
+        if extra:
+            return load_shapes([*self.settings.shape_paths(), *extra])
+        if self._shapes is None:
+            self._shapes = load_shapes(self.settings.shape_paths())
+        return self._shapes
+
+    def scope(
+        self, asset: str | None = None, team: str | None = None, lineage: str | None = None
+    ) -> list[str] | None:
+        """Focus nodes of a validation subset: one asset, a team's assets, an asset's lineage."""
+        if not (asset or team or lineage):
+            return None
+        focus: set[str] = set()
+        if asset:
+            walks.Walker(self.store, self.ontology).require(self.iri(asset))
+            focus.add(f"<{self.iri(asset)}>")
+        if lineage:
+            focus |= {f"<{n.id}>" for n in self.lineage(lineage, Direction.UPSTREAM).nodes}
+        if team:
+            team_node = ox.NamedNode(self.iri(team))
+            owners = [team_node]
+            owners += [
+                t.subject
+                for t in self.store.triples(None, MEMBER_OF, team_node)
+                if isinstance(t.subject, ox.NamedNode)
+            ]
+            for owner in owners:
+                focus |= {str(t.subject) for t in self.store.triples(None, OWNER, owner)}
+        return sorted(focus)
+
+    def validate(
+        self,
+        focus: Sequence[str] | None = None,
+        engine: Engine = Engine.COMPILED,
+        extra_shapes: Sequence[Path] = (),
+    ) -> Report:
+        """Validate the graph (or the focus nodes); a full run is kept as the latest report,
+        queryable in its own named graph."""
+        report = validate(self.store, self.shapes(extra_shapes), focus, engine)
+        if focus is None:
+            self.store.commit(GraphWrite(replace={REPORT_GRAPH: render.to_rdf(report)}))
+        return report
+
+    def preview(self, documents: Sequence[Document]) -> Report:
+        """Validate candidate documents as if loaded, without storing them."""
+        batches = self.parse(documents)
+        write = pipeline.prepare(self.ontology, batches)
+        gate = Gate(self.shapes())
+        focus, results = gate.candidate(self.store, write)
+        return Report(results=results, shapes=gate.shapes.count, focus_nodes=len(focus))
+
+    def render(
+        self, report: Report, fmt: render.Format, fail_on: Severity = Severity.VIOLATION
+    ) -> str:
+        shapes = self.shapes()
+        return render.render(
+            report,
+            fmt,
+            info=focus_info(self.store, (r.focus for r in report.results)),
+            short=self.short,
+            names=shapes.names,
+            origins=shapes.origins,
+            fail_on=fail_on,
+        )
 
     # -- reads
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kg.errors import InputError
+from kg.governance.gate import Gate
+from kg.governance.model import Result
 from kg.ids import asset_graph, derived_graph
 from kg.ingest import Batch
 from kg.ontology import Ontology
@@ -41,6 +43,8 @@ class LoadReport:
     derived: int = 0
     graphs: list[str] = field(default_factory=list)
     unresolved: list[Reference] = field(default_factory=list)
+    gate: str = "off"
+    violations: list[Result] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -53,6 +57,17 @@ class LoadReport:
             "unresolved": [
                 {"subject": r.subject, "predicate": r.predicate, "target": r.target}
                 for r in self.unresolved
+            ],
+            "gate": self.gate,
+            "violations": [
+                {
+                    "focusNode": r.focus.strip("<>"),
+                    "shape": r.shape.strip("<>"),
+                    "severity": r.severity.value,
+                    "value": r.value,
+                    "message": r.message,
+                }
+                for r in self.violations
             ],
         }
 
@@ -164,11 +179,30 @@ def _load_record(
     return quads
 
 
-def load(store: GraphStore, ontology: Ontology, batches: Sequence[Batch]) -> LoadReport:
-    """Check, group and derive every batch, then commit them all in one atomic write.
-
-    Nothing is written unless every batch passes.
+def load(
+    store: GraphStore, ontology: Ontology, batches: Sequence[Batch], gate: Gate | None = None
+) -> LoadReport:
+    """Check, group and derive every batch, pass the governance gate, then commit them all in
+    one atomic write. Nothing is written unless every batch passes (and, when the gate
+    enforces, unless the write adds no Violation).
     """
+    write, report = _prepare(ontology, batches)
+    if gate is not None:
+        report.gate = gate.mode.value
+        checked = gate.check(store, write)  # raises GateError when it refuses
+        report.violations = checked.results if checked is not None else []
+    store.commit(write)
+    graphs = [ox.NamedNode(g) for g in report.graphs]
+    report.unresolved = unresolved(store, ontology, (t for g in graphs for t in write.replace[g]))
+    return report
+
+
+def prepare(ontology: Ontology, batches: Sequence[Batch]) -> GraphWrite:
+    """The write a load would make, without making it."""
+    return _prepare(ontology, batches)[0]
+
+
+def _prepare(ontology: Ontology, batches: Sequence[Batch]) -> tuple[GraphWrite, LoadReport]:
     for batch in batches:
         check(batch, ontology)
     graphs: dict[ox.NamedNode, list[ox.Triple]] = {}
@@ -187,9 +221,7 @@ def load(store: GraphStore, ontology: Ontology, batches: Sequence[Batch]) -> Loa
     report.assets = sum(1 for g in graphs if g.value.startswith("urn:kg:graph:asset:"))
     report.graphs = [g.value for g in graphs]
     record = _load_record(ox.NamedNode(report.load), report.sources, graphs)
-    store.commit(GraphWrite(replace=replace, append=record))
-    report.unresolved = unresolved(store, ontology, (t for ts in graphs.values() for t in ts))
-    return report
+    return GraphWrite(replace=replace, append=record), report
 
 
 def unresolved(

@@ -44,6 +44,10 @@ class GraphStore(Protocol):
         self, subject: Term | None, predicate: ox.NamedNode | None, obj: Term | None
     ) -> Iterator[ox.Triple]: ...
 
+    def quads(
+        self, subject: Term | None, predicate: ox.NamedNode | None, obj: Term | None
+    ) -> Iterator[ox.Quad]: ...
+
     def graph(self, name: ox.NamedNode) -> list[ox.Triple]: ...
 
     def graphs(self) -> list[ox.NamedNode]: ...
@@ -141,6 +145,12 @@ class OxigraphStore:
             if triple not in seen:
                 seen.add(triple)
                 yield triple
+
+    def quads(
+        self, subject: Term | None, predicate: ox.NamedNode | None, obj: Term | None
+    ) -> Iterator[ox.Quad]:
+        """Quads matching the pattern, with the named graph each one is in."""
+        return self._store.quads_for_pattern(subject, predicate, obj, None)  # type: ignore[arg-type]
 
     def graph(self, name: ox.NamedNode) -> list[ox.Triple]:
         return [q.triple for q in self._store.quads_for_pattern(None, None, None, name)]

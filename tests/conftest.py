@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from kg.api.app import create_app
 from kg.config import Settings
 from kg.demo import load_demo
+from kg.governance.gate import GateMode
 from kg.graph import Document, KnowledgeGraph
 
 BASE = "https://w3id.org/mlg/id/"
@@ -17,7 +18,9 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
 def settings(**overrides: object) -> Settings:
-    values: dict[str, object] = {"memory": True}
+    # The pipeline and lineage tests build small graphs without owners: the gate is off unless
+    # a test turns it on (the governance and HTTP tests do).
+    values: dict[str, object] = {"memory": True, "gate": "off"}
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -37,6 +40,7 @@ def demo(graph: KnowledgeGraph) -> KnowledgeGraph:
 
 @pytest.fixture
 def client(demo: KnowledgeGraph) -> Iterator[TestClient]:
+    demo.settings = demo.settings.model_copy(update={"gate": GateMode.ENFORCE})
     with TestClient(create_app(demo, close_on_shutdown=False)) as test_client:
         yield test_client
 

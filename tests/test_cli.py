@@ -29,7 +29,7 @@ def store(tmp_path: Path) -> Path:
     path = tmp_path / "store"
     result = runner.invoke(app, ["load", DEMO, "--store", str(path)])
     assert result.exit_code == 0, result.output
-    assert "loaded 87 assets" in result.output
+    assert "loaded 91 assets" in result.output
     return path
 
 

@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from kg.errors import InputError, KGError
+from kg.governance.gate import GateError
 
 
 def problem(status: int, title: str, detail: str, **extra: object) -> JSONResponse:
@@ -18,6 +19,18 @@ async def _kg_error(_: Request, exc: Exception) -> JSONResponse:
     extra: dict[str, object] = {}
     if isinstance(exc, InputError):
         extra = {"source": exc.source, "line": exc.line}
+    if isinstance(exc, GateError):
+        extra = {
+            "violations": [
+                {
+                    "focusNode": r.focus.strip("<>"),
+                    "shape": r.shape.strip("<>"),
+                    "value": r.value,
+                    "message": r.message,
+                }
+                for r in exc.report.results
+            ]
+        }
     return problem(exc.status, exc.title, exc.message, **extra)
 
 

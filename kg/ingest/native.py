@@ -38,21 +38,26 @@ from kg.vocab import (
     OWNER,
     RDF_TYPE,
     RDFS_LABEL,
-    STAGE,
-    STATUS,
     XSD,
     mlg,
 )
 
 # Relations a document may not set by key: they have their own fields or belong to kg itself.
-_NOT_RELATION_KEYS = {"owner", "status", "stage", "metric", "wrote", "derivedGraph"}
+_NOT_RELATION_KEYS = {"owner", "metric", "wrote", "derivedGraph"}
+# Fields whose value names one of a fixed set (an individual of the class given here).
+_VALUE_FIELDS = {
+    "status": "Status",
+    "stage": "Stage",
+    "classification": "Classification",
+    "outcome": "ReviewOutcome",
+}
 _LITERAL_FIELDS = {
     "name": RDFS_LABEL,
     "description": DCTERMS_DESCRIPTION,
     "version": DCAT_VERSION,
     "email": mlg("email"),
 }
-_KNOWN_FIELDS = {"id", "type", "tags", "owner", "status", "stage", "created", "metrics"}
+_KNOWN_FIELDS = {"id", "type", "tags", "owner", "created", "metrics", *_VALUE_FIELDS}
 _KNOWN_FIELDS |= {"properties", *_LITERAL_FIELDS}
 
 
@@ -151,7 +156,9 @@ class _Builder:
         self.relations = {
             p.removeprefix(MLG): p
             for p in ontology.object_properties
-            if p.startswith(MLG) and p.removeprefix(MLG) not in _NOT_RELATION_KEYS
+            if p.startswith(MLG)
+            and p.removeprefix(MLG) not in _NOT_RELATION_KEYS
+            and p.removeprefix(MLG) not in _VALUE_FIELDS
         }
 
     def error(self, message: str, line: int | None) -> InputError:
@@ -199,7 +206,7 @@ class _Builder:
             elif key == "owner":
                 for target in self.many(value):
                     self.emit(subject, OWNER, self.iri(target, "'owner'", at), at)
-            elif key in ("status", "stage"):
+            elif key in _VALUE_FIELDS:
                 self.add_value(subject, key, value, at)
             elif key == "created":
                 self.emit(subject, DCTERMS_CREATED, self.timestamp(value, at), at)
@@ -223,13 +230,13 @@ class _Builder:
         self.emit(subject, RDF_TYPE, ox.NamedNode(iri), line)
 
     def add_value(self, subject: ox.NamedNode, key: str, value: Any, line: int) -> None:
-        allowed = self.ontology.values_of(key.capitalize())
+        allowed = self.ontology.values_of(_VALUE_FIELDS[key])
         by_name = {v.removeprefix(MLG).lower(): v for v in allowed}
         chosen = by_name.get(str(value).removeprefix("mlg:").lower())
         if chosen is None:
             names = ", ".join(sorted(v.removeprefix(MLG) for v in allowed))
             raise self.error(f"{key} {value!r} is not one of {names}", line)
-        self.emit(subject, STATUS if key == "status" else STAGE, ox.NamedNode(chosen), line)
+        self.emit(subject, mlg(key), ox.NamedNode(chosen), line)
 
     def add_metrics(self, subject: ox.NamedNode, value: Any, line: int) -> None:
         if not isinstance(value, dict):

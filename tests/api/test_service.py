@@ -100,7 +100,10 @@ def test_bad_lineage_parameters(client: TestClient, params: dict[str, object], s
 def test_post_native_and_rdf_assets(client: TestClient) -> None:
     response = client.post(
         "/api/v1/assets",
-        content=b"- {id: new-set, type: Dataset, derivedFrom: dataset/title-metadata}\n",
+        content=(
+            b"- {id: new-set, type: Dataset, name: New set, description: A new set., "
+            b"owner: team/studio-ml, derivedFrom: dataset/title-metadata}\n"
+        ),
         headers={"content-type": "application/yaml"},
     )
     assert response.status_code == 201, response.text
@@ -108,6 +111,8 @@ def test_post_native_and_rdf_assets(client: TestClient) -> None:
     turtle = (
         "@prefix mlg: <https://w3id.org/mlg#> .\n"
         "<https://w3id.org/mlg/id/new-model> a mlg:ModelVersion ; "
+        "<http://www.w3.org/2000/01/rdf-schema#label> 'New model' ; "
+        "mlg:owner <https://w3id.org/mlg/id/team/studio-ml> ; "
         "mlg:trainedOn <https://w3id.org/mlg/id/new-set> .\n"
     )
     response = client.post(

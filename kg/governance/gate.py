@@ -1,0 +1,182 @@
+"""The write gate: check a write against the shapes before it lands, on what it can affect.
+
+A write replaces some named graphs. The rules about an asset can see its own statements, its
+direct neighbours and, through property paths, everything upstream of it; so the assets whose
+conformance a write can change are the touched assets, their direct neighbours (before and
+after), and everything downstream of them. Those are the focus nodes. Their data (the focus
+nodes, their neighbours and their upstream closure, as the graph will be after the write) is
+copied with the ontology into a small in-memory store and validated there; the same focus nodes
+are validated in the store as it is now. A Violation that the write adds is a refusal.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pyoxigraph as ox
+
+from kg.errors import KGError
+from kg.governance.model import Report, Result, Severity
+from kg.governance.shapes import Shapes
+from kg.governance.validation import validate
+from kg.store import GraphStore, GraphWrite, open_store
+from kg.vocab import DEPENDS_ON, ONTOLOGY_GRAPH
+
+_STAGING = ox.NamedNode("urn:kg:graph:staging")
+
+
+class GateMode(StrEnum):
+    ENFORCE = "enforce"
+    WARN = "warn"
+    OFF = "off"
+
+
+class GateError(KGError):
+    """A write refused because it adds violations; nothing was written."""
+
+    status = 422
+    title = "Refused by governance"
+
+    def __init__(self, report: Report) -> None:
+        added = report.results
+        first = added[0]
+        more = f" (and {len(added) - 1} more)" if len(added) > 1 else ""
+        super().__init__(f"the write adds a violation: {first.message}{more}")
+        self.report = report
+
+
+class _Overlay:
+    """The graph as it will be after a write, read without writing."""
+
+    def __init__(self, store: GraphStore, write: GraphWrite) -> None:
+        self.store = store
+        self.replaced = {*write.replace.keys(), *write.drop}
+        self.by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
+        self.by_object: dict[ox.NamedNode | ox.BlankNode | ox.Literal, list[ox.Triple]] = {}
+        for triples in write.replace.values():
+            for t in triples:
+                self.by_subject.setdefault(t.subject, []).append(t)  # type: ignore[arg-type]
+                self.by_object.setdefault(t.object, []).append(t)  # type: ignore[arg-type]
+
+    def about(self, node: ox.NamedNode | ox.BlankNode) -> list[ox.Triple]:
+        kept = [
+            q.triple
+            for q in self.store.quads(node, None, None)
+            if q.graph_name not in self.replaced
+        ]
+        return kept + self.by_subject.get(node, [])
+
+    def pointing_at(
+        self, node: ox.NamedNode, predicate: ox.NamedNode | None = None
+    ) -> list[ox.Triple]:
+        kept = [
+            q.triple
+            for q in self.store.quads(None, predicate, node)
+            if q.graph_name not in self.replaced
+        ]
+        new = self.by_object.get(node, [])
+        if predicate is not None:
+            new = [t for t in new if t.predicate == predicate]
+        return kept + new
+
+
+def _iris(terms: Iterable[object]) -> set[ox.NamedNode]:
+    return {t for t in terms if isinstance(t, ox.NamedNode)}
+
+
+def _closure(
+    start: set[ox.NamedNode], step: Callable[[ox.NamedNode], set[ox.NamedNode]]
+) -> set[ox.NamedNode]:
+    seen = set(start)
+    queue = deque(start)
+    while queue:
+        for nxt in step(queue.popleft()):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
+
+
+@dataclass
+class Gate:
+    shapes: Shapes
+    mode: GateMode = GateMode.ENFORCE
+
+    def touched(self, store: GraphStore, write: GraphWrite) -> set[ox.NamedNode]:
+        subjects: set[ox.NamedNode] = set()
+        for name in {*write.replace.keys(), *write.drop}:
+            subjects |= _iris(t.subject for t in store.graph(name))
+        for triples in write.replace.values():
+            subjects |= _iris(t.subject for t in triples)
+        return subjects
+
+    def focus(self, store: GraphStore, write: GraphWrite, overlay: _Overlay) -> set[ox.NamedNode]:
+        touched = self.touched(store, write)
+        focus = set(touched)
+        for node in touched:
+            focus |= _iris(t.object for t in overlay.about(node))
+            focus |= _iris(q.object for q in store.quads(node, None, None))
+            focus |= _iris(t.subject for t in overlay.pointing_at(node))
+        downstream = _closure(
+            touched, lambda n: _iris(t.subject for t in overlay.pointing_at(n, DEPENDS_ON))
+        )
+        return focus | downstream
+
+    def neighbourhood(self, overlay: _Overlay, focus: set[ox.NamedNode]) -> list[ox.Triple]:
+        """What the rules about the focus nodes can see, as the graph will be."""
+        upstream = _closure(
+            focus,
+            lambda n: _iris(t.object for t in overlay.about(n) if t.predicate == DEPENDS_ON),
+        )
+        nodes = set(upstream)
+        for node in focus:
+            nodes |= _iris(t.object for t in overlay.about(node))
+            nodes |= _iris(t.subject for t in overlay.pointing_at(node))
+        triples: list[ox.Triple] = []
+        for node in nodes:
+            about = overlay.about(node)
+            triples.extend(about)
+            blanks = [t.object for t in about if isinstance(t.object, ox.BlankNode)]
+            while blanks:  # statements hanging off the node through blank nodes
+                inner = overlay.about(blanks.pop())
+                triples.extend(inner)
+                blanks.extend(t.object for t in inner if isinstance(t.object, ox.BlankNode))
+        return triples
+
+    def _validate(self, store: GraphStore, focus: list[str]) -> list[Result]:
+        return validate(store, self.shapes, focus).results
+
+    def candidate(self, store: GraphStore, write: GraphWrite) -> tuple[list[str], list[Result]]:
+        """The focus nodes of a write, and their results as the graph would be after it."""
+        overlay = _Overlay(store, write)
+        focus_nodes = self.focus(store, write, overlay)
+        focus = sorted(str(n) for n in focus_nodes)
+        staging = open_store(None)
+        try:
+            content = self.neighbourhood(overlay, focus_nodes)
+            staging.commit(
+                GraphWrite(replace={_STAGING: content, ONTOLOGY_GRAPH: store.graph(ONTOLOGY_GRAPH)})
+            )
+            after = self._validate(staging, focus)
+        finally:
+            staging.close()
+        return focus, after
+
+    def added_violations(self, store: GraphStore, write: GraphWrite) -> Report:
+        """The Violations the write would add on the assets it can affect."""
+        focus, after = self.candidate(store, write)
+        before = {r.key() for r in self._validate(store, focus)}
+        added = [r for r in after if r.severity is Severity.VIOLATION and r.key() not in before]
+        return Report(results=added, shapes=self.shapes.count, focus_nodes=len(focus))
+
+    def check(self, store: GraphStore, write: GraphWrite) -> Report | None:
+        """Refuse (enforce) or report (warn) what a write would add; None when off."""
+        if self.mode is GateMode.OFF:
+            return None
+        report = self.added_violations(store, write)
+        if report.results and self.mode is GateMode.ENFORCE:
+            raise GateError(report)
+        return report

@@ -1,0 +1,66 @@
+"""Validation results as plain data, independent of the engine that found them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+SH = "http://www.w3.org/ns/shacl#"
+
+
+class Severity(StrEnum):
+    VIOLATION = "violation"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def iri(self) -> str:
+        return SH + self.value.capitalize()
+
+    @property
+    def rank(self) -> int:
+        return {"violation": 3, "warning": 2, "info": 1}[self.value]
+
+    @classmethod
+    def from_iri(cls, iri: str) -> Severity:
+        name = iri.removeprefix(SH).lower()
+        return cls(name) if name in cls._value2member_map_ else cls.VIOLATION
+
+
+@dataclass(frozen=True, order=True)
+class Result:
+    """One sh:ValidationResult. Terms are in N-Triples syntax (`<iri>`, `"lit"^^<dt>`, `_:b`)."""
+
+    severity: Severity
+    shape: str
+    focus: str
+    path: str | None
+    value: str | None
+    component: str
+    message: str = field(compare=False)
+    node_shape: str | None = field(default=None, compare=False)
+
+    def key(self) -> tuple[str, str | None, str | None, str, str, str | None]:
+        """What two engines must agree on (blank-node shape ids differ between engines)."""
+        shape = self.shape if self.shape.startswith("<") else None
+        return (self.focus, self.path, self.value, self.component, self.severity.value, shape)
+
+
+@dataclass
+class Report:
+    results: list[Result]
+    shapes: int = 0
+    engine: str = "compiled"
+    focus_nodes: int | None = None
+
+    def counts(self) -> dict[str, int]:
+        counted = Counter(r.severity.value for r in self.results)
+        return {s.value: counted.get(s.value, 0) for s in Severity}
+
+    def conforms(self, fail_on: Severity = Severity.VIOLATION) -> bool:
+        """True when no result is at or above the threshold."""
+        return not any(r.severity.rank >= fail_on.rank for r in self.results)
+
+    def at_least(self, severity: Severity) -> list[Result]:
+        return [r for r in self.results if r.severity.rank >= severity.rank]
