@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import kg
-from kg.api import errors, routes, sparql
+from kg.api import errors, governance, routes, sparql
 from kg.graph import KnowledgeGraph
 
 
@@ -29,4 +29,5 @@ def create_app(graph: KnowledgeGraph, *, close_on_shutdown: bool = True) -> Fast
     errors.install(app)
     app.include_router(routes.router)
     app.include_router(sparql.router)
+    app.include_router(governance.router)
     return app

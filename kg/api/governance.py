@@ -1,0 +1,71 @@
+"""Validation over HTTP: the report of the graph (or a subset) in any format, and a dry run
+of candidate documents."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from kg.api.sparql import accepted
+from kg.governance.model import Severity
+from kg.governance.render import MEDIA_TYPES, Format
+from kg.graph import Document, KnowledgeGraph
+
+router = APIRouter(tags=["governance"])
+
+_BY_MEDIA = {
+    "application/json": Format.JSON,
+    "text/html": Format.HTML,
+    "text/turtle": Format.TURTLE,
+    "application/ld+json": Format.JSONLD,
+    "application/sarif+json": Format.SARIF,
+    "application/xml": Format.JUNIT,
+    "text/xml": Format.JUNIT,
+    "text/plain": Format.TEXT,
+}
+
+
+def _format(accept: str | None, explicit: Format | None) -> Format:
+    if explicit is not None:
+        return explicit
+    for media in accepted(accept):
+        if media in _BY_MEDIA:
+            return _BY_MEDIA[media]
+    return Format.JSON
+
+
+@router.get("/api/v1/validation", summary="Validation report of the graph or a subset")
+def get_validation(
+    request: Request,
+    fmt: Annotated[Format | None, Query(alias="format", description="Overrides Accept.")] = None,
+    fail_on: Annotated[Severity, Query(alias="failOn")] = Severity.VIOLATION,
+    asset: Annotated[str | None, Query(description="Only this asset.")] = None,
+    team: Annotated[str | None, Query(description="Only this team's assets.")] = None,
+    lineage: Annotated[str | None, Query(description="This asset and its lineage.")] = None,
+) -> Response:
+    """The report as JSON, HTML, Turtle or JSON-LD (a W3C sh:ValidationReport), SARIF 2.1.0,
+    JUnit XML or text, chosen by `Accept` or `format`. A full run is also kept in the named
+    graph `urn:kg:graph:reports/latest`."""
+    graph: KnowledgeGraph = request.app.state.graph
+    chosen = _format(request.headers.get("accept"), fmt)
+    report = graph.validate(graph.scope(asset, team, lineage))
+    body = graph.render(report, chosen, fail_on)
+    return Response(body, media_type=MEDIA_TYPES[chosen])
+
+
+@router.post("/api/v1/validate", summary="Validate candidate documents without storing them")
+async def post_validate(
+    request: Request,
+    fmt: Annotated[Format | None, Query(alias="format")] = None,
+    fail_on: Annotated[Severity, Query(alias="failOn")] = Severity.VIOLATION,
+) -> Response:
+    """Results for the assets the document would touch, as the graph would be with it."""
+    graph: KnowledgeGraph = request.app.state.graph
+    document = Document("request body", await request.body(), request.headers.get("content-type"))
+    report = await run_in_threadpool(graph.preview, [document])
+    chosen = _format(request.headers.get("accept"), fmt)
+    body = graph.render(report, chosen, fail_on)
+    return Response(body, media_type=MEDIA_TYPES[chosen])
