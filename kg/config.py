@@ -26,6 +26,17 @@ class Settings(BaseSettings):
     )
     shapes: str = Field("", description="Extra SHACL shapes: files or folders, comma-separated.")
 
+    api_tokens: str = Field(
+        "", description="Bearer tokens allowed to write, comma-separated (empty: writes are open)."
+    )
+    max_body: int = Field(100 * 1024 * 1024, description="Largest request body, in bytes.")
+    max_rows: int = Field(100_000, description="Most rows a SPARQL SELECT answers.")
+    query_timeout: float = Field(30.0, description="Seconds a SPARQL query may run.")
+    query_workers: int = Field(4, description="SPARQL queries evaluated at once.")
+
+    def tokens(self) -> list[str]:
+        return [t.strip() for t in self.api_tokens.split(",") if t.strip()]
+
     def shape_paths(self) -> list[Path]:
         return [Path(p.strip()) for p in self.shapes.split(",") if p.strip()]
 

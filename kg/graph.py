@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg import catalog, pipeline, resources
+from kg import catalog, graphstore, pipeline, resources, updates
 from kg import lineage as walks
 from kg.config import Settings
+from kg.errors import QueryError
 from kg.governance import render
 from kg.governance.gate import Gate, GateMode
 from kg.governance.model import Report, Severity
@@ -90,9 +91,67 @@ class KnowledgeGraph:
         self, documents: Sequence[Document], gate: GateMode | None = None
     ) -> pipeline.LoadReport:
         """Parse, check, derive, pass the gate and commit all documents at once, or nothing."""
+        return self.load_batches(self.parse(documents), gate)
+
+    def load_batches(
+        self, batches: Sequence[Batch], gate: GateMode | None = None
+    ) -> pipeline.LoadReport:
         mode = gate or self.settings.gate
         checker = None if mode is GateMode.OFF else Gate(self.shapes(), mode)
-        return pipeline.load(self.store, self.ontology, self.parse(documents), checker)
+        return pipeline.load(self.store, self.ontology, batches, checker)
+
+    # -- SPARQL and the Graph Store Protocol
+
+    def sparql(
+        self,
+        query: str,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        base_iri: str | None = None,
+    ) -> QueryResult:
+        """A SPARQL query over the union of graphs, or over the dataset the protocol names."""
+        try:
+            named = [ox.NamedNode(g) for g in named_graphs] or None
+            defaults = [ox.NamedNode(g) for g in default_graphs]
+        except ValueError as exc:
+            raise QueryError(f"a graph IRI of the request is not valid: {exc}") from exc
+        if defaults:
+            return self.store.query(
+                query, default_graph=defaults, named_graphs=named or [], base_iri=base_iri
+            )
+        if named:
+            return self.store.query(query, default_graph=[], named_graphs=named, base_iri=base_iri)
+        return self.store.query(query, base_iri=base_iri)
+
+    def sparql_update(
+        self,
+        update: str,
+        using: Sequence[str] = (),
+        using_named: Sequence[str] = (),
+        base_iri: str | None = None,
+    ) -> pipeline.LoadReport | None:
+        """A SPARQL update, run on a scratch copy and committed through the pipeline."""
+        text = updates.with_dataset(update, list(using), list(using_named))
+        batch = updates.plan_update(self.store, text, base_iri=base_iri)
+        return None if batch is None else self.load_batches([batch])
+
+    def graph_read(self, graph: str | None) -> list[ox.Triple] | None:
+        return graphstore.read(self.store, ox.NamedNode(graph) if graph else None)
+
+    def graph_write(
+        self, graph: str | None, document: Document | None, *, merge: bool = False
+    ) -> pipeline.LoadReport | None:
+        """PUT (replace), POST (merge) or DELETE (document None) one graph of the store.
+        None when a DELETE names a graph that does not exist."""
+        name = ox.NamedNode(graph) if graph else None
+        source = f"graph store {graph or 'default graph'}"
+        if document is None:
+            batch = graphstore.delete(self.store, name, source)
+            return None if batch is None else self.load_batches([batch])
+        parsed = self.parse([document])[0]
+        triples = parsed.all_triples()
+        operation = graphstore.merge if merge else graphstore.replace
+        return self.load_batches([operation(self.store, name, triples, source)])
 
     # -- governance
 

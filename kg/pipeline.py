@@ -104,6 +104,30 @@ def _problem(triple: ox.Triple, ontology: Ontology) -> str | None:
 
 # -- group: one graph per described subject
 
+DEFAULT_DATA_GRAPH = ox.NamedNode("urn:kg:graph:default")
+
+
+def orphans(triples: Iterable[ox.Triple]) -> tuple[list[ox.Triple], list[ox.Triple]]:
+    """Split triples into those about IRI subjects (with the blank nodes hanging off them) and
+    blank-node descriptions attached to no IRI subject."""
+    listed = list(triples)
+    by_subject: dict[object, list[ox.Triple]] = {}
+    for t in listed:
+        by_subject.setdefault(t.subject, []).append(t)
+    attached: set[object] = set()
+    stack: list[object] = [s for s in by_subject if isinstance(s, ox.NamedNode)]
+    while stack:
+        node = stack.pop()
+        if node in attached:
+            continue
+        attached.add(node)
+        stack.extend(
+            t.object for t in by_subject.get(node, []) if isinstance(t.object, ox.BlankNode)
+        )
+    kept = [t for t in listed if t.subject in attached]
+    loose = [t for t in listed if t.subject not in attached]
+    return kept, loose
+
 
 def group(batch: Batch) -> dict[ox.NamedNode, list[ox.Triple]]:
     """Split the default-graph triples into one graph per IRI subject (blank nodes follow)."""
@@ -220,8 +244,10 @@ def _prepare(ontology: Ontology, batches: Sequence[Batch]) -> tuple[GraphWrite, 
         report.triples += len(triples)
     report.assets = sum(1 for g in graphs if g.value.startswith("urn:kg:graph:asset:"))
     report.graphs = [g.value for g in graphs]
-    record = _load_record(ox.NamedNode(report.load), report.sources, graphs)
-    return GraphWrite(replace=replace, append=record), report
+    drop = [g for batch in batches for g in batch.drop if g not in graphs]
+    drop += [derived_graph(g) for g in drop]
+    record = _load_record(ox.NamedNode(report.load), report.sources, [*graphs, *drop])
+    return GraphWrite(replace=replace, drop=drop, append=record), report
 
 
 def unresolved(

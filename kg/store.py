@@ -38,6 +38,7 @@ class GraphStore(Protocol):
         substitutions: Mapping[str, Term] | None = None,
         default_graph: list[ox.NamedNode] | None = None,
         named_graphs: list[ox.NamedNode] | None = None,
+        base_iri: str | None = None,
     ) -> QueryResult: ...
 
     def triples(
@@ -108,6 +109,7 @@ class OxigraphStore:
         substitutions: Mapping[str, Term] | None = None,
         default_graph: list[ox.NamedNode] | None = None,
         named_graphs: list[ox.NamedNode] | None = None,
+        base_iri: str | None = None,
     ) -> QueryResult:
         """Run a SPARQL query; the default graph is the union of all graphs unless one is given."""
         subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
@@ -123,12 +125,14 @@ class OxigraphStore:
                     default_graph=list(default_graph),
                     named_graphs=graphs,
                     substitutions=subs,
+                    base_iri=base_iri,
                 )
             return self._store.query(
                 sparql,
                 use_default_graph_as_union=True,
                 named_graphs=graphs,
                 substitutions=subs,
+                base_iri=base_iri,
             )
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
@@ -181,13 +185,21 @@ class OxigraphStore:
             except SyntaxError as exc:  # a term pyoxigraph printed but cannot read back
                 raise QueryError(f"could not write the change: {exc}") from exc
 
-    def update(self, sparql: str) -> None:
-        """Run a SPARQL update as is (for administrative use; the pipeline uses `commit`)."""
+    def update(self, sparql: str, base_iri: str | None = None) -> None:
+        """Run a SPARQL update as is. kg runs analysts' updates on a scratch copy (see
+        kg.updates); the graph of record changes through `commit` only."""
         with self._write_lock:
             try:
-                self._store.update(sparql)
+                self._store.update(sparql, base_iri=base_iri)
             except SyntaxError as exc:
-                raise QueryError(f"SPARQL syntax error: {exc}") from exc
+                raise QueryError(f"SPARQL update syntax error: {exc}") from exc
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise QueryError(f"update failed: {exc}") from exc
+
+    def add(self, quads: Iterable[ox.Quad]) -> None:
+        """Append quads in one transaction (used to fill scratch stores)."""
+        with self._write_lock:
+            self._store.extend(quads)
 
     # -- whole-store operations
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 
 import kg
-from kg.api import errors, governance, routes, sparql
+from kg.api import errors, governance, gsp, routes, sparql
 from kg.graph import KnowledgeGraph
 
 
@@ -26,8 +27,10 @@ def create_app(graph: KnowledgeGraph, *, close_on_shutdown: bool = True) -> Fast
         lifespan=lifespan,
     )
     app.state.graph = graph
+    app.state.query_limiter = anyio.CapacityLimiter(graph.settings.query_workers)
     errors.install(app)
     app.include_router(routes.router)
     app.include_router(sparql.router)
     app.include_router(governance.router)
+    app.include_router(gsp.router)
     return app

@@ -17,6 +17,10 @@ def problem(status: int, title: str, detail: str, **extra: object) -> JSONRespon
 async def _kg_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, KGError)
     extra: dict[str, object] = {}
+    if exc.status == 401:
+        response = problem(exc.status, exc.title, exc.message)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="kg"'
+        return response
     if isinstance(exc, InputError):
         extra = {"source": exc.source, "line": exc.line}
     if isinstance(exc, GateError):

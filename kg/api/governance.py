@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from kg.api.sparql import accepted
 from kg.governance.model import Severity
 from kg.governance.render import MEDIA_TYPES, Format
 from kg.graph import Document, KnowledgeGraph
+from kg.protocol import accepted
 
 router = APIRouter(tags=["governance"])
 

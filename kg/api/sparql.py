@@ -1,100 +1,191 @@
-"""A SPARQL 1.1 Protocol query endpoint at /sparql (read-only)."""
+"""The SPARQL 1.1 Protocol endpoint at /sparql (and /query): queries for everyone, updates for
+writers, the service description on a plain GET, and a query page for browsers."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from html import escape
 
+import anyio
+import anyio.to_thread
 import pyoxigraph as ox
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import PlainTextResponse, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.datastructures import MultiDict
 
+from kg import catalog, protocol
+from kg.api.deps import graph_of, read_body, require_writer
 from kg.errors import KGError
-from kg.graph import KnowledgeGraph
 
 router = APIRouter(tags=["sparql"])
-
-_RESULT_TYPES = {
-    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
-    "application/json": ox.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
-    "application/xml": ox.QueryResultsFormat.XML,
-    "text/csv": ox.QueryResultsFormat.CSV,
-    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
-}
-_GRAPH_TYPES = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-}
+PATHS = ("/sparql", "/sparql/", "/query", "/query/")
 
 
-def accepted(header: str | None) -> list[str]:
-    """Media types of an Accept header, best first (q-values honoured, q=0 dropped)."""
-    ranked = []
-    for position, part in enumerate((header or "").split(",")):
-        media, *params = (p.strip() for p in part.split(";"))
-        quality = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if media and quality > 0:
-            ranked.append((-quality, position, media.lower()))
-    return [media for _, _, media in sorted(ranked)]
+def _bad(message: str, status: int = 400) -> PlainTextResponse:
+    return PlainTextResponse(message, status_code=status)
 
 
-def _choose(
-    header: str | None, table: dict[str, ox.QueryResultsFormat | ox.RdfFormat], default: str
-) -> str:
-    for media in accepted(header):
-        if media in table:
-            return media
-        if media in ("*/*", "application/*", "text/*"):
-            return default
-    return default
+def _utf8(body: bytes, content_type: str) -> str:
+    charset = next(
+        (p.split("=", 1)[1].strip().lower() for p in content_type.split(";")[1:] if "charset" in p),
+        "utf-8",
+    )
+    if charset not in ("utf-8", "utf8"):
+        raise UnicodeDecodeError(charset, b"", 0, 0, "only UTF-8 is accepted")
+    return body.decode("utf-8")
 
 
-def _answer(graph: KnowledgeGraph, query: str, accept: str | None) -> Response:
+async def _parameters(request: Request) -> MultiDict | Response:
+    """All protocol parameters of a request (URL and form), or an error response."""
+    params = MultiDict(request.query_params.multi_items())
+    if request.method != "POST":
+        return params
+    content_type = request.headers.get("content-type", "")
+    media = content_type.split(";")[0].strip().lower()
+    body = await read_body(request)
     try:
-        result = graph.query(query)
-        if isinstance(result, ox.QueryTriples):
-            media = _choose(accept, _GRAPH_TYPES, "text/turtle")  # type: ignore[arg-type]
-            body = result.serialize(format=_GRAPH_TYPES[media])
+        if media == "application/sparql-query":
+            params.append("query", _utf8(body, content_type))
+        elif media == "application/sparql-update":
+            params.append("update", _utf8(body, content_type))
+        elif media == "application/x-www-form-urlencoded":
+            from urllib.parse import parse_qsl
+
+            for key, value in parse_qsl(_utf8(body, content_type), keep_blank_values=True):
+                params.append(key, value)
         else:
-            media = _choose(accept, _RESULT_TYPES, "application/sparql-results+json")  # type: ignore[arg-type]
-            body = result.serialize(format=_RESULT_TYPES[media])
-    except KGError as exc:
-        return PlainTextResponse(exc.message, status_code=400)
-    return Response(body or b"", media_type=media)
+            return _bad(
+                "send a query as application/sparql-query or a form field 'query', and an update "
+                "as application/sparql-update or a form field 'update'",
+                415,
+            )
+    except UnicodeDecodeError:
+        return _bad("the request body must be UTF-8")
+    return params
 
 
-@router.get("/sparql", summary="SPARQL query (GET)")
-def sparql_get(request: Request, query: Annotated[str | None, Query()] = None) -> Response:
-    if not query:
-        return PlainTextResponse("missing the 'query' parameter", status_code=400)
-    return _answer(request.app.state.graph, query, request.headers.get("accept"))
+@router.api_route(PATHS[0], methods=["GET", "POST"], summary="SPARQL 1.1 query and update")
+@router.api_route(PATHS[1], methods=["GET", "POST"], include_in_schema=False)
+@router.api_route(PATHS[2], methods=["GET", "POST"], include_in_schema=False)
+@router.api_route(PATHS[3], methods=["GET", "POST"], include_in_schema=False)
+async def sparql(request: Request) -> Response:
+    """SPARQL 1.1 Protocol: `query` by GET, POST form or POST application/sparql-query, with
+    `default-graph-uri` / `named-graph-uri`; `update` by POST form or application/sparql-update
+    (writers only), with `using-graph-uri` / `using-named-graph-uri`. Results by `Accept` or
+    `format`. With no query: the service description, or a query page for a browser."""
+    params = await _parameters(request)
+    if isinstance(params, Response):
+        return params
+    queries, updates = params.getlist("query"), params.getlist("update")
+    if len(queries) > 1 or len(updates) > 1:
+        return _bad("give one query or one update per request")
+    if queries and updates:
+        return _bad("give a query or an update, not both")
+    if updates:
+        if request.method != "POST":
+            return _bad("updates must be sent with POST", 405)
+        return await _update(request, updates[0], params)
+    if not queries:
+        return _describe(request)
+    return await _query(request, queries[0], params)
 
 
-@router.post("/sparql", summary="SPARQL query (POST form or application/sparql-query)")
-async def sparql_post(request: Request) -> Response:
-    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if content_type == "application/sparql-query":
-        query = (await request.body()).decode("utf-8", errors="replace")
-    elif content_type == "application/x-www-form-urlencoded":
-        form = await request.form()
-        value = form.get("query")
-        query = value if isinstance(value, str) else ""
-    else:
-        return PlainTextResponse(
-            "send the query as application/sparql-query or as a form field 'query'",
-            status_code=415,
+async def _query(request: Request, query: str, params: MultiDict) -> Response:
+    graph = graph_of(request)
+    settings = graph.settings
+    accept = request.headers.get("accept")
+    fmt = params.get("format")
+    shape = protocol.shape(query)
+    text = shape.capped(settings.max_rows) if shape is not None else query
+
+    def run() -> tuple[bytes, str]:
+        result = graph.sparql(
+            text,
+            params.getlist("default-graph-uri"),
+            params.getlist("named-graph-uri"),
+            base_iri=str(request.url).split("?", 1)[0],
         )
-    if not query:
-        return PlainTextResponse("missing the 'query' parameter", status_code=400)
-    graph = request.app.state.graph
-    return await run_in_threadpool(_answer, graph, query, request.headers.get("accept"))
+        if isinstance(result, ox.QueryTriples):
+            media = protocol.graph_media(accept, fmt)
+            return result.serialize(format=protocol.GRAPH_TYPES[media]) or b"", media
+        media = protocol.results_media(accept, fmt)
+        return result.serialize(format=protocol.RESULT_TYPES[media]) or b"", media
+
+    try:
+        with anyio.fail_after(settings.query_timeout):
+            body, media = await anyio.to_thread.run_sync(
+                run, limiter=request.app.state.query_limiter, abandon_on_cancel=True
+            )
+    except TimeoutError:
+        return _bad(
+            f"the query ran past its time budget of {settings.query_timeout:g} s "
+            "(KG_QUERY_TIMEOUT)",
+            503,
+        )
+    except KGError as exc:
+        return _bad(exc.message)
+    headers = {"kg-row-limit": str(settings.max_rows)} if shape and shape.form == "SELECT" else {}
+    return Response(body, media_type=media, headers=headers)
+
+
+async def _update(request: Request, update: str, params: MultiDict) -> Response:
+    require_writer(request)
+    graph = graph_of(request)
+    base = str(request.url).split("?", 1)[0]
+    try:
+        report = await anyio.to_thread.run_sync(
+            lambda: graph.sparql_update(
+                update,
+                params.getlist("using-graph-uri"),
+                params.getlist("using-named-graph-uri"),
+                base_iri=base,
+            )
+        )
+    except KGError as exc:
+        if exc.status >= 401:
+            raise
+        return _bad(exc.message)
+    headers = {"kg-load": report.load} if report is not None else {}
+    return Response(status_code=204, headers=headers)
+
+
+def _describe(request: Request) -> Response:
+    if "text/html" in protocol.accepted(request.headers.get("accept"))[:1]:
+        return HTMLResponse(query_page(str(request.url).split("?", 1)[0]))
+    graph = graph_of(request)
+    endpoint = str(request.url).split("?", 1)[0]
+    turtle = protocol.service_description(endpoint, graph.store.graph_sizes())
+    media = protocol.graph_media(request.headers.get("accept"), None)
+    if media != "text/turtle":
+        dataset = ox.Dataset(ox.parse(turtle, ox.RdfFormat.TURTLE))
+        turtle = ox.serialize(dataset, format=protocol.GRAPH_TYPES[media]) or b""
+    return Response(turtle, media_type=media)
+
+
+def query_page(endpoint: str) -> str:
+    """A query editor that works offline: a form, the formats, the named queries as examples."""
+    examples = {
+        q.name: q.text
+        for q in catalog.catalogue().values()
+        if not any(p.required for p in q.parameters)
+    }
+    examples = {"everything": "SELECT * WHERE { ?s ?p ?o } LIMIT 25", **examples}
+    buttons = "".join(
+        f'<button type="button" data-name="{escape(name)}">{escape(name)}</button> '
+        for name in examples
+    )
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>kg SPARQL</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em}} textarea{{width:100%;height:16em;
+font-family:monospace}} button{{margin:2px}}</style></head><body>
+<h1>SPARQL endpoint</h1><p>Endpoint: <code>{escape(endpoint)}</code>. The default graph is the union
+of all graphs. Examples: {buttons}</p>
+<form method="get" action="{escape(endpoint)}">
+<textarea name="query" id="query">{escape(next(iter(examples.values())))}</textarea>
+<p><label>Results as <select name="format"><option>json</option><option>xml</option>
+<option>csv</option><option>tsv</option><option value="turtle">turtle (CONSTRUCT)</option>
+</select></label>
+<button type="submit">Run</button></p></form>
+<script>const examples = {json.dumps(examples)};
+document.querySelectorAll("button[data-name]").forEach(b => b.addEventListener("click",
+  () => {{ document.getElementById("query").value = examples[b.dataset.name]; }}));</script>
+</body></html>"""

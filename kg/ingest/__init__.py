@@ -48,6 +48,7 @@ class Batch:
     named_graphs: dict[ox.NamedNode, list[ox.Triple]] = field(default_factory=dict)
     lines: dict[ox.Triple, int] = field(default_factory=dict)
     text: str | None = None
+    drop: list[ox.NamedNode] = field(default_factory=list)  # graphs the input removes
 
     def line_of(self, triple: ox.Triple) -> int | None:
         if triple in self.lines:

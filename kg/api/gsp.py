@@ -1,0 +1,136 @@
+"""The SPARQL 1.1 Graph Store Protocol at /store: `?graph=IRI` or `?default`; GET, HEAD, PUT,
+POST (merge, or create a new graph when no graph is named), DELETE. Writes go through the
+pipeline and need write rights."""
+
+from __future__ import annotations
+
+import uuid
+from email.parser import BytesParser
+from email.policy import HTTP
+
+import anyio.to_thread
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from kg import protocol
+from kg.api.deps import graph_of, read_body, require_writer
+from kg.errors import InputError
+from kg.graph import Document
+
+router = APIRouter(tags=["graph store"])
+
+
+def _names_default(request: Request) -> bool:
+    return any(p.split("=", 1)[0] == "default" for p in request.url.query.split("&"))
+
+
+def _target(request: Request) -> tuple[str | None, Response | None]:
+    """The graph a request names: (IRI, None), (None, None) for the default graph, or an error."""
+    if request.path_params.get("path"):  # direct identification: the URL is the graph IRI
+        return str(request.url).split("?", 1)[0], None
+    params = request.query_params
+    graphs = params.getlist("graph")
+    if _names_default(request) and graphs:
+        return None, PlainTextResponse("give ?graph=IRI or ?default, not both", status_code=400)
+    if len(graphs) > 1:
+        return None, PlainTextResponse("give one ?graph=IRI", status_code=400)
+    if graphs:
+        try:
+            return ox.NamedNode(graphs[0]).value, None
+        except ValueError:
+            return None, PlainTextResponse(f"{graphs[0]!r} is not an IRI", status_code=400)
+    return None, None
+
+
+def _documents(body: bytes, content_type: str) -> list[Document]:
+    """The RDF documents of a request body; multipart/form-data may carry several."""
+    if not content_type.lower().startswith("multipart/form-data"):
+        return [Document("request body", body, content_type or None)]
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    documents = []
+    for part in message.iter_parts():
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            name = part.get_filename() or "form part"
+            documents.append(Document(name, payload, part.get_content_type()))
+    if not documents:
+        raise InputError("the multipart body holds no RDF document")
+    return documents
+
+
+@router.api_route("/store", methods=["GET", "HEAD"], summary="Graph Store Protocol: read a graph")
+@router.api_route("/store/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
+def gsp_get(request: Request) -> Response:
+    graph_iri, error = _target(request)
+    if error is not None:
+        return error
+    if graph_iri is None and not _names_default(request):
+        return PlainTextResponse("give ?graph=IRI or ?default", status_code=400)
+    triples = graph_of(request).graph_read(graph_iri)
+    if triples is None:
+        return PlainTextResponse(f"no graph {graph_iri}", status_code=404)
+    media = protocol.graph_media(request.headers.get("accept"), None)
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    body = ox.serialize(dataset, format=protocol.GRAPH_TYPES[media]) or b""
+    if request.method == "HEAD":
+        return Response(
+            status_code=200, media_type=media, headers={"content-length": str(len(body))}
+        )
+    return Response(body, media_type=media)
+
+
+async def _write(request: Request, *, merge: bool) -> Response:
+    require_writer(request)
+    graph_iri, error = _target(request)
+    if error is not None:
+        return error
+    graph = graph_of(request)
+    created_iri = None
+    if graph_iri is None and not _names_default(request):
+        if not merge:
+            return PlainTextResponse("PUT needs ?graph=IRI or ?default", status_code=400)
+        created_iri = f"{graph.settings.base_iri}graph/{uuid.uuid4()}"  # POST creates a graph
+        graph_iri = created_iri
+    body = await read_body(request)
+    documents = _documents(body, request.headers.get("content-type", ""))
+    existed = graph_iri is not None and graph.graph_read(graph_iri) is not None
+
+    def run() -> None:
+        for position, document in enumerate(documents):
+            graph.graph_write(graph_iri, document, merge=merge or position > 0)
+
+    await anyio.to_thread.run_sync(run)
+    if created_iri is not None:
+        return Response(status_code=201, headers={"location": created_iri})
+    return Response(status_code=204 if existed or graph_iri is None else 201)
+
+
+@router.put("/store", summary="Graph Store Protocol: replace a graph")
+@router.put("/store/{path:path}", include_in_schema=False)
+async def gsp_put(request: Request) -> Response:
+    return await _write(request, merge=False)
+
+
+@router.post("/store", summary="Graph Store Protocol: add to a graph, or create one")
+@router.post("/store/{path:path}", include_in_schema=False)
+async def gsp_post(request: Request) -> Response:
+    return await _write(request, merge=True)
+
+
+@router.delete("/store", summary="Graph Store Protocol: delete a graph")
+@router.delete("/store/{path:path}", include_in_schema=False)
+async def gsp_delete(request: Request) -> Response:
+    require_writer(request)
+    graph_iri, error = _target(request)
+    if error is not None:
+        return error
+    if graph_iri is None and not _names_default(request):
+        return PlainTextResponse("give ?graph=IRI or ?default", status_code=400)
+    graph = graph_of(request)
+    report = await anyio.to_thread.run_sync(lambda: graph.graph_write(graph_iri, None))
+    if report is None:
+        return PlainTextResponse(f"no graph {graph_iri}", status_code=404)
+    return Response(status_code=204)

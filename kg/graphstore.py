@@ -1,0 +1,84 @@
+"""The SPARQL 1.1 Graph Store Protocol's operations as pipeline batches.
+
+`graph=None` is the protocol's default graph, which in kg is the union of the data graphs:
+what is put there is filed per subject into asset graphs, and reading it gives back the
+union. A named graph is kept as given and replaced or merged as a whole.
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from kg.ids import ASSET_GRAPH_PREFIX
+from kg.ingest import Batch
+from kg.pipeline import DEFAULT_DATA_GRAPH, orphans
+from kg.store import GraphStore
+from kg.updates import is_data_graph
+
+
+def read(store: GraphStore, graph: ox.NamedNode | None) -> list[ox.Triple] | None:
+    """The graph's triples, or None when a named graph does not exist."""
+    if graph is None:
+        seen: dict[ox.Triple, None] = {}
+        for q in store.quads(None, None, None):
+            if is_data_graph(q.graph_name):
+                seen.setdefault(q.triple)
+        return list(seen)
+    if graph not in store.graphs() or not is_data_graph(graph):
+        return None
+    return store.graph(graph)
+
+
+def _asset_graphs(store: GraphStore) -> list[ox.NamedNode]:
+    return [g for g in store.graphs() if g.value.startswith(ASSET_GRAPH_PREFIX)]
+
+
+def replace(
+    store: GraphStore, graph: ox.NamedNode | None, triples: list[ox.Triple], source: str
+) -> Batch:
+    """PUT: the graph becomes exactly `triples`."""
+    batch = Batch(source=source)
+    if graph is None:
+        # Blank-node descriptions attached to no IRI go to the default data graph.
+        batch.triples, loose = orphans(triples)
+        batch.drop = [g for g in _asset_graphs(store) if g != DEFAULT_DATA_GRAPH]
+        if loose:
+            batch.named_graphs[DEFAULT_DATA_GRAPH] = loose
+        elif DEFAULT_DATA_GRAPH in store.graphs():
+            batch.drop.append(DEFAULT_DATA_GRAPH)
+    elif triples:
+        batch.named_graphs[graph] = triples
+    else:
+        batch.drop = [graph]
+    return batch
+
+
+def merge(
+    store: GraphStore, graph: ox.NamedNode | None, triples: list[ox.Triple], source: str
+) -> Batch:
+    """POST: `triples` are added to what the graph holds."""
+    batch = Batch(source=source)
+    if graph is not None:
+        existing = store.graph(graph)
+        present = set(existing)
+        batch.named_graphs[graph] = existing + [t for t in triples if t not in present]
+        return batch
+    attached, loose = orphans(triples)
+    subjects = {t.subject for t in attached if isinstance(t.subject, ox.NamedNode)}
+    kept: list[ox.Triple] = []
+    for subject in subjects:
+        kept.extend(store.graph(ox.NamedNode(ASSET_GRAPH_PREFIX + subject.value)))
+    present = set(kept)
+    batch.triples = kept + [t for t in attached if t not in present]
+    if loose:
+        batch.named_graphs[DEFAULT_DATA_GRAPH] = store.graph(DEFAULT_DATA_GRAPH) + loose
+    return batch
+
+
+def delete(store: GraphStore, graph: ox.NamedNode | None, source: str) -> Batch | None:
+    """DELETE: None when a named graph does not exist."""
+    if graph is None:
+        return Batch(source=source, drop=[*_asset_graphs(store), DEFAULT_DATA_GRAPH])
+    if graph not in store.graphs() or not is_data_graph(graph):
+        return None
+    return Batch(source=source, drop=[graph])
