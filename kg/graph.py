@@ -12,23 +12,29 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg import catalog, graphstore, pipeline, resources, updates
+from kg import assets, catalog, graphstore, pipeline, resources, updates
 from kg import lineage as walks
 from kg.config import Settings
-from kg.errors import QueryError
+from kg.errors import InputError, NotFoundError, QueryError
 from kg.governance import render
 from kg.governance.gate import Gate, GateMode
 from kg.governance.model import Report, Severity
 from kg.governance.shapes import Shapes, load_shapes
 from kg.governance.validation import Engine, focus_info, validate
-from kg.ids import to_id, to_iri
+from kg.ids import ASSET_GRAPH_PREFIX, to_id, to_iri
 from kg.ingest import Batch, parse_document
 from kg.lineage import Direction, Impact, Lineage, Paths
 from kg.ontology import Ontology, default_ontology
+from kg.search import SearchIndex, SearchResult
 from kg.store import GraphStore, GraphWrite, QueryResult, open_store
 from kg.vocab import MEMBER_OF, ONTOLOGY_GRAPH, OWNER, SHAPES_GRAPH, SPARQL_PREFIXES
 
 REPORT_GRAPH = ox.NamedNode("urn:kg:graph:reports/latest")
+
+
+def _index_path(settings: Settings) -> Path | None:
+    store = settings.store_path()
+    return None if store is None else store.with_name(store.name + ".search.sqlite")
 
 
 @dataclass(frozen=True)
@@ -46,14 +52,18 @@ class KnowledgeGraph:
         self.settings = settings
         self.ontology = ontology
         self._shapes: Shapes | None = None
+        self.search_index = SearchIndex(_index_path(settings), ontology)
 
     @classmethod
     def open(cls, settings: Settings) -> KnowledgeGraph:
         graph = cls(open_store(settings.store_path()), settings, default_ontology())
         graph.install_vocabulary()
+        if not graph.search_index.in_step(graph.store):
+            graph.search_index.rebuild(graph.store)
         return graph
 
     def close(self) -> None:
+        self.search_index.close()
         self.store.close()
 
     def install_vocabulary(self) -> None:
@@ -98,7 +108,104 @@ class KnowledgeGraph:
     ) -> pipeline.LoadReport:
         mode = gate or self.settings.gate
         checker = None if mode is GateMode.OFF else Gate(self.shapes(), mode)
-        return pipeline.load(self.store, self.ontology, batches, checker)
+        report = pipeline.load(self.store, self.ontology, batches, checker)
+        # Searchable before the write's request returns.
+        self.search_index.refresh(self.store, report.subjects, report.load)
+        return report
+
+    def before_you_build(
+        self,
+        name: str,
+        description: str = "",
+        sources: Sequence[str] = (),
+        kind: str | None = None,
+        limit: int = 10,
+    ) -> list[dict[str, object]]:
+        """Existing assets most likely to be the draft one: similar words, same sources.
+
+        The score adds the text match (normalised to the best candidate) and the share of the
+        draft's sources the candidate is also built from (Jaccard)."""
+        type_iri = self.iri(kind if ":" in kind else f"mlg:{kind}") if kind else None
+        text = self.search_index.related(f"{name} {description}", type_iri)
+        wanted = {self.iri(s) for s in sources}
+        best = max((score for _, score in text), default=1.0) or 1.0
+        candidates = {iri: score / best for iri, score in text}
+        walker = walks.Walker(self.store, self.ontology)
+        if wanted:
+            for source in wanted:
+                for edge in walker.in_edges(source):
+                    candidates.setdefault(edge.origin, 0.0)
+        ranked: list[dict[str, object]] = []
+        for iri, text_score in candidates.items():
+            upstream = {e.destination for e in walker.out_edges(iri)}
+            overlap = len(upstream & wanted) / len(upstream | wanted) if wanted else 0.0
+            node = walker.describe(iri, 0)
+            if type_iri and node.type != type_iri:
+                continue
+            ranked.append({
+                "id": iri,
+                "type": node.type,
+                "label": node.label,
+                "owners": node.owners,
+                "score": round(text_score + overlap, 4),
+                "textScore": round(text_score, 4),
+                "sharedSources": sorted(upstream & wanted),
+            })  # fmt: skip
+        ranked.sort(key=lambda c: (-float(str(c["score"])), str(c["id"])))
+        return ranked[:limit]
+
+    def search(
+        self,
+        text: str,
+        filters: dict[str, list[str]] | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> SearchResult:
+        expanded = {
+            facet: [self.iri(v) if facet != "tag" else v for v in values]
+            for facet, values in (filters or {}).items()
+        }
+        if "type" in expanded:
+            expanded["type"] = [
+                self.iri(v if ":" in v else f"mlg:{v}") for v in (filters or {})["type"]
+            ]
+        return self.search_index.search(text, expanded, limit, offset)
+
+    # -- assets one by one
+
+    def asset(self, identifier: str) -> assets.AssetView:
+        return assets.view(self.store, self.ontology, self.iri(identifier))
+
+    def asset_rdf(self, identifier: str) -> list[ox.Triple]:
+        iri = self.iri(identifier)
+        if not assets.exists(self.store, iri):
+            raise NotFoundError(f"no asset {iri} in the graph")
+        return assets.description(self.store, iri)
+
+    def put_asset(self, identifier: str, document: Document) -> tuple[bool, pipeline.LoadReport]:
+        """Create or replace one asset from a document that describes it (and nothing else).
+        True when it is new."""
+        iri = self.iri(identifier)
+        batch = self.parse([document])[0]
+        others = {str(t.subject) for t in batch.triples if isinstance(t.subject, ox.NamedNode)} - {
+            f"<{iri}>"
+        }
+        if others or batch.named_graphs:
+            raise InputError(
+                f"the document must describe {iri} only; it also describes "
+                + ", ".join(sorted(others) or ["named graphs"]),
+                source=document.name,
+            )
+        created = not assets.exists(self.store, iri)
+        return created, self.load_batches([batch])
+
+    def delete_asset(self, identifier: str) -> pipeline.LoadReport:
+        """Remove an asset's description; edges pointing at it stay, and show as unresolved."""
+        iri = self.iri(identifier)
+        graph = ox.NamedNode(ASSET_GRAPH_PREFIX + iri)
+        if graph not in self.store.graphs():
+            raise NotFoundError(f"no asset {iri} in the graph")
+        return self.load_batches([Batch(source=f"delete {iri}", drop=[graph])])
 
     # -- SPARQL and the Graph Store Protocol
 

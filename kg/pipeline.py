@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from kg.errors import InputError
 from kg.governance.gate import Gate
 from kg.governance.model import Result
-from kg.ids import asset_graph, derived_graph
+from kg.ids import ASSET_GRAPH_PREFIX, DERIVED_GRAPH_PREFIX, asset_graph, derived_graph
 from kg.ingest import Batch
 from kg.ontology import Ontology
 from kg.store import GraphStore, GraphWrite
@@ -45,6 +45,7 @@ class LoadReport:
     unresolved: list[Reference] = field(default_factory=list)
     gate: str = "off"
     violations: list[Result] = field(default_factory=list)
+    subjects: set[str] = field(default_factory=set)  # whose descriptions the write changed
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -211,6 +212,7 @@ def load(
     enforces, unless the write adds no Violation).
     """
     write, report = _prepare(ontology, batches)
+    report.subjects = touched_subjects(store, write)
     if gate is not None:
         report.gate = gate.mode.value
         checked = gate.check(store, write)  # raises GateError when it refuses
@@ -219,6 +221,19 @@ def load(
     graphs = [ox.NamedNode(g) for g in report.graphs]
     report.unresolved = unresolved(store, ontology, (t for g in graphs for t in write.replace[g]))
     return report
+
+
+def touched_subjects(store: GraphStore, write: GraphWrite) -> set[str]:
+    """The IRIs whose statements a write changes (read before it is committed)."""
+    subjects: set[str] = set()
+    for graph in {*write.replace.keys(), *write.drop}:
+        if graph.value.startswith(ASSET_GRAPH_PREFIX):
+            subjects.add(graph.value.removeprefix(ASSET_GRAPH_PREFIX))
+        elif not graph.value.startswith(DERIVED_GRAPH_PREFIX):
+            for t in [*write.replace.get(graph, []), *store.graph(graph)]:
+                if isinstance(t.subject, ox.NamedNode):
+                    subjects.add(t.subject.value)
+    return subjects
 
 
 def prepare(ontology: Ontology, batches: Sequence[Batch]) -> GraphWrite:

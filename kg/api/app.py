@@ -9,7 +9,7 @@ import anyio
 from fastapi import FastAPI
 
 import kg
-from kg.api import errors, governance, gsp, routes, sparql
+from kg.api import assets, discovery, errors, governance, gsp, routes, sparql
 from kg.graph import KnowledgeGraph
 
 
@@ -33,4 +33,6 @@ def create_app(graph: KnowledgeGraph, *, close_on_shutdown: bool = True) -> Fast
     app.include_router(sparql.router)
     app.include_router(governance.router)
     app.include_router(gsp.router)
+    app.include_router(discovery.router)
+    app.include_router(assets.router)
     return app

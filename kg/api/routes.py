@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from kg import views
+from kg.api.deps import read_body, require_writer
 from kg.graph import Document, KnowledgeGraph
 from kg.lineage import Direction
 
@@ -110,7 +111,8 @@ def get_path(
 async def post_assets(request: Request) -> dict[str, object]:
     """Load a native asset document (YAML/JSON) or RDF, chosen by Content-Type, through the
     write pipeline. All or nothing: a refused document leaves the graph as it was."""
-    body = await request.body()
+    require_writer(request)
+    body = await read_body(request)
     document = Document("request body", body, request.headers.get("content-type"))
     graph = _graph(request)
     from starlette.concurrency import run_in_threadpool

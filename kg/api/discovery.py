@@ -1,0 +1,116 @@
+"""Search, "before you build", and the named-query catalogue as API operations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio.to_thread
+import pyoxigraph as ox
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from kg import catalog, protocol
+from kg.api.deps import graph_of
+from kg.vocab import compact
+
+router = APIRouter(tags=["discovery"])
+
+
+@router.get("/api/v1/search", summary="Full-text search with facets")
+def search(
+    request: Request,
+    q: Annotated[str, Query(description="Words to find in names, tags, ids, descriptions.")] = "",
+    type_: Annotated[list[str] | None, Query(alias="type")] = None,
+    owner: Annotated[list[str] | None, Query()] = None,
+    status: Annotated[list[str] | None, Query()] = None,
+    stage: Annotated[list[str] | None, Query()] = None,
+    tag: Annotated[list[str] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Ranked matches (every word must match; the last one may be a prefix), facet counts by
+    type, owner, status, stage and tag, and filters on the same facets."""
+    graph = graph_of(request)
+    filters = {
+        "type": type_ or [],
+        "owner": owner or [],
+        "status": [s if ":" in s else f"mlg:{s}" for s in status or []],
+        "stage": [s if ":" in s else f"mlg:{s}" for s in stage or []],
+        "tag": tag or [],
+    }
+    result = graph.search(q, filters, limit, offset)
+    return {
+        "query": q,
+        "total": result.total,
+        "hits": [
+            {"id": h.id, "type": compact(h.type) if h.type else None, "label": h.label,
+             "score": h.score, "owners": h.owner,
+             "status": compact(h.status) if h.status else None, "tags": h.tags}
+            for h in result.hits
+        ],
+        "facets": {f: {compact(k): n for k, n in v.items()} for f, v in result.facets.items()},
+    }  # fmt: skip
+
+
+class Draft(BaseModel):
+    name: str = Field(description="What you are about to build.")
+    description: str = ""
+    sources: list[str] = Field(default_factory=list, description="Datasets it would read.")
+    type: str | None = Field(None, description="Dataset, Feature, FeatureSet, Model...")
+
+
+@router.post("/api/v1/search/similar", summary="Before you build: does it exist already?")
+def similar(
+    request: Request, draft: Draft, limit: Annotated[int, Query(ge=1, le=50)] = 10
+) -> dict[str, Any]:
+    """The existing assets most likely to be the draft: similar names and descriptions, built
+    from the same sources."""
+    graph = graph_of(request)
+    candidates = graph.before_you_build(
+        draft.name, draft.description, draft.sources, draft.type, limit
+    )
+    for c in candidates:
+        c["type"] = compact(str(c["type"])) if c["type"] else None
+    return {"candidates": candidates}
+
+
+@router.get("/api/v1/queries", summary="The named-query catalogue")
+def list_queries() -> list[dict[str, Any]]:
+    return [
+        {
+            "name": q.name,
+            "summary": q.summary,
+            "parameters": [
+                {
+                    "name": p.name,
+                    "type": p.kind,
+                    "required": p.required,
+                    "default": p.default,
+                    "description": p.description,
+                }
+                for p in q.parameters
+            ],
+            "href": f"/api/v1/queries/{q.name}",
+        }
+        for q in catalog.catalogue().values()
+    ]
+
+
+@router.get("/api/v1/queries/{name}", summary="Run a named query")
+async def run_query(request: Request, name: str) -> Response:
+    """Parameters come as query parameters; results by `Accept` or `format` as on /sparql."""
+    graph = graph_of(request)
+    params = {k: v for k, v in request.query_params.items() if k != "format"}
+    accept, fmt = request.headers.get("accept"), request.query_params.get("format")
+
+    def run() -> tuple[bytes, str]:
+        result = graph.named_query(name, params)
+        if isinstance(result, ox.QueryTriples):
+            media = protocol.graph_media(accept, fmt)
+            return result.serialize(format=protocol.GRAPH_TYPES[media]) or b"", media
+        media = protocol.results_media(accept, fmt)
+        return result.serialize(format=protocol.RESULT_TYPES[media]) or b"", media
+
+    body, media = await anyio.to_thread.run_sync(run)
+    return Response(body, media_type=media)

@@ -1,0 +1,273 @@
+"""Full-text search and discovery over names, descriptions, tags and ids, with facets.
+
+Oxigraph has no text index, so kg keeps one in SQLite FTS5 (standard library, embedded) beside
+the store. The pipeline refreshes it for the subjects of every write before the write's request
+returns, so a write is searchable as soon as it is acknowledged. Each refresh records the load
+it follows; at start-up an index that does not match the store's latest load (a crash between
+the two commits, a store changed by another tool) is rebuilt from the store.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.ids import ASSET_GRAPH_PREFIX
+from kg.ontology import Ontology
+from kg.store import GraphStore
+from kg.vocab import (
+    DCAT_KEYWORD,
+    DCTERMS_DESCRIPTION,
+    LOADS_GRAPH,
+    MLG,
+    OWNER,
+    RDF_TYPE,
+    RDFS_LABEL,
+    STAGE,
+    STATUS,
+    mlg,
+    value,
+)
+
+_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(
+    iri UNINDEXED, name, tags, ident, description, tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS facets (
+    iri TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS facets_iri ON facets (iri);
+CREATE INDEX IF NOT EXISTS facets_value ON facets (facet, value);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+FACETS = ("type", "owner", "status", "stage", "tag")
+_WORDS = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass
+class Hit:
+    id: str
+    type: str | None
+    label: str | None
+    score: float
+    owner: list[str] = field(default_factory=list)
+    status: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]]
+
+
+@dataclass
+class _Doc:
+    iri: str
+    name: str
+    description: str
+    tags: list[str]
+    ident: str
+    facets: list[tuple[str, str]]
+
+
+def _match_expression(text: str) -> str:
+    """User text as an FTS5 query: every word must match, the last one as a prefix."""
+    words = _WORDS.findall(text)
+    if not words:
+        return ""
+    quoted = [f'"{w}"' for w in words]
+    quoted[-1] += "*"
+    return " AND ".join(quoted)
+
+
+class SearchIndex:
+    def __init__(self, path: Path | None, ontology: Ontology) -> None:
+        self.ontology = ontology
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- keeping in step with the store
+
+    def _describe(self, store: GraphStore, iri: str) -> _Doc | None:
+        node = ox.NamedNode(iri)
+        types: list[str] = []
+        names, descriptions, tags, owners = [], [], [], []
+        status = stage = None
+        for t in store.triples(node, None, None):
+            p, o = t.predicate, t.object
+            if p == RDF_TYPE:
+                types.append(value(o))
+            elif p == RDFS_LABEL:
+                names.append(value(o))
+            elif p == DCTERMS_DESCRIPTION:
+                descriptions.append(value(o))
+            elif p == DCAT_KEYWORD:
+                tags.append(value(o))
+            elif p == OWNER:
+                owners.append(value(o))
+            elif p == STATUS:
+                status = value(o)
+            elif p == STAGE:
+                stage = value(o)
+        kind = self.ontology.specific_type(types)
+        if kind is None or not kind.startswith(MLG):
+            return None  # only typed assets, teams and people are searchable
+        local = iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+        facets = [("type", kind)] + [("owner", o) for o in owners] + [("tag", t) for t in tags]
+        if status:
+            facets.append(("status", status))
+        if stage:
+            facets.append(("stage", stage))
+        ident = " ".join({iri, local, local.replace("-", " ").replace("_", " ")})
+        return _Doc(iri, " ".join(names), " ".join(descriptions), tags, ident, facets)
+
+    def refresh(self, store: GraphStore, subjects: Iterable[str], load: str | None) -> None:
+        """Re-index the given subjects as the store now has them, in one SQLite transaction."""
+        docs = {iri: self._describe(store, iri) for iri in set(subjects)}
+        with self._lock, self._db:
+            for iri, doc in docs.items():
+                self._db.execute("DELETE FROM docs WHERE iri = ?", (iri,))
+                self._db.execute("DELETE FROM facets WHERE iri = ?", (iri,))
+                if doc is None:
+                    continue
+                self._db.execute(
+                    "INSERT INTO docs (iri, name, tags, ident, description) VALUES (?, ?, ?, ?, ?)",
+                    (iri, doc.name, " ".join(doc.tags), doc.ident, doc.description),
+                )
+                self._db.executemany(
+                    "INSERT INTO facets (iri, facet, value) VALUES (?, ?, ?)",
+                    [(iri, f, v) for f, v in doc.facets],
+                )
+            if load is not None:
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('load', ?)", (load,))
+
+    def rebuild(self, store: GraphStore) -> int:
+        """Index every asset of the store afresh."""
+        subjects = {
+            g.value.removeprefix(ASSET_GRAPH_PREFIX)
+            for g in store.graphs()
+            if g.value.startswith(ASSET_GRAPH_PREFIX)
+        }
+        subjects |= {value(t.subject) for t in store.triples(None, RDF_TYPE, mlg("Asset"))}
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM docs")
+            self._db.execute("DELETE FROM facets")
+        self.refresh(store, subjects, latest_load(store))
+        return len(subjects)
+
+    def in_step(self, store: GraphStore) -> bool:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'load'").fetchone()
+        return (row[0] if row else None) == latest_load(store)
+
+    # -- asking
+
+    def search(
+        self,
+        text: str,
+        filters: dict[str, list[str]] | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> SearchResult:
+        """Ranked matches (name weighs most, then tags, ids, descriptions) with facet counts."""
+        expression = _match_expression(text)
+        where, args = [], []
+        if expression:
+            where.append("docs MATCH ?")
+            args.append(expression)
+        for facet, values in (filters or {}).items():
+            if values:
+                marks = ",".join("?" * len(values))
+                where.append(
+                    "docs.iri IN (SELECT iri FROM facets WHERE facet = ? AND value IN "  # noqa: S608
+                    f"({marks}))"
+                )
+                args.extend([facet, *values])
+        clause = " WHERE " + " AND ".join(where) if where else ""
+        rank = "bm25(docs, 0.0, 10.0, 5.0, 4.0, 1.0)" if expression else "0.0"
+        with self._lock:
+            matched = self._db.execute(
+                f"SELECT docs.iri, docs.name, {rank} AS score FROM docs{clause} "  # noqa: S608
+                "ORDER BY score, docs.name",
+                args,
+            ).fetchall()
+            ids = [row[0] for row in matched]
+            facet_rows = self._facets(ids)
+            page = matched[offset : offset + limit]
+            hits = [self._hit(iri, name, score) for iri, name, score in page]
+        return SearchResult(total=len(matched), hits=hits, facets=facet_rows)
+
+    def _facets(self, ids: list[str]) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for facet, val, n in self._db.execute(
+                f"SELECT facet, value, COUNT(DISTINCT iri) FROM facets WHERE iri IN ({marks}) "  # noqa: S608
+                "GROUP BY facet, value",
+                chunk,
+            ):
+                counts.setdefault(facet, {})[val] = counts.get(facet, {}).get(val, 0) + n
+        return {
+            f: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for f, v in counts.items()
+        }
+
+    def _hit(self, iri: str, name: str, score: float) -> Hit:
+        facets: dict[str, list[str]] = {}
+        for facet, val in self._db.execute("SELECT facet, value FROM facets WHERE iri = ?", (iri,)):
+            facets.setdefault(facet, []).append(val)
+        return Hit(
+            id=iri,
+            type=facets["type"][0] if facets.get("type") else None,
+            label=name or None,
+            score=round(-score, 4),
+            owner=sorted(facets.get("owner", [])),
+            status=facets["status"][0] if facets.get("status") else None,
+            tags=sorted(facets.get("tag", [])),
+        )
+
+    def related(self, text: str, kind: str | None, limit: int = 50) -> list[tuple[str, float]]:
+        """Assets sharing any word with `text` (OR, not AND), best first: candidates for
+        "does this already exist?"."""
+        words = [w for w in _WORDS.findall(text) if len(w) > 2]
+        if not words:
+            return []
+        expression = " OR ".join(f'"{w}"' for w in words)
+        args: list[str] = [expression]
+        restrict = ""
+        if kind:
+            restrict = (
+                " AND docs.iri IN (SELECT iri FROM facets WHERE facet = 'type' AND value = ?)"
+            )
+            args.append(kind)
+        with self._lock:
+            query = (
+                "SELECT docs.iri, bm25(docs, 0.0, 10.0, 5.0, 4.0, 1.0) AS score FROM docs "  # noqa: S608
+                f"WHERE docs MATCH ?{restrict} ORDER BY score LIMIT {int(limit)}"
+            )
+            rows = self._db.execute(query, args).fetchall()
+        return [(iri, -score) for iri, score in rows]
+
+
+def latest_load(store: GraphStore) -> str | None:
+    result = store.query(
+        f"SELECT ?load WHERE {{ GRAPH {LOADS_GRAPH} {{ "
+        "?load <http://www.w3.org/ns/prov#endedAtTime> ?t } } "
+        "ORDER BY DESC(?t) DESC(STR(?load)) LIMIT 1"
+    )
+    assert isinstance(result, ox.QuerySolutions)
+    row = next(result, None)
+    if row is None or row["load"] is None:
+        return None
+    return value(row["load"])
