@@ -420,6 +420,44 @@ def validate(
     raise typer.Exit(0 if report.conforms(fail_on) else 1)
 
 
+@app.command()
+def search(
+    text: Annotated[
+        str, typer.Argument(help="Words to find (names, tags, ids, descriptions).")
+    ] = "",
+    type_: Annotated[list[str] | None, typer.Option("--type", help="Only these classes.")] = None,
+    owner: Annotated[list[str] | None, typer.Option(help="Only these owners.")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="Only these tags.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
+    rebuild: Annotated[
+        bool, typer.Option(help="Rebuild the search index from the store first.")
+    ] = False,
+    store: StoreOption = None,
+    output: Annotated[Output, typer.Option("--format")] = Output.table,
+) -> None:
+    """Find assets by words, with facets (type, owner, status, stage, tag)."""
+    with _graph(store) as graph:
+        if rebuild:
+            count = graph.search_index.rebuild(graph.store)
+            _say_err(f"search index rebuilt: {count} subjects")
+        filters = {"type": type_ or [], "owner": owner or [], "tag": tag or []}
+        result = _run(lambda: graph.search(text, filters, limit))
+        if output is Output.json:
+            _print_json({
+                "total": result.total,
+                "hits": [h.__dict__ for h in result.hits],
+                "facets": result.facets,
+            })  # fmt: skip
+            return
+        table = Table("score", "asset", "type", "name", "owner", title=f"{result.total} match(es)")
+        for h in result.hits:
+            table.add_row(
+                f"{h.score:.2f}", graph.short(h.id), compact(h.type) if h.type else "",
+                h.label or "", ", ".join(graph.short(o) for o in h.owner),
+            )  # fmt: skip
+        out.print(table)
+
+
 _DUMP_FORMATS = {
     "nq": ox.RdfFormat.N_QUADS,
     "trig": ox.RdfFormat.TRIG,
