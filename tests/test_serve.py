@@ -98,3 +98,47 @@ def test_a_second_server_on_the_same_store_is_refused(tmp_path: Path) -> None:
         first.wait(timeout=10)
     assert second.returncode == 2
     assert "in use by another process" in second.stderr
+
+
+def test_rdflib_sparqlstore_client(server: str) -> None:
+    from rdflib import Graph
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+    store = SPARQLStore(f"{server}/sparql", returnFormat="json")
+    rows = list(
+        Graph(store=store).query(
+            "PREFIX mlg: <https://w3id.org/mlg#> "
+            "SELECT ?s WHERE { ?s mlg:dependsOn+ <https://w3id.org/mlg/id/dataset/legacy-ratings> ; "
+            "a mlg:Service }"
+        )
+    )
+    assert {str(r[0]) for r in rows} == {
+        "https://w3id.org/mlg/id/service/homepage",
+        "https://w3id.org/mlg/id/service/homepage-canary",
+    }
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_sparqlwrapper_client(server: str, fmt: str) -> None:
+    from SPARQLWrapper import SPARQLWrapper
+
+    client = SPARQLWrapper(f"{server}/sparql")
+    client.setQuery("SELECT ?t WHERE { ?t a <https://w3id.org/mlg#Team> }")
+    client.setReturnFormat(fmt)
+    result = client.query()
+    assert result.response.status == 200
+    converted = result.convert()
+    if fmt == "json":
+        assert len(converted["results"]["bindings"]) == 7  # type: ignore[index]
+    else:
+        assert converted
+
+
+def test_sparqlwrapper_construct(server: str) -> None:
+    from SPARQLWrapper import TURTLE, SPARQLWrapper
+
+    client = SPARQLWrapper(f"{server}/sparql")
+    client.setQuery("CONSTRUCT WHERE { ?t a <https://w3id.org/mlg#Team> }")
+    client.setReturnFormat(TURTLE)
+    body = client.query().convert()
+    assert b"mlg#Team" in body  # type: ignore[operator]

@@ -42,13 +42,15 @@ def _with_id(body: bytes, content_type: str, identifier: str) -> bytes:
     media = content_type.split(";")[0].strip().lower()
     if media not in ("application/yaml", "application/x-yaml", "text/yaml", "application/json"):
         return body
-    text = body.decode("utf-8", errors="replace").lstrip()
-    if text.startswith("{") and '"id"' not in text:
-        return ('{"id": ' + json.dumps(identifier) + ", " + text[1:]).encode()
-    if not text.startswith(("{", "[", "-", "assets:")) and not any(
+    text = body.decode("utf-8", errors="replace")
+    stripped = text.lstrip()
+    if stripped.startswith("{") and '"id"' not in text:
+        return text.replace("{", '{"id": ' + json.dumps(identifier) + ", ", 1).encode()
+    if not stripped.startswith(("{", "[", "-", "assets:")) and not any(
         line.startswith("id:") for line in text.splitlines()
     ):
-        return f"id: {json.dumps(identifier)}\n{text}".encode()
+        # appended, so the lines of errors are the lines the client sent
+        return f"{text.rstrip()}\nid: {json.dumps(identifier)}\n".encode()
     return body
 
 

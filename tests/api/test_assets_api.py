@@ -1,0 +1,224 @@
+"""The asset REST API, dereferenceable IRIs, search and the named-query API."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+from fastapi.testclient import TestClient
+
+from kg.config import Settings
+from kg.graph import Document, KnowledgeGraph
+from tests.conftest import iri, snapshot
+
+YAML = {"content-type": "application/yaml"}
+
+
+def test_read_one_asset_with_relations_both_ways(client: TestClient) -> None:
+    data = client.get("/api/v1/assets/model/home-ranking/v3").json()
+    assert data["type"] == "mlg:ModelVersion"
+    assert [o["id"] for o in data["owners"]] == [iri("person/ben")]
+    assert data["status"] == "mlg:Active" and data["stage"] == "mlg:Production"
+    outgoing = {(r["property"], r["target"]) for r in data["outgoing"]}
+    assert ("mlg:trainedOn", iri("dataset/ranking-training-set")) in outgoing
+    incoming = {(r["property"], r["source"]) for r in data["incoming"]}
+    assert ("mlg:deploys", iri("service/homepage")) in incoming
+    assert ("mlg:evaluates", iri("evaluation/home-ranking-v3")) in incoming
+    assert all(r["property"] != "mlg:dependsOn" for r in data["outgoing"])  # no derived copies
+
+
+@pytest.mark.parametrize(
+    "media", ["text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"]
+)
+def test_read_one_asset_as_rdf(client: TestClient, media: str) -> None:
+    response = client.get("/api/v1/assets/dataset/legacy-ratings", headers={"accept": media})
+    assert response.headers["content-type"].startswith(media)
+    triples = list(ox.parse(response.content, ox.RdfFormat.from_media_type(media)))
+    subjects = {q.subject.value for q in triples}
+    assert iri("dataset/legacy-ratings") in subjects
+    assert iri("dataset/ranking-training-set") in subjects  # who points at it
+
+
+def test_create_replace_and_delete(client: TestClient) -> None:
+    created = client.put(
+        "/api/v1/assets/dataset/new",
+        content=b"type: Dataset\nname: New\ndescription: d\nowner: team/search\ntags: [a, b]\n",
+        headers=YAML,
+    )
+    assert created.status_code == 201, created.text
+    replaced = client.put(
+        "/api/v1/assets/dataset/new",
+        content=b'{"type": "Dataset", "name": "Renamed", "owner": "team/search", "description": "d"}',
+        headers={"content-type": "application/json"},
+    )
+    assert replaced.status_code == 200
+    data = client.get("/api/v1/assets/dataset/new").json()
+    assert (data["label"], data["tags"]) == ("Renamed", [])  # replaced, not merged
+    turtle = b"@prefix mlg: <https://w3id.org/mlg#> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n<https://w3id.org/mlg/id/model/new/v1> a mlg:ModelVersion ; rdfs:label 'v1' ; mlg:owner <https://w3id.org/mlg/id/team/search> ; mlg:trainedOn <https://w3id.org/mlg/id/dataset/new> ."
+    assert (
+        client.put(
+            "/api/v1/assets/model/new/v1", content=turtle, headers={"content-type": "text/turtle"}
+        ).status_code
+        == 201
+    )
+    assert client.delete("/api/v1/assets/dataset/new").status_code == 204
+    assert client.get("/api/v1/assets/dataset/new").status_code == 404
+    version = client.get("/api/v1/assets/model/new/v1").json()
+    edge = next(r for r in version["outgoing"] if r["property"] == "mlg:trainedOn")
+    assert (edge["target"], edge["resolved"]) == (iri("dataset/new"), False)
+    lineage = client.get("/api/v1/lineage", params={"nodeId": "model/new/v1"}).json()["graph"]
+    assert [n["resolved"] for n in lineage] == [True, False]
+    assert client.delete("/api/v1/assets/dataset/new").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "ctype", "status", "message"),
+    [
+        ("dataset/x", b"type: Spaceship\n", "application/yaml", 400, "unknown asset type"),
+        (
+            "dataset/x",
+            b"type: Dataset\nname: [unclosed\n",
+            "application/yaml",
+            400,
+            "YAML syntax error",
+        ),
+        (
+            "dataset/x",
+            b"<https://w3id.org/mlg/id/other> a <https://w3id.org/mlg#Dataset> .",
+            "text/turtle",
+            400,
+            "describe",
+        ),
+        (
+            "dataset/x",
+            b"type: Dataset\nname: X\ndescription: d\n",
+            "application/yaml",
+            422,
+            "owner",
+        ),
+        ("evaluation/home-ranking-v3", None, None, 422, "evaluation"),
+    ],
+)
+def test_asset_api_refusals_change_nothing(
+    client: TestClient, path: str, body: bytes | None, ctype: str | None, status: int, message: str
+) -> None:
+    graph = client.app.state.graph  # type: ignore[attr-defined]
+    before = snapshot(graph)
+    if body is None:
+        response = client.delete(
+            f"/api/v1/assets/{path}"
+        )  # the production model would lose its evaluation
+    else:
+        response = client.put(
+            f"/api/v1/assets/{path}", content=body, headers={"content-type": ctype or ""}
+        )
+    assert response.status_code == status, response.text
+    if status == 400 and ctype == "application/yaml" and b"[" in (body or b""):
+        assert response.json()["line"] == 3  # as the client sent it
+    assert message.lower() in response.text.lower()
+    assert snapshot(graph) == before
+
+
+def test_list_with_filters_and_pages(client: TestClient) -> None:
+    page = client.get(
+        "/api/v1/assets", params={"type": "ModelVersion", "status": "Active", "limit": 3}
+    ).json()
+    assert page["total"] == 7
+    assert len(page["items"]) == 3
+    rest = client.get(
+        "/api/v1/assets",
+        params={"type": "ModelVersion", "status": "Active", "limit": 3, "offset": 6},
+    ).json()
+    assert len(rest["items"]) == 1
+    assert page["facets"]["status"] == {"mlg:Active": 7}
+    owned = client.get("/api/v1/assets", params={"owner": "team/ads-ml", "tag": "events"}).json()
+    assert {i["id"] for i in owned["items"]} == {
+        iri("dataset/ad-impressions-raw"),
+        iri("dataset/ad-impressions-clean"),
+    }
+    staged = client.get("/api/v1/assets", params={"stage": "Production", "type": "Service"}).json()
+    assert staged["total"] == 5
+
+
+def test_asset_iris_dereference(client: TestClient) -> None:
+    page = client.get("/id/service/homepage", headers={"accept": "text/html"})
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Homepage service" in page.text and 'href="/id/model/home-ranking/v3"' in page.text
+    rdf = client.get("/id/service/homepage", headers={"accept": "text/turtle"})
+    assert rdf.headers["content-type"].startswith("text/turtle")
+    assert client.get("/id/nothing/here", headers={"accept": "text/html"}).status_code == 404
+
+
+# -- search
+
+
+def test_search_ranks_names_first(client: TestClient) -> None:
+    hits = client.get("/api/v1/search", params={"q": "ranking"}).json()["hits"]
+    assert hits[0]["id"] in {iri("model/home-ranking"), iri("model/search-ranking")}
+    assert client.get("/api/v1/search", params={"q": "embed"}).json()["total"] >= 4  # prefix
+    described = client.get("/api/v1/search", params={"q": "sessionised"}).json()["hits"]
+    assert [h["id"] for h in described] == [iri("dataset/playback-events-clean")]
+
+
+def test_search_facets_and_filters(client: TestClient) -> None:
+    data = client.get("/api/v1/search", params={"q": "home ranking", "type": "Evaluation"}).json()
+    assert {h["id"] for h in data["hits"]} == {
+        iri(f"evaluation/home-ranking-v{n}") for n in (2, 3, 4)
+    }
+    facets = client.get("/api/v1/search", params={"q": "ads"}).json()["facets"]
+    assert facets["owner"][iri("team/ads-ml")] >= 5
+
+
+def test_search_reads_its_writes(client: TestClient) -> None:
+    body = b"- {id: feature/churn-score, type: Feature, name: Churn propensity score, description: Odds of cancelling within 30 days., owner: team/personalization, tags: [churn]}\n"
+    assert client.post("/api/v1/assets", content=body, headers=YAML).status_code == 201
+    hits = client.get("/api/v1/search", params={"q": "propensity"}).json()["hits"]
+    assert [h["id"] for h in hits] == [iri("feature/churn-score")]
+    assert client.delete("/api/v1/assets/feature/churn-score").status_code == 204
+    assert client.get("/api/v1/search", params={"q": "propensity"}).json()["total"] == 0
+
+
+def test_search_index_is_rebuilt_from_the_store(tmp_path: object) -> None:
+    from pathlib import Path
+
+    store = Path(str(tmp_path)) / "store"
+    settings = Settings(store=store, gate="off")  # type: ignore[call-arg]
+    graph = KnowledgeGraph.open(settings)
+    graph.load([Document("a.yaml", b"- {id: a, type: Dataset, name: Alpha centauri}\n")])
+    graph.close()
+    (store.parent / "store.search.sqlite").unlink()  # lost, or out of step
+    reopened = KnowledgeGraph.open(settings)
+    assert [h.id for h in reopened.search("centauri").hits] == [iri("a")]
+    reopened.close()
+
+
+def test_before_you_build(client: TestClient) -> None:
+    draft = {
+        "name": "member genre preference",
+        "description": "share of minutes per genre",
+        "sources": ["dataset/viewing-history-daily"],
+        "type": "Feature",
+    }
+    candidates = client.post("/api/v1/search/similar", json=draft).json()["candidates"]
+    assert candidates[0]["id"] == iri("feature/member-genre-affinity")
+    assert candidates[0]["sharedSources"] == [iri("dataset/viewing-history-daily")]
+    assert all(c["type"] == "mlg:Feature" for c in candidates)
+
+
+# -- named queries
+
+
+def test_named_query_catalogue_and_run(client: TestClient) -> None:
+    catalogue = {q["name"]: q for q in client.get("/api/v1/queries").json()}
+    assert catalogue["services-using-dataset"]["parameters"][0]["name"] == "dataset"
+    rows = client.get(
+        "/api/v1/queries/services-using-dataset", params={"dataset": "dataset/legacy-ratings"}
+    ).json()
+    assert {b["service"]["value"] for b in rows["results"]["bindings"]} == {
+        iri("service/homepage"),
+        iri("service/homepage-canary"),
+    }
+    csv = client.get("/api/v1/queries/unowned-assets", params={"format": "csv"})
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert client.get("/api/v1/queries/nope").status_code == 404
+    missing = client.get("/api/v1/queries/upstream")
+    assert missing.status_code == 400 and "asset" in missing.json()["detail"]
