@@ -110,7 +110,7 @@ class KnowledgeGraph:
         checker = None if mode is GateMode.OFF else Gate(self.shapes(), mode)
         report = pipeline.load(self.store, self.ontology, batches, checker)
         # Searchable before the write's request returns.
-        self.search_index.refresh(self.store, report.subjects, report.load)
+        self.search_index.refresh(self.store, report.subjects, report.load, report.descriptions)
         return report
 
     def before_you_build(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -108,6 +108,25 @@ class Ontology:
         root = DEPENDS_ON.value
         subs = {p for p, supers in self.super_properties.items() if root in supers}
         return frozenset({root, *subs})
+
+    @cached_property
+    def materialized(
+        self,
+    ) -> tuple[dict[object, tuple[ox.NamedNode, ...]], dict[object, tuple[ox.NamedNode, ...]]]:
+        """The mlg super-classes of each class and mlg super-properties of each property: what
+        the pipeline derives on every write."""
+        classes = {
+            ox.NamedNode(c): tuple(ox.NamedNode(s) for s in sorted(supers) if s.startswith(MLG))
+            for c, supers in self.super_classes.items()
+        }
+        properties = {
+            ox.NamedNode(p): tuple(ox.NamedNode(s) for s in sorted(supers) if s.startswith(MLG))
+            for p, supers in self.super_properties.items()
+        }
+        return (
+            {k: v for k, v in classes.items() if v},
+            {k: v for k, v in properties.items() if v},
+        )
 
     def mlg_classes(self) -> list[str]:
         return sorted(c for c in self.classes if c.startswith(MLG))

@@ -46,6 +46,8 @@ class LoadReport:
     gate: str = "off"
     violations: list[Result] = field(default_factory=list)
     subjects: set[str] = field(default_factory=set)  # whose descriptions the write changed
+    # The new descriptions of assets written whole (asset graph with its derived graph).
+    descriptions: dict[str, list[ox.Triple]] = field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -169,20 +171,22 @@ def group(batch: Batch) -> dict[ox.NamedNode, list[ox.Triple]]:
 
 
 def derive(triples: Iterable[ox.Triple], ontology: Ontology) -> list[ox.Triple]:
-    """Super-properties and super-classes of the ontology, materialized.
+    """The ontology's mlg super-properties and super-classes, materialized.
 
-    Every lineage edge also holds as mlg:dependsOn (so `mlg:dependsOn+` works from any client),
-    PROV/DCAT super-properties hold for their clients, and every typed asset is also typed with
-    its super-classes (so `?x a mlg:Asset` finds all of them).
+    Every lineage edge also holds as mlg:dependsOn (so `mlg:dependsOn+` works from any client)
+    and every typed asset is also typed with its mlg super-classes (so `?x a mlg:Asset` finds
+    all of them). Alignments to PROV, DCAT and the others stay in the ontology for clients that
+    reason, and the exports state them; materializing them too would double the graph.
     """
+    classes, properties = ontology.materialized
     derived: dict[ox.Triple, None] = {}
     for t in triples:
-        if t.predicate == RDF_TYPE and isinstance(t.object, ox.NamedNode):
-            for cls in ontology.super_classes.get(t.object.value, ()):
-                derived.setdefault(ox.Triple(t.subject, RDF_TYPE, ox.NamedNode(cls)))
+        if t.predicate == RDF_TYPE:
+            for cls in classes.get(t.object, ()):
+                derived.setdefault(ox.Triple(t.subject, RDF_TYPE, cls))
         else:
-            for prop in ontology.super_properties.get(t.predicate.value, ()):
-                derived.setdefault(ox.Triple(t.subject, ox.NamedNode(prop), t.object))
+            for prop in properties.get(t.predicate, ()):
+                derived.setdefault(ox.Triple(t.subject, prop, t.object))
     return list(derived)
 
 
@@ -219,6 +223,13 @@ def load(
         report.violations = checked.results if checked is not None else []
     store.commit(write)
     graphs = [ox.NamedNode(g) for g in report.graphs]
+    for graph in graphs:
+        if graph.value.startswith(ASSET_GRAPH_PREFIX):
+            derived = write.replace.get(derived_graph(graph), [])
+            report.descriptions[graph.value.removeprefix(ASSET_GRAPH_PREFIX)] = [
+                *write.replace[graph],
+                *derived,
+            ]
     report.unresolved = unresolved(store, ontology, (t for g in graphs for t in write.replace[g]))
     return report
 
@@ -270,9 +281,11 @@ def unresolved(
 ) -> list[Reference]:
     """Edges of the mlg vocabulary whose target has no type in the graph (not loaded yet)."""
     result: list[Reference] = []
-    checked: dict[ox.NamedNode, bool] = {}
+    listed = list(triples)
+    # What the write itself types is resolved; only the rest is looked up in the store.
+    checked: dict[object, bool] = {t.subject: True for t in listed if t.predicate == RDF_TYPE}
     values = {v for vs in ontology.individuals.values() for v in vs}
-    for t in triples:
+    for t in listed:
         if t.predicate.value not in ontology.object_properties or not t.predicate.value.startswith(
             MLG
         ):

@@ -36,6 +36,7 @@ from kg.vocab import (
 )
 
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE);
 CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(
     iri UNINDEXED, name, tags, ident, description, tokenize = 'unicode61 remove_diacritics 2'
 );
@@ -100,12 +101,16 @@ class SearchIndex:
 
     # -- keeping in step with the store
 
-    def _describe(self, store: GraphStore, iri: str) -> _Doc | None:
+    def _describe(
+        self, store: GraphStore, iri: str, known: list[ox.Triple] | None = None
+    ) -> _Doc | None:
         node = ox.NamedNode(iri)
         types: list[str] = []
         names, descriptions, tags, owners = [], [], [], []
         status = stage = None
-        for t in store.triples(node, None, None):
+        for t in known if known is not None else store.triples(node, None, None):
+            if t.subject != node:
+                continue
             p, o = t.predicate, t.object
             if p == RDF_TYPE:
                 types.append(value(o))
@@ -133,23 +138,43 @@ class SearchIndex:
         ident = " ".join({iri, local, local.replace("-", " ").replace("_", " ")})
         return _Doc(iri, " ".join(names), " ".join(descriptions), tags, ident, facets)
 
-    def refresh(self, store: GraphStore, subjects: Iterable[str], load: str | None) -> None:
-        """Re-index the given subjects as the store now has them, in one SQLite transaction."""
-        docs = {iri: self._describe(store, iri) for iri in set(subjects)}
+    def refresh(
+        self,
+        store: GraphStore,
+        subjects: Iterable[str],
+        load: str | None,
+        known: dict[str, list[ox.Triple]] | None = None,
+    ) -> None:
+        """Re-index the given subjects as the store now has them, in one SQLite transaction.
+        `known` gives descriptions the caller already holds (what a write just stored)."""
+        known = known or {}
+        docs = {iri: self._describe(store, iri, known.get(iri)) for iri in set(subjects)}
         with self._lock, self._db:
-            for iri, doc in docs.items():
-                self._db.execute("DELETE FROM docs WHERE iri = ?", (iri,))
-                self._db.execute("DELETE FROM facets WHERE iri = ?", (iri,))
-                if doc is None:
-                    continue
-                self._db.execute(
-                    "INSERT INTO docs (iri, name, tags, ident, description) VALUES (?, ?, ?, ?, ?)",
-                    (iri, doc.name, " ".join(doc.tags), doc.ident, doc.description),
-                )
-                self._db.executemany(
-                    "INSERT INTO facets (iri, facet, value) VALUES (?, ?, ?)",
-                    [(iri, f, v) for f, v in doc.facets],
-                )
+            # docs rows share their rowid with `entries`, so deletes are key lookups
+            gone = [(iri,) for iri in docs]
+            self._db.executemany(
+                "DELETE FROM docs WHERE rowid IN (SELECT id FROM entries WHERE iri = ?)", gone
+            )
+            self._db.executemany("DELETE FROM entries WHERE iri = ?", gone)
+            self._db.executemany("DELETE FROM facets WHERE iri = ?", gone)
+            present = [doc for doc in docs.values() if doc is not None]
+            first = self._db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM entries").fetchone()[0]
+            self._db.executemany(
+                "INSERT INTO entries (id, iri) VALUES (?, ?)",
+                [(first + n, doc.iri) for n, doc in enumerate(present)],
+            )
+            self._db.executemany(
+                "INSERT INTO docs (rowid, iri, name, tags, ident, description) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (first + n, doc.iri, doc.name, " ".join(doc.tags), doc.ident, doc.description)
+                    for n, doc in enumerate(present)
+                ],
+            )
+            self._db.executemany(
+                "INSERT INTO facets (iri, facet, value) VALUES (?, ?, ?)",
+                [(doc.iri, f, v) for doc in present for f, v in doc.facets],
+            )
             if load is not None:
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES ('load', ?)", (load,))
 
@@ -163,6 +188,7 @@ class SearchIndex:
         subjects |= {value(t.subject) for t in store.triples(None, RDF_TYPE, mlg("Asset"))}
         with self._lock, self._db:
             self._db.execute("DELETE FROM docs")
+            self._db.execute("DELETE FROM entries")
             self._db.execute("DELETE FROM facets")
         self.refresh(store, subjects, latest_load(store))
         return len(subjects)

@@ -18,6 +18,7 @@ import pyoxigraph as ox
 from kg.errors import QueryError, StoreLockedError
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
+BULK_THRESHOLD = 100_000  # quads: above, writes use the bulk loader (see OxigraphStore.commit)
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
 
@@ -165,25 +166,61 @@ class OxigraphStore:
     # -- writes
 
     def commit(self, write: GraphWrite) -> None:
-        """Apply one change atomically: every part lands, or none does."""
-        drops = {*write.drop, *write.replace.keys()}
-        operations = [f"DROP SILENT GRAPH {_term_text(g)}" for g in drops]
+        """Apply one change so that every part lands or none does.
+
+        Small changes are one transaction (`extend`, or one SPARQL update that drops the
+        replaced graphs and inserts their content). Large ones use Oxigraph's bulk loader, which
+        is not transactional: if it fails, kg puts back what was there (it drops the graphs it
+        was writing and restores the replaced graphs' previous content) before re-raising.
+        """
         quads = [
             ox.Quad(t.subject, t.predicate, t.object, g)
             for g, ts in write.replace.items()
             for t in ts
         ]
         quads.extend(write.append)
+        targets = {*write.drop, *write.replace.keys()}
+        with self._write_lock:
+            existing = [g for g in targets if self._store.contains_named_graph(g)]
+            if len(quads) < BULK_THRESHOLD:
+                self._commit_small(existing, quads)
+            else:
+                self._commit_bulk(existing, targets, quads, list(write.append))
+
+    def _commit_small(self, existing: list[ox.NamedNode], quads: list[ox.Quad]) -> None:
+        if not existing:
+            self._store.extend(quads)
+            return
+        operations = [f"DROP SILENT GRAPH {_term_text(g)}" for g in existing]
         insert = insert_data(quads)
         if insert:
             operations.append(insert)
-        if not operations:
-            return
-        with self._write_lock:
-            try:
-                self._store.update(" ;\n".join(operations))
-            except SyntaxError as exc:  # a term pyoxigraph printed but cannot read back
-                raise QueryError(f"could not write the change: {exc}") from exc
+        try:
+            self._store.update(" ;\n".join(operations))
+        except SyntaxError as exc:  # a term pyoxigraph printed but cannot read back
+            raise QueryError(f"could not write the change: {exc}") from exc
+
+    def _commit_bulk(
+        self,
+        existing: list[ox.NamedNode],
+        targets: set[ox.NamedNode],
+        quads: list[ox.Quad],
+        appended: list[ox.Quad],
+    ) -> None:
+        previous = [q for g in existing for q in self._store.quads_for_pattern(None, None, None, g)]
+        new_appended = [q for q in appended if q not in self._store]
+        try:
+            for graph in existing:
+                self._store.remove_graph(graph)
+            self._store.bulk_extend(quads)
+        except BaseException:
+            for graph in targets:
+                if self._store.contains_named_graph(graph):
+                    self._store.remove_graph(graph)
+            for quad in new_appended:
+                self._store.remove(quad)
+            self._store.extend(previous)
+            raise
 
     def update(self, sparql: str, base_iri: str | None = None) -> None:
         """Run a SPARQL update as is. kg runs analysts' updates on a scratch copy (see
