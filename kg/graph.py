@@ -14,6 +14,7 @@ import pyoxigraph as ox
 
 from kg import assets, catalog, graphstore, pipeline, resources, updates
 from kg import lineage as walks
+from kg.adjacency import LineageIndex
 from kg.config import Settings
 from kg.errors import InputError, NotFoundError, QueryError
 from kg.governance import render
@@ -53,6 +54,8 @@ class KnowledgeGraph:
         self.ontology = ontology
         self._shapes: Shapes | None = None
         self.search_index = SearchIndex(_index_path(settings), ontology)
+        self.lineage_index = LineageIndex(ontology)
+        self.walker = walks.IndexedWalker(store, ontology, self.lineage_index)
 
     @classmethod
     def open(cls, settings: Settings) -> KnowledgeGraph:
@@ -60,6 +63,7 @@ class KnowledgeGraph:
         graph.install_vocabulary()
         if not graph.search_index.in_step(graph.store):
             graph.search_index.rebuild(graph.store)
+        graph.lineage_index.rebuild(graph.store)
         return graph
 
     def close(self) -> None:
@@ -108,7 +112,7 @@ class KnowledgeGraph:
     ) -> pipeline.LoadReport:
         mode = gate or self.settings.gate
         checker = None if mode is GateMode.OFF else Gate(self.shapes(), mode)
-        report = pipeline.load(self.store, self.ontology, batches, checker)
+        report = pipeline.load(self.store, self.ontology, batches, checker, self._follow)
         # Searchable before the write's request returns.
         self.search_index.refresh(self.store, report.subjects, report.load, report.descriptions)
         return report
@@ -153,6 +157,16 @@ class KnowledgeGraph:
             })  # fmt: skip
         ranked.sort(key=lambda c: (-float(str(c["score"])), str(c["id"])))
         return ranked[:limit]
+
+    def _follow(
+        self,
+        write: GraphWrite,
+        old: dict[ox.NamedNode, list[ox.Triple]],
+        report: pipeline.LoadReport,
+    ) -> None:
+        """Keep the lineage index in step with a committed write."""
+        new = {g: list(ts) for g, ts in write.replace.items()}
+        self.lineage_index.apply(self.store, old, new, report.descriptions)
 
     def search(
         self,
@@ -346,13 +360,20 @@ class KnowledgeGraph:
         types: Iterable[str] | None = None,
     ) -> Lineage:
         type_iris = [self.iri(t if ":" in t else f"mlg:{t}") for t in types] if types else None
-        return walks.lineage(self.store, self.ontology, self.iri(node), direction, depth, type_iris)
+        with self.lineage_index.lock:
+            return walks.lineage(
+                self.store, self.ontology, self.iri(node), direction, depth, type_iris, self.walker
+            )
 
     def impact(self, node: str) -> Impact:
-        return walks.impact(self.store, self.ontology, self.iri(node))
+        with self.lineage_index.lock:
+            return walks.impact(self.store, self.ontology, self.iri(node), self.walker)
 
     def paths(self, origin: str, target: str) -> Paths:
-        return walks.paths(self.store, self.ontology, self.iri(origin), self.iri(target))
+        with self.lineage_index.lock:
+            return walks.paths(
+                self.store, self.ontology, self.iri(origin), self.iri(target), walker=self.walker
+            )
 
     def stats(self) -> dict[str, object]:
         result = self.store.query(

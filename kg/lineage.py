@@ -14,6 +14,7 @@ from enum import StrEnum
 
 import pyoxigraph as ox
 
+from kg.adjacency import LineageIndex
 from kg.errors import NotFoundError
 from kg.ontology import Ontology
 from kg.store import GraphStore
@@ -109,7 +110,7 @@ class Walker:
             raise NotFoundError(f"no asset {node} in the graph")
 
     def distances(
-        self, root: str, direction: Direction, depth: int | None
+        self, root: str, direction: Direction, depth: int | None, with_parents: bool = True
     ) -> tuple[dict[str, int], dict[str, list[tuple[str, Edge]]]]:
         """Shortest hop distance of every node reachable from root, and each node's parents
         on shortest paths."""
@@ -157,6 +158,120 @@ class Walker:
         )
 
 
+class IndexedWalker(Walker):
+    """The same walks over the in-memory index (kg.adjacency) instead of the store."""
+
+    def __init__(self, store: GraphStore, ontology: Ontology, index: LineageIndex) -> None:
+        super().__init__(store, ontology)
+        self.index = index
+        self._edge_cache: dict[tuple[int, int, int], Edge] = {}
+        self._type_cache: dict[tuple[str, ...], str | None] = {}
+
+    def _edge(self, s: int, p: int, o: int) -> Edge:
+        key = (s, p, o)
+        edge = self._edge_cache.get(key)
+        if edge is None:
+            name = self.index.name
+            edge = self._edge_cache[key] = Edge(name(s), name(o), name(p))
+        return edge
+
+    def _specific(self, pairs: list[tuple[int, int]], node: int, outgoing: bool) -> list[Edge]:
+        kinds: dict[int, set[int]] = {}
+        for p, other in pairs:
+            kinds.setdefault(other, set()).add(p)
+        depends = self.index.known(DEPENDS_ON.value)
+        edges = []
+        for other, props in kinds.items():
+            specific = props - {depends} if len(props) > 1 else props
+            for p in specific:
+                edges.append(self._edge(node, p, other) if outgoing else self._edge(other, p, node))
+        return edges
+
+    def out_edges(self, node: str) -> list[Edge]:
+        found = self.index.known(node)
+        return [] if found is None else self._specific(self.index.out_edges(found), found, True)
+
+    def in_edges(self, node: str) -> list[Edge]:
+        found = self.index.known(node)
+        return [] if found is None else self._specific(self.index.in_edges(found), found, False)
+
+    def distances(
+        self, root: str, direction: Direction, depth: int | None, with_parents: bool = True
+    ) -> tuple[dict[str, int], dict[str, list[tuple[str, Edge]]]]:
+        """Breadth-first over the integer adjacency; edges are named only for the parents on
+        shortest paths."""
+        start = self.index.known(root)
+        if start is None:
+            return {root: 0}, {root: []}
+        adjacency = self.index.out_edges if direction is Direction.UPSTREAM else self.index.in_edges
+        distance = {start: 0}
+        parents: dict[int, list[tuple[int, int]]] = {start: []}
+        queue = deque([start])
+        while queue:
+            node = queue.popleft()
+            hops = distance[node]
+            if depth is not None and hops >= depth:
+                continue
+            for p, other in adjacency(node):
+                seen = distance.get(other)
+                if seen is None:
+                    distance[other] = hops + 1
+                    parents[other] = [(node, p)]
+                    queue.append(other)
+                elif seen == hops + 1 and (node, p) not in parents[other]:
+                    parents[other].append((node, p))
+        name = self.index.name
+        if not with_parents:
+            return {name(n): d for n, d in distance.items()}, {}
+        depends = self.index.known(DEPENDS_ON.value)
+        named_parents: dict[str, list[tuple[str, Edge]]] = {}
+        for child, pairs in parents.items():
+            props: dict[int, set[int]] = {}
+            for parent, p in pairs:
+                props.setdefault(parent, set()).add(p)
+            entries = []
+            for parent, kinds in props.items():
+                specific = kinds - {depends} if len(kinds) > 1 else kinds
+                for p in specific:
+                    edge = (
+                        self._edge(parent, p, child)
+                        if direction is Direction.UPSTREAM
+                        else self._edge(child, p, parent)
+                    )
+                    entries.append((name(parent), edge))
+            named_parents[name(child)] = entries
+        return {name(n): d for n, d in distance.items()}, named_parents
+
+    def exists(self, node: str) -> bool:
+        found = self.index.known(node)
+        if found is not None and (
+            self.index.attributes(found)
+            or self.index.out_edges(found)
+            or self.index.in_edges(found)
+        ):
+            return True
+        return super().exists(node)
+
+    def describe(self, node: str, distance: int) -> Node:
+        found = self.index.known(node)
+        about = self.index.attributes(found) if found is not None else None
+        if about is None:
+            return Node(id=node, type=None, label=None, distance=distance, resolved=False)
+        key = tuple(about.types)
+        if key not in self._type_cache:
+            self._type_cache[key] = self.ontology.specific_type(key)
+        return Node(
+            id=node,
+            type=self._type_cache[key],
+            label=about.label,
+            distance=distance,
+            owners=list(about.owners),
+            status=about.status,
+            stage=about.stage,
+            resolved=bool(about.types),
+        )
+
+
 def lineage(
     store: GraphStore,
     ontology: Ontology,
@@ -164,20 +279,21 @@ def lineage(
     direction: Direction = Direction.UPSTREAM,
     depth: int | None = None,
     types: Iterable[str] | None = None,
+    walker: Walker | None = None,
 ) -> Lineage:
     """Every asset upstream and/or downstream of `root`, with shortest hop distances.
 
     `depth` limits the hops; `types` keeps only nodes of those mlg classes (or their
     sub-classes) in the answer, while the walk still passes through the others.
     """
-    walker = Walker(store, ontology)
+    walker = walker or Walker(store, ontology)
     walker.require(root)
     directions = (
         [Direction.UPSTREAM, Direction.DOWNSTREAM] if direction is Direction.BOTH else [direction]
     )
     distance: dict[str, int] = {}
     for d in directions:
-        for node, hops in walker.distances(root, d, depth)[0].items():
+        for node, hops in walker.distances(root, d, depth, with_parents=False)[0].items():
             distance[node] = min(hops, distance.get(node, hops))
     nodes = {n: walker.describe(n, hops) for n, hops in distance.items()}
     if types is not None:
@@ -222,11 +338,13 @@ class Impact:
     unowned: list[str]
 
 
-def impact(store: GraphStore, ontology: Ontology, root: str) -> Impact:
+def impact(
+    store: GraphStore, ontology: Ontology, root: str, walker: Walker | None = None
+) -> Impact:
     """What a change to `root` affects: every downstream asset grouped by type, the services
     (production first) and experiments among them, and who to notify."""
-    down = lineage(store, ontology, root, Direction.DOWNSTREAM)
-    walker = Walker(store, ontology)
+    walker = walker or Walker(store, ontology)
+    down = lineage(store, ontology, root, Direction.DOWNSTREAM, walker=walker)
     affected = [n for n in down.nodes if n.id != root]
     by_type: dict[str, list[str]] = {}
     for n in affected:
@@ -270,13 +388,18 @@ class Paths:
 
 
 def paths(
-    store: GraphStore, ontology: Ontology, origin: str, target: str, limit: int = 50
+    store: GraphStore,
+    ontology: Ontology,
+    origin: str,
+    target: str,
+    limit: int = 50,
+    walker: Walker | None = None,
 ) -> Paths:
     """The shortest dependency path(s) between two assets, in whichever direction one exists.
 
     Upstream means `origin` depends on `target` (origin -> ... -> target).
     """
-    walker = Walker(store, ontology)
+    walker = walker or Walker(store, ontology)
     walker.require(origin)
     walker.require(target)
     for direction, start, end in (

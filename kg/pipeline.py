@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -208,8 +208,15 @@ def _load_record(
     return quads
 
 
+Observer = Callable[[GraphWrite, dict[ox.NamedNode, list[ox.Triple]], LoadReport], None]
+
+
 def load(
-    store: GraphStore, ontology: Ontology, batches: Sequence[Batch], gate: Gate | None = None
+    store: GraphStore,
+    ontology: Ontology,
+    batches: Sequence[Batch],
+    gate: Gate | None = None,
+    observer: Observer | None = None,
 ) -> LoadReport:
     """Check, group and derive every batch, pass the governance gate, then commit them all in
     one atomic write. Nothing is written unless every batch passes (and, when the gate
@@ -221,6 +228,13 @@ def load(
         report.gate = gate.mode.value
         checked = gate.check(store, write)  # raises GateError when it refuses
         report.violations = checked.results if checked is not None else []
+    old = {}
+    if observer is not None:  # what the write replaces, for structures kept in step
+        for graph in {*write.replace.keys(), *write.drop}:
+            if not graph.value.startswith(DERIVED_GRAPH_PREFIX):
+                content = store.graph(graph)
+                if content:
+                    old[graph] = content
     store.commit(write)
     graphs = [ox.NamedNode(g) for g in report.graphs]
     for graph in graphs:
@@ -231,6 +245,8 @@ def load(
                 *derived,
             ]
     report.unresolved = unresolved(store, ontology, (t for g in graphs for t in write.replace[g]))
+    if observer is not None:
+        observer(write, old, report)
     return report
 
 

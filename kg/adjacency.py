@@ -1,0 +1,194 @@
+"""An in-memory index of the dependency edges and the attributes lineage shows, kept in step
+with the store on every write and rebuilt from it at start-up.
+
+Walking it is one to two orders of magnitude faster than walking the store (on disk
+especially): a property path gives no hop counts, and a breadth-first walk that reads the
+store node by node pays a lookup per node. The index holds integers: each IRI once in a table,
+edges as (property, node) pairs in per-node lists (a multiset: an edge stated in two graphs is
+held twice and removed once per graph that drops it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from kg.ids import DERIVED_GRAPH_PREFIX
+from kg.ontology import Ontology
+from kg.store import GraphStore
+from kg.vocab import OWNER, RDF_TYPE, RDFS_LABEL, STAGE, STATUS, value
+
+_ATTRIBUTES = (RDF_TYPE, RDFS_LABEL, OWNER, STATUS, STAGE)
+
+
+@dataclass
+class Attributes:
+    types: list[str]
+    label: str | None
+    owners: list[str]
+    status: str | None
+    stage: str | None
+
+
+class LineageIndex:
+    def __init__(self, ontology: Ontology) -> None:
+        self.ontology = ontology
+        self.properties = {ox.NamedNode(p) for p in ontology.lineage_properties}
+        self._ids: dict[str, int] = {}
+        self._names: list[str] = []
+        self._out: list[list[tuple[int, int]]] = []
+        self._in: list[list[tuple[int, int]]] = []
+        self._attributes: dict[int, Attributes] = {}
+        self.lock = threading.RLock()
+
+    # -- identifiers
+
+    def id(self, iri: str) -> int:
+        found = self._ids.get(iri)
+        if found is None:
+            found = self._ids[iri] = len(self._names)
+            self._names.append(iri)
+            self._out.append([])
+            self._in.append([])
+        return found
+
+    def known(self, iri: str) -> int | None:
+        return self._ids.get(iri)
+
+    def name(self, node: int) -> str:
+        return self._names[node]
+
+    # -- building and keeping in step
+
+    def _edges(self, triples: Iterable[ox.Triple]) -> list[tuple[int, int, int]]:
+        found = []
+        for t in triples:
+            if (
+                t.predicate in self.properties
+                and isinstance(t.subject, ox.NamedNode)
+                and isinstance(t.object, ox.NamedNode)
+            ):
+                found.append(
+                    (self.id(t.subject.value), self.id(t.predicate.value), self.id(t.object.value))
+                )
+        return found
+
+    def add(self, triples: Iterable[ox.Triple]) -> None:
+        for s, p, o in self._edges(triples):
+            self._out[s].append((p, o))
+            self._in[o].append((p, s))
+
+    def remove(self, triples: Iterable[ox.Triple]) -> None:
+        for s, p, o in self._edges(triples):
+            if (p, o) in self._out[s]:
+                self._out[s].remove((p, o))
+            if (p, s) in self._in[o]:
+                self._in[o].remove((p, s))
+
+    def describe(self, iri: str, triples: Iterable[ox.Triple]) -> None:
+        """Set a node's attributes from its statements (all of them, from every graph)."""
+        types, owners = [], []
+        label = status = stage = None
+        for t in triples:
+            p = t.predicate
+            if p == RDF_TYPE:
+                types.append(value(t.object))
+            elif p == RDFS_LABEL and label is None:
+                label = value(t.object)
+            elif p == OWNER:
+                owners.append(value(t.object))
+            elif p == STATUS:
+                status = value(t.object)
+            elif p == STAGE:
+                stage = value(t.object)
+        node = self.id(iri)
+        if types or label or owners or status or stage:
+            self._attributes[node] = Attributes(types, label, sorted(owners), status, stage)
+        else:
+            self._attributes.pop(node, None)
+
+    def attributes(self, node: int) -> Attributes | None:
+        return self._attributes.get(node)
+
+    def rebuild(self, store: GraphStore) -> None:
+        """Everything afresh from the store (asserted edges, not the derived copies)."""
+        with self.lock:
+            self.__init__(self.ontology)  # type: ignore[misc]
+            ident = self.id
+            for prop in sorted(self.properties, key=str):
+                p = ident(prop.value)
+                rows = store.query(
+                    f"SELECT ?s ?o WHERE {{ GRAPH ?g {{ ?s {prop} ?o }} "
+                    f"FILTER(isIRI(?s) && isIRI(?o) && "
+                    f'!STRSTARTS(STR(?g), "{DERIVED_GRAPH_PREFIX}")) }}'
+                )
+                assert isinstance(rows, ox.QuerySolutions)
+                for s_term, o_term in rows:
+                    s, o = ident(s_term.value), ident(o_term.value)
+                    self._out[s].append((p, o))
+                    self._in[o].append((p, s))
+            described: dict[str, list[ox.Triple]] = {}
+            for prop in _ATTRIBUTES:
+                rows = store.query(
+                    f"SELECT DISTINCT ?s ?o WHERE {{ ?s {prop} ?o FILTER(isIRI(?s)) }}"
+                )
+                assert isinstance(rows, ox.QuerySolutions)
+                for s_term, o_term in rows:
+                    described.setdefault(s_term.value, []).append(ox.Triple(s_term, prop, o_term))
+            for iri, triples in described.items():
+                self.describe(iri, triples)
+
+    def apply(
+        self,
+        store: GraphStore,
+        old: dict[ox.NamedNode, list[ox.Triple]],
+        new: dict[ox.NamedNode, list[ox.Triple]],
+        known: dict[str, list[ox.Triple]],
+    ) -> None:
+        """Follow one committed write: `old` is what the replaced graphs held before it, `new`
+        what the write put in; `known` full descriptions the caller already holds."""
+        with self.lock:
+            subjects: set[str] = set()
+            for graph, triples in old.items():
+                if not _derived(graph):
+                    self.remove(triples)
+                    subjects |= {
+                        t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)
+                    }
+            for graph, triples in new.items():
+                if not _derived(graph):
+                    self.add(triples)
+                    subjects |= {
+                        t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)
+                    }
+            for iri in subjects:
+                node = ox.NamedNode(iri)
+                statements = known.get(iri)
+                if statements is None:
+                    statements = [t for p in _ATTRIBUTES for t in store.triples(node, p, None)]
+                self.describe(iri, (t for t in statements if t.subject == node))
+
+    def out_edges(self, node: int) -> list[tuple[int, int]]:
+        return self._out[node]
+
+    def in_edges(self, node: int) -> list[tuple[int, int]]:
+        return self._in[node]
+
+    def edges(self) -> set[tuple[str, str, str]]:
+        """Every distinct edge, as IRIs (for checking the index against the store)."""
+        return {
+            (self._names[s], self._names[p], self._names[o])
+            for s, pairs in enumerate(self._out)
+            for p, o in pairs
+        }
+
+
+def _derived(graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph) -> bool:
+    return isinstance(graph, ox.NamedNode) and graph.value.startswith(DERIVED_GRAPH_PREFIX)
+
+
+def is_derived(graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph) -> bool:
+    return _derived(graph)
