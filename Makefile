@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run test lint typecheck unit clean
+.PHONY: setup run test lint typecheck unit bench bench-large clean
 
 setup: $(STAMP)
 
@@ -17,8 +17,8 @@ run: setup
 	$(BIN)/kg serve --demo
 
 lint: setup
-	$(BIN)/ruff check kg tests
-	$(BIN)/ruff format --check kg tests
+	$(BIN)/ruff check kg tests bench
+	$(BIN)/ruff format --check kg tests bench
 
 typecheck: setup
 	$(BIN)/mypy
@@ -27,6 +27,17 @@ unit: setup
 	$(BIN)/python -m pytest
 
 test: lint typecheck unit
+
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run --scales 1000 100000
+
+bench-large: $(BENCH_STAMP)
+	$(BIN)/python -m bench.run --scales 1000000 --skip-reference
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -70,7 +70,13 @@ def generate(assets: int, seed: int = 7) -> tuple[list[str], Generated]:
         for tag in rng.sample(TAGS, rng.randint(1, 2)):
             emit(s, KEYWORD, _lit(tag))
         if described:
-            emit(s, DESCRIPTION, _lit(f"Generated {kind.lower()} number {local.rsplit('/', 1)[-1]} for the benchmark."))
+            emit(
+                s,
+                DESCRIPTION,
+                _lit(
+                    f"Generated {kind.lower()} number {local.rsplit('/', 1)[-1]} for the benchmark."
+                ),
+            )
         if rng.random() > 0.02:  # 2% unowned
             owner = rng.choice(teams) if rng.random() < 0.8 else rng.choice(people)
             emit(s, f"<{MLG}owner>", _iri(owner))
@@ -130,7 +136,11 @@ def generate(assets: int, seed: int = 7) -> tuple[list[str], Generated]:
     versions: list[str] = []
     for i in range(count["ModelVersion"]):
         v = asset(f"model/m{i % len(models)}/v{i}", "ModelVersion")
-        emit(_iri(v), f"<{MLG}stage>", f"<{MLG}{rng.choice(['Development', 'Staging', 'Production'])}>")
+        emit(
+            _iri(v),
+            f"<{MLG}stage>",
+            f"<{MLG}{rng.choice(['Development', 'Staging', 'Production'])}>",
+        )
         edge(v, "versionOf", models[i % len(models)])
         edge(v, "trainedOn", rng.choice(deep))
         for f in rng.sample(features, min(len(features), rng.randint(2, 4))):
@@ -149,7 +159,9 @@ def generate(assets: int, seed: int = 7) -> tuple[list[str], Generated]:
         edge(e, "evaluatedOn", rng.choice(all_datasets))
     for i in range(count["Service"]):
         s = asset(f"service/s{i}", "Service")
-        emit(_iri(s), f"<{MLG}stage>", f"<{MLG}{'Production' if rng.random() < 0.7 else 'Staging'}>")
+        emit(
+            _iri(s), f"<{MLG}stage>", f"<{MLG}{'Production' if rng.random() < 0.7 else 'Staging'}>"
+        )
         for v in rng.sample(versions, min(len(versions), rng.randint(1, 2))):
             edge(s, "deploys", v)
     for i in range(count["Experiment"]):

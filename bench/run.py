@@ -1,0 +1,396 @@
+"""The kg benchmark: generate a graph, then measure loads, lineage, impact, validation, the write
+gate, search, HTTP serving and memory against baselines run in the same process.
+
+    python -m bench.run                 # 1k and 100k assets (make bench)
+    python -m bench.run --scales 1000000 --skip-reference  (make bench-large)
+
+Every figure is a median of several runs (loads and the references at large scales run once),
+and the fast paths are checked against the reference answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from bench.generate import BASE, write
+from kg.config import Settings
+from kg.governance.gate import Gate, GateMode
+from kg.governance.validation import Engine
+from kg.graph import Document, KnowledgeGraph
+from kg.lineage import Direction, Walker, lineage
+from kg.pipeline import prepare
+
+ROWS: list[tuple[str, str, str, str, str]] = []
+CHECKS: list[tuple[str, bool]] = []
+MLG = "https://w3id.org/mlg#"
+
+
+def timed(action: Callable[[], Any], runs: int = 5) -> tuple[float, Any]:
+    """Median seconds of `runs` calls, and the last result."""
+    times, result = [], None
+    for _ in range(runs):
+        gc.collect()
+        start = time.perf_counter()
+        result = action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+
+
+def row(scale: str, metric: str, kg: str, baseline: str = "", ratio: str = "") -> None:
+    ROWS.append((scale, metric, kg, baseline, ratio))
+    print(f"  {metric:<58} {kg:>14} {baseline:>28} {ratio:>8}", flush=True)
+
+
+def check(name: str, ok: bool) -> None:
+    CHECKS.append((name, ok))
+    print(f"  check: {name}: {'same' if ok else 'DIFFERENT'}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str) -> None:
+    for _ in range(600):
+        try:
+            with urllib.request.urlopen(url, timeout=5):  # noqa: S310 (loopback)
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def load_client(url: str, requests: int, workers: int = 4) -> tuple[list[float], float]:
+    """Latencies of `requests` GETs from `workers` threads, and requests per second."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    per_worker = requests // workers
+
+    def work() -> None:
+        for _ in range(per_worker):
+            start = time.perf_counter()
+            with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (loopback)
+                response.read()
+            with lock:
+                latencies.append(time.perf_counter() - start)
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(latencies), len(latencies) / (time.perf_counter() - start)
+
+
+def pct(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def peak_rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+# The lineage edges as a SPARQL alternation: what a plain store (no derived mlg:dependsOn) walks.
+EDGES = "|".join(
+    f"<{MLG}{p}>"
+    for p in ["derivedFrom", "inFeatureSet", "trainedOn", "usesFeature", "versionOf", "usesModel", "evaluates", "evaluatedOn", "deploys", "tests", "generatedBy", "used", "runOf", "dependsOn"]
+)  # fmt: skip
+
+
+def closure_query(node: str, downstream: bool = False) -> str:
+    path = f"?n ({EDGES})+ <{node}>" if downstream else f"<{node}> ({EDGES})+ ?n"
+    return f"SELECT DISTINCT ?n WHERE {{ {path} }}"
+
+
+def run_scale(assets: int, work: Path, reference: bool) -> None:
+    label = f"{assets:,}"
+    print(f"\n== {label} assets", flush=True)
+    data = work / f"graph-{assets}.nt"
+    info = write(data, assets)
+    row(label, "generated triples", f"{info.triples:,}")
+    runs = 3 if assets <= 10_000 else 1
+
+    # -- loads
+    def raw_load() -> None:
+        shutil.rmtree(work / "raw", ignore_errors=True)
+        store = ox.Store(str(work / "raw"))
+        store.bulk_load(path=data, format=ox.RdfFormat.N_TRIPLES)
+        store.flush()
+        del store
+
+    def kg_load() -> None:
+        for leftover in (work / "kg", work / "kg.search.sqlite"):
+            shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(
+                missing_ok=True
+            )
+        graph = KnowledgeGraph.open(Settings(store=work / "kg", gate=GateMode.OFF))  # type: ignore[call-arg]
+        graph.load([Document(data.name, data.read_bytes())], gate=GateMode.OFF)
+        graph.close()
+
+    raw_seconds, _ = timed(raw_load, runs)
+    kg_seconds, _ = timed(kg_load, runs)
+    row(
+        label,
+        "load on disk: kg pipeline vs raw pyoxigraph bulk_load",
+        ms(kg_seconds),
+        ms(raw_seconds),
+        f"{kg_seconds / raw_seconds:.2f}x",
+    )
+    row(
+        label,
+        "  load rate (input triples/s)",
+        f"{info.triples / kg_seconds:,.0f}/s",
+        f"{info.triples / raw_seconds:,.0f}/s",
+    )
+
+    start = time.perf_counter()
+    graph = KnowledgeGraph.open(Settings(store=work / "kg", gate=GateMode.OFF))  # type: ignore[call-arg]
+    row(label, "open the store (lineage index rebuilt from it)", ms(time.perf_counter() - start))
+    raw = ox.Store.read_only(str(work / "raw"))
+
+    # -- lineage: deepest model version upstream, a root dataset downstream
+    deepest = BASE + info.deepest_version
+    fast_seconds, fast = timed(lambda: graph.lineage(deepest, Direction.UPSTREAM), 5)
+    walker = Walker(graph.store, graph.ontology)
+    slow_seconds, slow = timed(
+        lambda: lineage(graph.store, graph.ontology, deepest, Direction.UPSTREAM, walker=walker),
+        1 if assets > 10_000 else 3,
+    )
+    pp_seconds, pp = timed(lambda: {r["n"].value for r in raw.query(closure_query(deepest))}, 5)  # type: ignore[union-attr]
+    depth = max(n.distance for n in fast.nodes)
+    row(
+        label,
+        f"upstream of the deepest version ({len(fast.nodes) - 1:,} nodes, {depth} hops)",
+        ms(fast_seconds),
+        f"store walk {ms(slow_seconds)}",
+        f"{slow_seconds / fast_seconds:.1f}x",
+    )
+    row(
+        label,
+        "  (property-path closure alone, no hops/types/labels)",
+        "",
+        f"oxigraph {ms(pp_seconds)}",
+        f"{fast_seconds / pp_seconds:.1f}x",
+    )
+    check("upstream: index walk = store walk", fast == slow)
+    check("upstream: nodes = property-path closure", {n.id for n in fast.nodes} - {deepest} == pp)
+
+    index = graph.lineage_index
+    roots = [
+        index.name(n)
+        for n in range(len(index._names))
+        if index.name(n).startswith(BASE + "dataset/")
+    ][:200]
+    sizes = {r: len(graph.lineage(r, Direction.DOWNSTREAM).nodes) for r in roots}
+    root = max(sizes, key=lambda r: sizes[r])
+    fast_seconds, down = timed(lambda: graph.lineage(root, Direction.DOWNSTREAM), 5)
+    pp_seconds, pp = timed(lambda: {r["n"].value for r in raw.query(closure_query(root, True))}, 3)  # type: ignore[union-attr]
+    row(
+        label,
+        f"downstream of a root dataset ({len(down.nodes) - 1:,} nodes)",
+        ms(fast_seconds),
+        f"oxigraph closure {ms(pp_seconds)}",
+        f"{fast_seconds / pp_seconds:.1f}x",
+    )
+    check("downstream: nodes = property-path closure", {n.id for n in down.nodes} - {root} == pp)
+    impact_seconds, report = timed(lambda: graph.impact(root), 3)
+    row(
+        label,
+        f"impact report of that dataset ({len(report.owners)} owners, {len(report.production_services)} prod. services)",
+        ms(impact_seconds),
+    )
+
+    if reference and info.triples <= 1_500_000:
+        import rdflib
+
+        start = time.perf_counter()
+        rdf = rdflib.Graph().parse(data, format="nt")
+        row(label, "  rdflib: parse the same file", ms(time.perf_counter() - start))
+        rdflib_seconds, found = timed(
+            lambda: {str(r[0]) for r in rdf.query(closure_query(deepest))}, 1
+        )
+        row(
+            label,
+            "  rdflib SPARQL: upstream closure of the deepest version",
+            "",
+            ms(rdflib_seconds),
+            f"{rdflib_seconds / fast_seconds:.0f}x",
+        )
+        check("upstream: rdflib closure = kg", found == {n.id for n in fast.nodes} - {deepest})
+        del rdf
+
+    # a small answer: the largest lineage under 100 nodes among a sample of versions and features
+    candidates = [
+        index.name(n) for n in range(0, len(index._names), max(1, len(index._names) // 400))
+        if index.name(n).startswith((BASE + "model/", BASE + "feature/"))
+    ]  # fmt: skip
+    sized = {c: len(graph.lineage(c).nodes) for c in candidates}
+    small = max((c for c in sized if sized[c] < 100), key=lambda c: (sized[c], c))
+    small_seconds, small_answer = timed(lambda: graph.lineage(small), 200)
+    row(
+        label, f"small lineage in-process ({len(small_answer.nodes)} nodes), p50", ms(small_seconds)
+    )
+
+    # -- governance
+    compiled_seconds, compiled = timed(lambda: graph.validate(engine=Engine.COMPILED), runs)
+    counts = compiled.counts()
+    row(
+        label,
+        f"full validation, compiled ({counts['violation']:,} violations, {counts['warning']:,} warnings)",
+        ms(compiled_seconds),
+    )
+    if reference and info.triples <= 1_500_000:
+        reference_seconds, pyshacl = timed(lambda: graph.validate(engine=Engine.PYSHACL), 1)
+        row(
+            label,
+            "  the same by pyshacl (incl. building its rdflib graph)",
+            "",
+            ms(reference_seconds),
+            f"{reference_seconds / compiled_seconds:.0f}x",
+        )
+        check(
+            "validation: compiled = pyshacl",
+            {r.key() for r in compiled.results} == {r.key() for r in pyshacl.results},
+        )
+    gate = Gate(graph.shapes(), GateMode.ENFORCE)
+    one = f"- {{id: {info.small_version}, type: ModelVersion, name: Retrained, owner: team/t0, versionOf: model/m0}}\n"
+    write_plan = prepare(graph.ontology, graph.parse([Document("one.yaml", one.encode())]))
+    gate_seconds, _ = timed(lambda: gate.added_violations(graph.store, write_plan), 20)
+    row(label, "write gate for one asset", ms(gate_seconds))
+
+    # -- search
+    words = [
+        "dataset",
+        "feature 12",
+        "ranking",
+        "model m1",
+        "events",
+        "service s4",
+        "evaluation",
+        "payments",
+    ]
+    search_times = sorted(timed(lambda w=w: graph.search(w), 20)[0] for w in words)
+    row(label, "search, p50 over queries", ms(statistics.median(search_times)))
+    graph.close()
+
+    # -- HTTP: kg serve against oxigraph serve on the same data
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kg", "serve", "--store", str(work / "kg"), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "KG_GATE": "off"},
+    )  # fmt: skip
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz")
+        url = f"http://127.0.0.1:{port}/api/v1/lineage?nodeId={urllib.parse.quote(small)}"
+        load_client(url, 40)
+        latencies, rate = load_client(url, 800)
+        row(
+            label,
+            "small lineage over HTTP: p50 / p99, requests/s (4 clients)",
+            f"{ms(pct(latencies, 0.5))} / {ms(pct(latencies, 0.99))}",
+            f"{rate:,.0f} req/s",
+        )
+        search_url = f"http://127.0.0.1:{port}/api/v1/search?q=ranking"
+        latencies, _ = load_client(search_url, 200)
+        row(label, "search over HTTP, p50", ms(pct(latencies, 0.5)))
+        row(label, "kg serve peak memory", f"{peak_rss(server.pid) / 2**20:,.0f} MiB")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    oxigraph = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    if Path(oxigraph).exists():
+        port = free_port()
+        peer = subprocess.Popen(
+            [
+                oxigraph,
+                "serve-read-only",
+                "--location",
+                str(work / "raw"),
+                "--bind",
+                f"127.0.0.1:{port}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_for(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D")
+            query = (
+                f"SELECT ?n ?t ?l WHERE {{ {{ SELECT DISTINCT ?n WHERE {{ <{small}> ({EDGES})* ?n }} }} "
+                "OPTIONAL { ?n a ?t } OPTIONAL { ?n <http://www.w3.org/2000/01/rdf-schema#label> ?l } }"
+            )
+            url = f"http://127.0.0.1:{port}/query?query={urllib.parse.quote(query)}"
+            load_client(url, 40)
+            latencies, rate = load_client(url, 800)
+            row(
+                label,
+                "  oxigraph serve, the equivalent query: p50 / p99, requests/s",
+                "",
+                f"{ms(pct(latencies, 0.5))} / {ms(pct(latencies, 0.99))}, {rate:,.0f} req/s",
+            )
+        finally:
+            peer.terminate()
+            peer.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scales", type=int, nargs="+", default=[1_000, 100_000])
+    parser.add_argument("--skip-reference", action="store_true", help="no rdflib/pyshacl baselines")
+    parser.add_argument(
+        "--work", type=Path, default=None, help="scratch folder (default: a temporary one)"
+    )
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="kg-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(
+        f"kg benchmark: pyoxigraph {ox.__version__ if hasattr(ox, '__version__') else ''}, {os.cpu_count()} cores, work in {work}"
+    )
+    try:
+        for scale in args.scales:
+            run_scale(scale, work, reference=not args.skip_reference)
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print("\n| scale | metric | kg | baseline | ratio |\n|---|---|---|---|---|")
+    for r in ROWS:
+        print("| " + " | ".join(r) + " |")
+    failed = [name for name, ok in CHECKS if not ok]
+    print(
+        f"\nanswer checks: {len(CHECKS) - len(failed)} same, {len(failed)} different {failed or ''}"
+    )
+    print(json.dumps({"rows": ROWS, "checks": CHECKS}), file=sys.stderr)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
