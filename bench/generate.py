@@ -80,7 +80,10 @@ def generate(assets: int, seed: int = 7) -> tuple[list[str], Generated]:
         if rng.random() > 0.02:  # 2% unowned
             owner = rng.choice(teams) if rng.random() < 0.8 else rng.choice(people)
             emit(s, f"<{MLG}owner>", _iri(owner))
-        status = "Deprecated" if rng.random() < 0.03 else "Active"
+        # Deprecation is common at the leaves (old versions, services, tests) and rare on data
+        # others build on: a deprecated dataset feeding production is the problem worth finding.
+        share = 0.03 if kind in ("Evaluation", "Experiment") else 0.0005
+        status = "Deprecated" if rng.random() < share else "Active"
         emit(s, f"<{MLG}status>", f"<{MLG}{status}>")
         info.assets += 1
         return local

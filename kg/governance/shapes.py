@@ -66,8 +66,13 @@ class Check:
     # once per focus node with $this substituted (`targets` lists the focus nodes).
     per_focus: bool = False
     targets: str = ""
+    full_query: str = ""  # the same check laid out for a run over every target
 
     def sparql(self, focus: Iterable[str] | None) -> str:
+        """The check's query; with `full_query` set and no focus, the rule alone (its rows are
+        then kept when ?this is a target, see kg.governance.engines)."""
+        if focus is None and self.full_query:
+            return self.full_query
         values = "" if focus is None else "VALUES ?this { " + " ".join(focus) + " }"
         return self.query.replace(FOCUS, values)
 
@@ -348,8 +353,10 @@ def _compile_sparql(graph: Graph, shape: Node, constraint: Node, targets: str) -
     match = _WHERE.search(text)
     if match is None:
         raise _UnsupportedError
-    # The focus nodes and targets go inside the rule's own WHERE, so a focused run walks only
-    # from them (pre-binding $this, as SHACL-SPARQL asks).
+    # For focus nodes, they and the targets go first inside the rule's own WHERE (pre-binding
+    # $this, as SHACL-SPARQL asks), so the walk starts from them. A full run evaluates the rule
+    # alone, its own selective patterns leading (deprecated assets, say), and keeps the rows
+    # whose $this is a target: joining the targets in makes Oxigraph walk from each of them.
     injected = text[: match.end()] + " " + _focus_block(targets) + " " + text[match.end() :]
     return Check(
         shape=nt(shape),
@@ -359,4 +366,6 @@ def _compile_sparql(graph: Graph, shape: Node, constraint: Node, targets: str) -
         message=str(message),
         path=None,
         query=prefixes + "\n" + injected,
+        full_query=prefixes + "\n" + text,
+        targets=f"SELECT DISTINCT ?this WHERE {{ {FOCUS} {targets} }}",
     )
