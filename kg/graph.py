@@ -111,7 +111,7 @@ class KnowledgeGraph:
         self, batches: Sequence[Batch], gate: GateMode | None = None
     ) -> pipeline.LoadReport:
         mode = gate or self.settings.gate
-        checker = None if mode is GateMode.OFF else Gate(self.shapes(), mode)
+        checker = None if mode is GateMode.OFF else Gate(self.shapes(), mode, self.lineage_index)
         report = pipeline.load(self.store, self.ontology, batches, checker, self._follow)
         # Searchable before the write's request returns.
         self.search_index.refresh(self.store, report.subjects, report.load, report.descriptions)
@@ -324,7 +324,7 @@ class KnowledgeGraph:
         """Validate candidate documents as if loaded, without storing them."""
         batches = self.parse(documents)
         write = pipeline.prepare(self.ontology, batches)
-        gate = Gate(self.shapes())
+        gate = Gate(self.shapes(), GateMode.ENFORCE, self.lineage_index)
         focus, results = gate.candidate(self.store, write)
         return Report(results=results, shapes=gate.shapes.count, focus_nodes=len(focus))
 

@@ -18,14 +18,20 @@ from enum import StrEnum
 
 import pyoxigraph as ox
 
+from kg.adjacency import LineageIndex
 from kg.errors import KGError
 from kg.governance.model import Report, Result, Severity
 from kg.governance.shapes import Shapes
 from kg.governance.validation import validate
+from kg.ids import ASSET_GRAPH_PREFIX
 from kg.store import GraphStore, GraphWrite, open_store
-from kg.vocab import DEPENDS_ON, ONTOLOGY_GRAPH
+from kg.vocab import DEPENDS_ON, ONTOLOGY_GRAPH, PREFIXES, RDF_TYPE, STAGE, STATUS, mlg
 
 _STAGING = ox.NamedNode("urn:kg:graph:staging")
+
+
+_KIND_PREDICATES = {RDF_TYPE, STATUS, STAGE}
+VOCABULARY = tuple(PREFIXES.values())
 
 
 class GateMode(StrEnum):
@@ -60,6 +66,34 @@ class _Overlay:
             for t in triples:
                 self.by_subject.setdefault(t.subject, []).append(t)  # type: ignore[arg-type]
                 self.by_object.setdefault(t.object, []).append(t)  # type: ignore[arg-type]
+
+    @property
+    def subjects_replaced(self) -> set[ox.NamedNode]:
+        """Subjects of the asset graphs the write replaces or drops."""
+        return {
+            ox.NamedNode(g.value.removeprefix(ASSET_GRAPH_PREFIX))
+            for g in self.replaced
+            if g.value.startswith(ASSET_GRAPH_PREFIX)
+        }
+
+    def flagged(self) -> list[ox.Triple]:
+        """Deprecated or retired statuses and classifications, as the graph will be."""
+        found = []
+        for predicate, values in (
+            (STATUS, (mlg("Deprecated"), mlg("Retired"))),
+            (mlg("classification"), (None,)),
+        ):
+            for value_term in values:
+                for q in self.store.quads(None, predicate, value_term):
+                    if q.graph_name not in self.replaced:
+                        found.append(q.triple)
+        for triples in self.by_subject.values():
+            found.extend(
+                t for t in triples
+                if t.predicate == mlg("classification")
+                or (t.predicate == STATUS and t.object in (mlg("Deprecated"), mlg("Retired")))
+            )  # fmt: skip
+        return found
 
     def about(self, node: ox.NamedNode | ox.BlankNode) -> list[ox.Triple]:
         kept = [
@@ -104,6 +138,10 @@ def _closure(
 class Gate:
     shapes: Shapes
     mode: GateMode = GateMode.ENFORCE
+    # With the lineage index, the upstream closures come from it, and the staging store gets
+    # only what path rules read far upstream (dependsOn edges, deprecated or retired status,
+    # classification) instead of every upstream asset's whole description.
+    index: LineageIndex | None = None
 
     def touched(self, store: GraphStore, write: GraphWrite) -> set[ox.NamedNode]:
         subjects: set[ox.NamedNode] = set()
@@ -123,19 +161,66 @@ class Gate:
         downstream = _closure(
             touched, lambda n: _iris(t.subject for t in overlay.pointing_at(n, DEPENDS_ON))
         )
-        return focus | downstream
+        # Vocabulary terms (classes, status values) are not assets a rule is about; as focus
+        # nodes they would pull in everything typed or valued with them.
+        return {n for n in focus | downstream if not n.value.startswith(VOCABULARY)}
+
+    def _upstream(self, overlay: _Overlay, focus: set[ox.NamedNode]) -> list[ox.Triple]:
+        """The dependsOn edges of the focus nodes' upstream closure, as the graph will be, and
+        the statuses and classifications path rules look for up there (from the index)."""
+        index = self.index
+        assert index is not None
+        changed = set(overlay.by_subject) | overlay.subjects_replaced
+        edges: list[ox.Triple] = []
+
+        def step(node: ox.NamedNode) -> set[ox.NamedNode]:
+            if node in changed:
+                targets = _iris(t.object for t in overlay.about(node) if t.predicate == DEPENDS_ON)
+            else:
+                found = index.known(node.value)
+                pairs = index.out_edges(found) if found is not None else []
+                targets = {ox.NamedNode(index.name(o)) for _, o in pairs}
+            edges.extend(ox.Triple(node, DEPENDS_ON, t) for t in targets)
+            return targets
+
+        upstream = _closure(focus, step)
+        flags = [
+            t
+            for t in overlay.flagged()
+            if isinstance(t.subject, ox.NamedNode) and t.subject in upstream
+        ]
+        return edges + flags
 
     def neighbourhood(self, overlay: _Overlay, focus: set[ox.NamedNode]) -> list[ox.Triple]:
         """What the rules about the focus nodes can see, as the graph will be."""
-        upstream = _closure(
-            focus,
-            lambda n: _iris(t.object for t in overlay.about(n) if t.predicate == DEPENDS_ON),
-        )
-        nodes = set(upstream)
+        if self.index is not None:
+            nodes: set[ox.NamedNode] = set(focus)
+            far = self._upstream(overlay, focus)
+        else:
+            nodes = _closure(
+                focus,
+                lambda n: _iris(t.object for t in overlay.about(n) if t.predicate == DEPENDS_ON),
+            )
+            far = []
+        # Who points at a focus node matters by the edge and by what it is (its type, status,
+        # stage: an evaluation, a production service, an active dependent); its whole
+        # description would be a team's every asset.
+        pointing: list[ox.Triple] = []
         for node in focus:
             nodes |= _iris(t.object for t in overlay.about(node))
-            nodes |= _iris(t.subject for t in overlay.pointing_at(node))
-        triples: list[ox.Triple] = []
+            for t in overlay.pointing_at(node):
+                pointing.append(t)
+                # dependents (every lineage edge also holds as mlg:dependsOn) are described by
+                # kind; owners' and teams' other assets are not
+                if (
+                    t.predicate == DEPENDS_ON
+                    and isinstance(t.subject, ox.NamedNode)
+                    and t.subject not in nodes
+                ):
+                    pointing.extend(
+                        s for s in overlay.about(t.subject) if s.predicate in _KIND_PREDICATES
+                    )
+        triples: list[ox.Triple] = list(pointing)
         for node in nodes:
             about = overlay.about(node)
             triples.extend(about)
@@ -144,13 +229,19 @@ class Gate:
                 inner = overlay.about(blanks.pop())
                 triples.extend(inner)
                 blanks.extend(t.object for t in inner if isinstance(t.object, ox.BlankNode))
-        return triples
+        return triples + far
 
     def _validate(self, store: GraphStore, focus: list[str]) -> list[Result]:
         return validate(store, self.shapes, focus).results
 
     def candidate(self, store: GraphStore, write: GraphWrite) -> tuple[list[str], list[Result]]:
         """The focus nodes of a write, and their results as the graph would be after it."""
+        if self.index is not None:
+            with self.index.lock:
+                return self._candidate(store, write)
+        return self._candidate(store, write)
+
+    def _candidate(self, store: GraphStore, write: GraphWrite) -> tuple[list[str], list[Result]]:
         overlay = _Overlay(store, write)
         focus_nodes = self.focus(store, write, overlay)
         focus = sorted(str(n) for n in focus_nodes)
