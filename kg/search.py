@@ -222,32 +222,28 @@ class SearchIndex:
                 args.extend([facet, *values])
         clause = " WHERE " + " AND ".join(where) if where else ""
         rank = "bm25(docs, 0.0, 10.0, 5.0, 4.0, 1.0)" if expression else "0.0"
+        matches = f"SELECT docs.iri AS iri FROM docs{clause}"  # noqa: S608 (placeholders only)
         with self._lock:
-            matched = self._db.execute(
+            # The page, the total and the facet counts are each one SQL statement: the matches
+            # never travel through Python.
+            page = self._db.execute(
                 f"SELECT docs.iri, docs.name, {rank} AS score FROM docs{clause} "  # noqa: S608
-                "ORDER BY score, docs.name",
-                args,
+                "ORDER BY score, docs.name LIMIT ? OFFSET ?",
+                [*args, limit, offset],
             ).fetchall()
-            ids = [row[0] for row in matched]
-            facet_rows = self._facets(ids)
-            page = matched[offset : offset + limit]
-            hits = [self._hit(iri, name, score) for iri, name, score in page]
-        return SearchResult(total=len(matched), hits=hits, facets=facet_rows)
-
-    def _facets(self, ids: list[str]) -> dict[str, dict[str, int]]:
-        counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+            total = self._db.execute(f"SELECT COUNT(*) FROM ({matches})", args).fetchone()[0]  # noqa: S608
+            counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
             for facet, val, n in self._db.execute(
-                f"SELECT facet, value, COUNT(DISTINCT iri) FROM facets WHERE iri IN ({marks}) "  # noqa: S608
-                "GROUP BY facet, value",
-                chunk,
+                f"SELECT f.facet, f.value, COUNT(DISTINCT f.iri) FROM ({matches}) m "  # noqa: S608
+                "JOIN facets f ON f.iri = m.iri GROUP BY f.facet, f.value",
+                args,
             ):
-                counts.setdefault(facet, {})[val] = counts.get(facet, {}).get(val, 0) + n
-        return {
+                counts.setdefault(facet, {})[val] = n
+            hits = [self._hit(iri, name, score) for iri, name, score in page]
+        facets = {
             f: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for f, v in counts.items()
         }
+        return SearchResult(total=total, hits=hits, facets=facets)
 
     def _hit(self, iri: str, name: str, score: float) -> Hit:
         facets: dict[str, list[str]] = {}
