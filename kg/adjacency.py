@@ -33,6 +33,25 @@ class Attributes:
     stage: str | None
 
 
+def attributes_of(triples: Iterable[ox.Triple]) -> Attributes:
+    """What lineage shows of a node, read from its statements."""
+    types, owners = [], []
+    label = status = stage = None
+    for t in triples:
+        p = t.predicate
+        if p == RDF_TYPE:
+            types.append(value(t.object))
+        elif p == RDFS_LABEL and label is None:
+            label = value(t.object)
+        elif p == OWNER:
+            owners.append(value(t.object))
+        elif p == STATUS:
+            status = value(t.object)
+        elif p == STAGE:
+            stage = value(t.object)
+    return Attributes(types, label, sorted(owners), status, stage)
+
+
 class LineageIndex:
     def __init__(self, ontology: Ontology) -> None:
         self.ontology = ontology
@@ -90,23 +109,10 @@ class LineageIndex:
 
     def describe(self, iri: str, triples: Iterable[ox.Triple]) -> None:
         """Set a node's attributes from its statements (all of them, from every graph)."""
-        types, owners = [], []
-        label = status = stage = None
-        for t in triples:
-            p = t.predicate
-            if p == RDF_TYPE:
-                types.append(value(t.object))
-            elif p == RDFS_LABEL and label is None:
-                label = value(t.object)
-            elif p == OWNER:
-                owners.append(value(t.object))
-            elif p == STATUS:
-                status = value(t.object)
-            elif p == STAGE:
-                stage = value(t.object)
+        found = attributes_of(triples)
         node = self.id(iri)
-        if types or label or owners or status or stage:
-            self._attributes[node] = Attributes(types, label, sorted(owners), status, stage)
+        if found.types or found.label or found.owners or found.status or found.stage:
+            self._attributes[node] = found
         else:
             self._attributes.pop(node, None)
 

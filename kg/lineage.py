@@ -14,7 +14,7 @@ from enum import StrEnum
 
 import pyoxigraph as ox
 
-from kg.adjacency import LineageIndex
+from kg.adjacency import LineageIndex, attributes_of
 from kg.errors import NotFoundError
 from kg.ontology import Ontology
 from kg.store import GraphStore
@@ -22,11 +22,6 @@ from kg.vocab import (
     DEPENDS_ON,
     MEMBER_OF,
     MLG,
-    OWNER,
-    RDF_TYPE,
-    RDFS_LABEL,
-    STAGE,
-    STATUS,
     value,
 )
 
@@ -131,30 +126,16 @@ class Walker:
         return distance, parents
 
     def describe(self, node: str, distance: int) -> Node:
-        term = ox.NamedNode(node)
-        types, owners = [], []
-        label = status = stage = None
-        for t in self.store.triples(term, None, None):
-            p = t.predicate
-            if p == RDF_TYPE:
-                types.append(value(t.object))
-            elif p == RDFS_LABEL and label is None:
-                label = value(t.object)
-            elif p == OWNER:
-                owners.append(value(t.object))
-            elif p == STATUS:
-                status = value(t.object)
-            elif p == STAGE:
-                stage = value(t.object)
+        about = attributes_of(self.store.triples(ox.NamedNode(node), None, None))
         return Node(
             id=node,
-            type=self.ontology.specific_type(types),
-            label=label,
+            type=self.ontology.specific_type(about.types),
+            label=about.label,
             distance=distance,
-            owners=sorted(owners),
-            status=status,
-            stage=stage,
-            resolved=bool(types),
+            owners=about.owners,
+            status=about.status,
+            stage=about.stage,
+            resolved=bool(about.types),
         )
 
 

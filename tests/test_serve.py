@@ -30,31 +30,34 @@ def get(url: str) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def start_server(*args: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`kg serve` with the given options on a free port, once it answers /healthz."""
     port = free_port()
-    store = tmp_path_factory.mktemp("served") / "store"
     process = subprocess.Popen(
-        [sys.executable, "-m", "kg", "serve", "--demo", "--store", str(store), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "kg", "serve", *args, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if get(base + "/healthz")[0] == 200:
+                return process, base
+        except OSError:
+            time.sleep(0.1)
+    process.terminate()
+    pytest.fail("kg serve did not start")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    store = tmp_path_factory.mktemp("served") / "store"
+    process, base = start_server("--demo", "--store", str(store))
     try:
-        for _ in range(100):
-            try:
-                if get(base + "/healthz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("kg serve did not start")
         yield base
     finally:
         process.terminate()
         process.wait(timeout=10)
-        assert process.stdout is not None
-        process.stdout.close()
 
 
 def test_served_lineage(server: str) -> None:

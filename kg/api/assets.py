@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from kg import protocol
-from kg.api.deps import graph_of, read_body, require_writer
+from kg.api.deps import facet_filters, facets_json, graph_of, hit_json, read_body, require_writer
 from kg.graph import Document, KnowledgeGraph
 from kg.vocab import compact
 
@@ -57,36 +57,21 @@ def _with_id(body: bytes, content_type: str, identifier: str) -> bytes:
 @router.get("/api/v1/assets", summary="List assets with filters and pagination")
 def list_assets(
     request: Request,
-    type_: Annotated[list[str] | None, Query(alias="type")] = None,
-    owner: Annotated[list[str] | None, Query()] = None,
-    status: Annotated[list[str] | None, Query()] = None,
-    stage: Annotated[list[str] | None, Query()] = None,
-    tag: Annotated[list[str] | None, Query()] = None,
+    filters: Annotated[dict[str, list[str]], Depends(facet_filters)],
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """Assets by type, owner, status (`Active`, `mlg:Deprecated`...), stage or tag, with the
     facet counts of the whole selection."""
     graph = graph_of(request)
-    filters = {
-        "type": type_ or [],
-        "owner": owner or [],
-        "status": [s if ":" in s else f"mlg:{s}" for s in status or []],
-        "stage": [s if ":" in s else f"mlg:{s}" for s in stage or []],
-        "tag": tag or [],
-    }
     result = graph.search("", filters, limit, offset)
     return {
         "total": result.total,
         "limit": limit,
         "offset": offset,
-        "items": [
-            {"id": h.id, "type": compact(h.type) if h.type else None, "label": h.label,
-             "owners": h.owner, "status": compact(h.status) if h.status else None, "tags": h.tags}
-            for h in result.hits
-        ],
-        "facets": {f: {compact(k): n for k, n in v.items()} for f, v in result.facets.items()},
-    }  # fmt: skip
+        "items": [hit_json(h) for h in result.hits],
+        "facets": facets_json(result),
+    }
 
 
 @router.get("/api/v1/assets/{identifier:path}", summary="One asset with its relations")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hmac
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Query, Request
 
 from kg.errors import KGError
 from kg.graph import KnowledgeGraph
+from kg.search import Hit, SearchResult
+from kg.vocab import compact
 
 
 class UnauthorizedError(KGError):
@@ -53,3 +56,38 @@ async def read_body(request: Request) -> bytes:
             raise BodyTooLargeError(f"the body passes the limit of {limit} bytes (KG_MAX_BODY)")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def facet_filters(
+    type_: Annotated[
+        list[str] | None, Query(alias="type", description="Classes, e.g. Dataset.")
+    ] = None,
+    owner: Annotated[list[str] | None, Query(description="Owner ids.")] = None,
+    status: Annotated[list[str] | None, Query(description="Active, mlg:Deprecated...")] = None,
+    stage: Annotated[list[str] | None, Query(description="Production, Staging...")] = None,
+    tag: Annotated[list[str] | None, Query(description="Tags.")] = None,
+) -> dict[str, list[str]]:
+    """The facet filters shared by search and the asset list."""
+    return {
+        "type": type_ or [],
+        "owner": owner or [],
+        "status": [s if ":" in s else f"mlg:{s}" for s in status or []],
+        "stage": [s if ":" in s else f"mlg:{s}" for s in stage or []],
+        "tag": tag or [],
+    }
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    return {
+        "id": hit.id,
+        "type": compact(hit.type) if hit.type else None,
+        "label": hit.label,
+        "score": hit.score,
+        "owners": hit.owner,
+        "status": compact(hit.status) if hit.status else None,
+        "tags": hit.tags,
+    }
+
+
+def facets_json(result: SearchResult) -> dict[str, dict[str, int]]:
+    return {f: {compact(k): n for k, n in v.items()} for f, v in result.facets.items()}

@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 import pyoxigraph as ox
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from kg import catalog, protocol
-from kg.api.deps import graph_of
+from kg.api.deps import facet_filters, facets_json, graph_of, hit_json
 from kg.vocab import compact
 
 router = APIRouter(tags=["discovery"])
@@ -20,37 +20,21 @@ router = APIRouter(tags=["discovery"])
 @router.get("/api/v1/search", summary="Full-text search with facets")
 def search(
     request: Request,
+    filters: Annotated[dict[str, list[str]], Depends(facet_filters)],
     q: Annotated[str, Query(description="Words to find in names, tags, ids, descriptions.")] = "",
-    type_: Annotated[list[str] | None, Query(alias="type")] = None,
-    owner: Annotated[list[str] | None, Query()] = None,
-    status: Annotated[list[str] | None, Query()] = None,
-    stage: Annotated[list[str] | None, Query()] = None,
-    tag: Annotated[list[str] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """Ranked matches (every word must match; the last one may be a prefix), facet counts by
     type, owner, status, stage and tag, and filters on the same facets."""
     graph = graph_of(request)
-    filters = {
-        "type": type_ or [],
-        "owner": owner or [],
-        "status": [s if ":" in s else f"mlg:{s}" for s in status or []],
-        "stage": [s if ":" in s else f"mlg:{s}" for s in stage or []],
-        "tag": tag or [],
-    }
     result = graph.search(q, filters, limit, offset)
     return {
         "query": q,
         "total": result.total,
-        "hits": [
-            {"id": h.id, "type": compact(h.type) if h.type else None, "label": h.label,
-             "score": h.score, "owners": h.owner,
-             "status": compact(h.status) if h.status else None, "tags": h.tags}
-            for h in result.hits
-        ],
-        "facets": {f: {compact(k): n for k, n in v.items()} for f, v in result.facets.items()},
-    }  # fmt: skip
+        "hits": [hit_json(h) for h in result.hits],
+        "facets": facets_json(result),
+    }
 
 
 class Draft(BaseModel):

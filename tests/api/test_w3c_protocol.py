@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from tests.conftest import SHARED
-from tests.test_serve import free_port, get
+from tests.test_serve import start_server
 
 RUNNER = SHARED / "tools" / "run_w3c_protocol_tests.py"
 TESTS = SHARED / "data" / "w3c-sparql-protocol-tests"
@@ -19,22 +19,8 @@ TESTS = SHARED / "data" / "w3c-sparql-protocol-tests"
     not RUNNER.exists() or not TESTS.is_dir(), reason="../shared is not beside the repo"
 )
 def test_every_protocol_and_graph_store_test_passes() -> None:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "kg", "serve", "--memory", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_server("--memory")
     try:
-        for _ in range(100):
-            try:
-                if get(base + "/healthz")[0] == 200:
-                    break
-            except OSError:
-                import time
-
-                time.sleep(0.1)
         run = subprocess.run(
             [
                 sys.executable, str(RUNNER), "--tests", str(TESTS),
