@@ -31,6 +31,7 @@ PREFIXES: dict[str, str] = {
     "org": "http://www.w3.org/ns/org#",
     "foaf": "http://xmlns.com/foaf/0.1/",
     "skos": "http://www.w3.org/2004/02/skos/core#",
+    "mlgsh": "https://w3id.org/mlg/shapes#",
 }
 
 # Named graphs with a fixed role; asset and derived graphs are minted in kg.graphs.

@@ -117,9 +117,9 @@ def test_every_format(demo: KnowledgeGraph) -> None:
         "team": iri("team/personalization"),
         "total": 3,
         "rules": {
-            "https://w3id.org/mlg/shapes#EvaluatedBeforeProduction (violation)": 1,
-            "https://w3id.org/mlg/shapes#NoDeprecatedUpstream (violation)": 1,
-            "https://w3id.org/mlg/shapes#PrivacyReviewed (violation)": 1,
+            "mlgsh:EvaluatedBeforeProduction (violation)": 1,
+            "mlgsh:NoDeprecatedUpstream (violation)": 1,
+            "mlgsh:PrivacyReviewed (violation)": 1,
         },
     }
     text = demo.render(report, Format.TEXT)
