@@ -338,18 +338,17 @@ def _compile_sparql(graph: Graph, shape: Node, constraint: Node, targets: str) -
     text = str(select).replace("$this", "?this")
     prefixes = _prefixes(graph, constraint)
     message = graph.value(constraint, SH.message) or graph.value(shape, SH.message) or ""
+    common = {
+        "shape": nt(shape),
+        "node_shape": nt(shape),
+        "component": str(SH) + "SPARQLConstraintComponent",
+        "severity": _severity(graph, shape),
+        "message": str(message),
+        "path": None,
+        "targets": f"SELECT DISTINCT ?this WHERE {{ {FOCUS} {targets} }}",
+    }
     if _needs_substitution(str(select)):
-        return Check(
-            shape=nt(shape),
-            node_shape=nt(shape),
-            component=str(SH) + "SPARQLConstraintComponent",
-            severity=_severity(graph, shape),
-            message=str(message),
-            path=None,
-            query=prefixes + "\n" + text,
-            per_focus=True,
-            targets=f"SELECT DISTINCT ?this WHERE {{ {FOCUS} {targets} }}",
-        )
+        return Check(query=prefixes + "\n" + text, per_focus=True, **common)  # type: ignore[arg-type]
     match = _WHERE.search(text)
     if match is None:
         raise _UnsupportedError
@@ -359,13 +358,7 @@ def _compile_sparql(graph: Graph, shape: Node, constraint: Node, targets: str) -
     # whose $this is a target: joining the targets in makes Oxigraph walk from each of them.
     injected = text[: match.end()] + " " + _focus_block(targets) + " " + text[match.end() :]
     return Check(
-        shape=nt(shape),
-        node_shape=nt(shape),
-        component=str(SH) + "SPARQLConstraintComponent",
-        severity=_severity(graph, shape),
-        message=str(message),
-        path=None,
         query=prefixes + "\n" + injected,
         full_query=prefixes + "\n" + text,
-        targets=f"SELECT DISTINCT ?this WHERE {{ {FOCUS} {targets} }}",
+        **common,  # type: ignore[arg-type]
     )
