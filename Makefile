@@ -34,7 +34,7 @@ $(BENCH_STAMP): $(STAMP)
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
-	$(BIN)/python -m bench.run --scales 1000 100000
+	$(BIN)/python -m bench.run --scales 1000 10000 100000
 
 bench-large: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run --scales 1000000 --skip-reference
