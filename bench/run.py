@@ -107,6 +107,20 @@ def load_client(url: str, requests: int, workers: int = 4) -> tuple[list[float],
     return sorted(latencies), len(latencies) / (time.perf_counter() - start)
 
 
+def reach(edges: Callable[[int], list[tuple[int, int]]], start: int, cap: int | None = None) -> int:
+    """How many nodes a walk along `edges` reaches from `start` (stopping past `cap`)."""
+    seen, frontier = {start}, [start]
+    while frontier and (cap is None or len(seen) < cap):
+        next_frontier = []
+        for node in frontier:
+            for _, other in edges(node):
+                if other not in seen:
+                    seen.add(other)
+                    next_frontier.append(other)
+        frontier = next_frontier
+    return len(seen)
+
+
 def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
@@ -211,18 +225,7 @@ def run_scale(assets: int, work: Path, reference: bool) -> None:
         if index.name(n).startswith(BASE + "dataset/")
     ][:20]
 
-    def downstream_size(start: int) -> int:
-        seen, frontier = {start}, [start]
-        while frontier:
-            frontier = [
-                o
-                for n in frontier
-                for _, o in index.in_edges(n)
-                if o not in seen and not seen.add(o)
-            ]  # type: ignore[func-returns-value]
-        return len(seen)
-
-    sizes = {r: downstream_size(index.id(r)) for r in roots}
+    sizes = {r: reach(index.in_edges, index.id(r)) for r in roots}
     root = max(sizes, key=lambda r: sizes[r])
     fast_seconds, down = timed(lambda: graph.lineage(root, Direction.DOWNSTREAM), 5)
     pp_seconds, pp = timed(lambda: {r["n"].value for r in raw.query(closure_query(root, True))}, 3)  # type: ignore[union-attr]
@@ -261,19 +264,8 @@ def run_scale(assets: int, work: Path, reference: bool) -> None:
         del rdf
 
     # a small answer: the largest upstream under 100 nodes among a sample of nodes
-    def upstream_size(start: int, cap: int = 100) -> int:
-        seen, frontier = {start}, [start]
-        while frontier and len(seen) < cap:
-            frontier = [
-                o
-                for n in frontier
-                for _, o in index.out_edges(n)
-                if o not in seen and not seen.add(o)
-            ]  # type: ignore[func-returns-value]
-        return len(seen)
-
     step = max(1, len(index._names) // 3000)
-    sized = {n: upstream_size(n) for n in range(0, len(index._names), step)}
+    sized = {n: reach(index.out_edges, n, 100) for n in range(0, len(index._names), step)}
     small = index.name(max((n for n in sized if sized[n] < 100), key=lambda n: (sized[n], -n)))
     small_seconds, small_answer = timed(lambda: graph.lineage(small), 200)
     row(
