@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from kg.ids import DERIVED_GRAPH_PREFIX
 from kg.ontology import Ontology
 from kg.store import GraphStore
-from kg.vocab import OWNER, RDF_TYPE, RDFS_LABEL, STAGE, STATUS, value
+from kg.vocab import OWNER, RDF_TYPE, RDFS_LABEL, SAME_AS, STAGE, STATUS, value
 
 _ATTRIBUTES = (RDF_TYPE, RDFS_LABEL, OWNER, STATUS, STAGE)
 
@@ -90,9 +90,10 @@ class LineageIndex:
                 and isinstance(t.subject, ox.NamedNode)
                 and isinstance(t.object, ox.NamedNode)
             ):
-                found.append(
-                    (self.id(t.subject.value), self.id(t.predicate.value), self.id(t.object.value))
-                )
+                s, p, o = self.id(t.subject.value), self.id(t.predicate.value), self.id(t.object.value)
+                found.append((s, p, o))
+                if t.predicate == SAME_AS and s != o:  # an equivalence holds both ways
+                    found.append((o, p, s))
         return found
 
     def add(self, triples: Iterable[ox.Triple]) -> None:
@@ -136,6 +137,9 @@ class LineageIndex:
                     s, o = ident(s_term.value), ident(o_term.value)
                     self._out[s].append((p, o))
                     self._in[o].append((p, s))
+                    if prop == SAME_AS and s != o:
+                        self._out[o].append((p, s))
+                        self._in[s].append((p, o))
             described: dict[str, list[ox.Triple]] = {}
             for prop in _ATTRIBUTES:
                 rows = store.query(

@@ -15,6 +15,7 @@ _SAFE = "/-._~:@!$&'()*+,;=%"
 
 ASSET_GRAPH_PREFIX = "urn:kg:graph:asset:"
 DERIVED_GRAPH_PREFIX = "urn:kg:graph:derived:"
+SOURCE_GRAPH_PREFIX = "urn:kg:graph:source:"
 
 
 def to_iri(identifier: str, base_iri: str) -> NamedNode:
@@ -55,3 +56,18 @@ def asset_graph(subject: NamedNode) -> NamedNode:
 def derived_graph(source_graph: NamedNode) -> NamedNode:
     """The named graph of triples kg derived from one source graph; replaced with it."""
     return NamedNode(DERIVED_GRAPH_PREFIX + source_graph.value)
+
+
+def source_graph(scope: str, subject: NamedNode) -> NamedNode:
+    """The named graph holding what one importer (scope) said about one asset."""
+    return NamedNode(f"{SOURCE_GRAPH_PREFIX}{scope}:{subject.value}")
+
+
+def described_subject(graph: str) -> str | None:
+    """The asset an asset graph or a source graph describes; None for other graphs."""
+    if graph.startswith(ASSET_GRAPH_PREFIX):
+        return graph.removeprefix(ASSET_GRAPH_PREFIX)
+    if graph.startswith(SOURCE_GRAPH_PREFIX):
+        scope_and_subject = graph.removeprefix(SOURCE_GRAPH_PREFIX)
+        return scope_and_subject.partition(":")[2] or None
+    return None

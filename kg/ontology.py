@@ -10,7 +10,16 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg import resources
-from kg.vocab import DEPENDS_ON, MLG, OWL, RDF, RDF_TYPE, RDFS_SUBCLASS_OF, RDFS_SUBPROPERTY_OF
+from kg.vocab import (
+    DEPENDS_ON,
+    MLG,
+    OWL,
+    RDF,
+    RDF_TYPE,
+    RDFS_SUBCLASS_OF,
+    RDFS_SUBPROPERTY_OF,
+    SAME_AS,
+)
 
 _OWL_CLASS = ox.NamedNode(OWL + "Class")
 _OBJECT_PROPERTY = ox.NamedNode(OWL + "ObjectProperty")
@@ -104,10 +113,11 @@ class Ontology:
 
     @property
     def lineage_properties(self) -> frozenset[str]:
-        """mlg:dependsOn and every property below it: the edges lineage walks."""
+        """mlg:dependsOn and every property below it, and owl:sameAs (followed both ways): the
+        edges lineage walks."""
         root = DEPENDS_ON.value
         subs = {p for p, supers in self.super_properties.items() if root in supers}
-        return frozenset({root, *subs})
+        return frozenset({root, *subs, SAME_AS.value})
 
     @cached_property
     def materialized(

@@ -18,11 +18,17 @@ import pyoxigraph as ox
 from kg.errors import InputError
 from kg.governance.gate import Gate
 from kg.governance.model import Result
-from kg.ids import ASSET_GRAPH_PREFIX, DERIVED_GRAPH_PREFIX, asset_graph, derived_graph
+from kg.ids import (
+    ASSET_GRAPH_PREFIX,
+    DERIVED_GRAPH_PREFIX,
+    asset_graph,
+    derived_graph,
+    source_graph,
+)
 from kg.ingest import Batch
 from kg.ontology import Ontology
 from kg.store import GraphStore, GraphWrite
-from kg.vocab import LOADS_GRAPH, MLG, PROV, RDF_TYPE, XSD, compact, mlg, value
+from kg.vocab import LOADS_GRAPH, MLG, PROV, RDF_TYPE, SAME_AS, XSD, compact, mlg, value
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,8 @@ def group(batch: Batch) -> dict[ox.NamedNode, list[ox.Triple]]:
                 content.append(t)
                 if isinstance(t.object, ox.BlankNode):
                     stack.append(t.object)
-        graphs[asset_graph(subject)] = content
+        name = source_graph(batch.scope, subject) if batch.scope else asset_graph(subject)
+        graphs[name] = content
     for subject in by_subject:
         if isinstance(subject, ox.BlankNode) and subject not in placed:
             first = by_subject[subject][0]
@@ -184,6 +191,9 @@ def derive(triples: Iterable[ox.Triple], ontology: Ontology) -> list[ox.Triple]:
         if t.predicate == RDF_TYPE:
             for cls in classes.get(t.object, ()):
                 derived.setdefault(ox.Triple(t.subject, RDF_TYPE, cls))
+        elif t.predicate == SAME_AS and isinstance(t.object, ox.NamedNode):
+            # owl:sameAs is symmetric: state it both ways so any client can follow it.
+            derived.setdefault(ox.Triple(t.object, SAME_AS, t.subject))
         else:
             for prop in properties.get(t.predicate, ()):
                 derived.setdefault(ox.Triple(t.subject, prop, t.object))

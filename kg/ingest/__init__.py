@@ -40,7 +40,9 @@ _NATIVE_MEDIA_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "a
 class Batch:
     """What one input said: triples of its default graph, and any named graphs it carried.
 
-    `lines` maps a triple to the line it came from, where the parser told us.
+    `lines` maps a triple to the line it came from, where the parser told us. A batch with a
+    `scope` (an importer: openlineage, datahub, backstage) describes each subject in the graph
+    of that source, beside what other sources said of it, instead of in the asset's own graph.
     """
 
     source: str
@@ -49,6 +51,7 @@ class Batch:
     lines: dict[ox.Triple, int] = field(default_factory=dict)
     text: str | None = None
     drop: list[ox.NamedNode] = field(default_factory=list)  # graphs the input removes
+    scope: str | None = None
 
     def line_of(self, triple: ox.Triple) -> int | None:
         if triple in self.lines:

@@ -1,0 +1,327 @@
+"""OpenLineage events -> what they say about jobs, runs, datasets and fields (pure).
+
+A job is an mlg:Workflow, a run an mlg:Run (runOf, start and end times, state, parent run,
+error), inputs are `mlg:used` by the run, outputs `mlg:generatedBy` it and `mlg:derivedFrom`
+every input. Facets: schema -> the dataset's fields, columnLineage -> field-level lineage,
+ownership -> owners, symlinks -> `owl:sameAs` the dataset under its other name, lifecycle state
+change -> status, documentation -> description, tags -> keywords.
+
+Each event becomes an observation: statements per subject, stamped with the event time. An
+observation merges with what earlier events said (`merge`) so that START then COMPLETE make one
+run, and so that the result is the same in any arrival order: a later event's statements replace
+an earlier one's, edges and identifiers accumulate, a run starts at its earliest START and ends
+at its latest terminal event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg import identity
+from kg.errors import InputError
+from kg.vocab import (
+    DCAT_KEYWORD,
+    DCTERMS,
+    DCTERMS_DESCRIPTION,
+    OWL,
+    OWNER,
+    PROV,
+    RDF_TYPE,
+    RDFS_LABEL,
+    STATUS,
+    XSD,
+    mlg,
+)
+
+SCOPE = "openlineage"
+OBSERVED_AT = mlg("observedAt")
+STARTED = ox.NamedNode(PROV + "startedAtTime")
+ENDED = ox.NamedNode(PROV + "endedAtTime")
+IDENTIFIER = ox.NamedNode(DCTERMS + "identifier")
+SAME_AS = ox.NamedNode(OWL + "sameAs")
+_STATES = {
+    "START": "Started",
+    "RUNNING": "Running",
+    "COMPLETE": "Completed",
+    "ABORT": "Aborted",
+    "FAIL": "Failed",
+    "OTHER": "OtherState",
+}
+_LIFECYCLE = {"DROP": "Retired", "CREATE": "Active", "OVERWRITE": "Active", "ALTER": "Active"}
+# Statements that add up across events instead of being replaced by the latest one.
+ACCUMULATING = {
+    RDF_TYPE,
+    IDENTIFIER,
+    SAME_AS,
+    mlg("used"),
+    mlg("generatedBy"),
+    mlg("derivedFrom"),
+    mlg("fieldDerivedFrom"),
+    mlg("errorMessage"),
+}
+_DATE_TIME = ox.NamedNode(XSD + "dateTime")
+
+Description = dict[ox.NamedNode, list[ox.Triple]]
+
+
+def read_events(data: bytes, source: str) -> list[Any]:
+    """One event, an array of events, or JSON lines (as the HTTP transport and files hold them)."""
+    try:
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text: {exc}", source=source) from exc
+    if not text:
+        raise InputError("no event: the body is empty", source=source)
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as whole:
+        lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        if len(lines) < 2:
+            raise InputError(f"not JSON: {whole.msg}", source=source, line=whole.lineno) from whole
+        events = []
+        for number, line in lines:
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise InputError(
+                    f"JSON line {number} is not JSON: {exc.msg} (column {exc.colno})",
+                    source=source,
+                    line=number,
+                ) from exc
+        return events
+    return parsed if isinstance(parsed, list) else [parsed]
+
+
+@dataclass
+class Settings:
+    """How ownership is found when an event does not say: a namespace -> owner id mapping
+    (`team:ml-platform`, `user:jdoe`)."""
+
+    base_iri: str
+    namespace_owners: Mapping[str, str] = field(default_factory=dict)
+
+
+def _literal_time(text: str) -> ox.Literal:
+    """An event time in UTC, so that times compare as text (offsets and nanoseconds vary)."""
+    found = re.match(r"^(.*?T\d{2}:\d{2}:\d{2})(\.\d+)?(.*)$", text.strip())
+    if found is None:
+        return ox.Literal(text, datatype=_DATE_TIME)
+    fraction = (found.group(2) or "")[:7]
+    zone = found.group(3) or "+00:00"
+    try:
+        moment = dt.datetime.fromisoformat(found.group(1) + fraction + zone.replace("z", "Z"))
+    except ValueError:
+        return ox.Literal(text, datatype=_DATE_TIME)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    stamp = moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+    return ox.Literal(stamp.replace("+00:00", "Z"), datatype=_DATE_TIME)
+
+
+class _Observation:
+    def __init__(self, settings: Settings, event_time: str) -> None:
+        self.settings = settings
+        self.time = _literal_time(event_time)
+        self.subjects: Description = {}
+
+    def add(self, s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode | ox.Literal) -> None:
+        statements = self.subjects.setdefault(s, [])
+        triple = ox.Triple(s, p, o)
+        if triple not in statements:
+            statements.append(triple)
+
+    def stamp(self) -> Description:
+        for subject in self.subjects:
+            self.add(subject, OBSERVED_AT, self.time)
+        return self.subjects
+
+    def owner(self, asset: ox.NamedNode, name: str) -> None:
+        agent = identity.owner(self.settings.base_iri, name)
+        kind = "Team" if "/team/" in agent.value else "Person"
+        self.add(agent, RDF_TYPE, mlg(kind))
+        self.add(agent, RDFS_LABEL, ox.Literal(name.partition(":")[2] or name))
+        self.add(asset, OWNER, agent)
+
+    def owners_from(self, asset: ox.NamedNode, facets: dict[str, Any]) -> bool:
+        owners = (facets.get("ownership") or {}).get("owners") or []
+        for item in owners:
+            self.owner(asset, str(item["name"]))
+        return bool(owners)
+
+    def job(self, job: dict[str, Any]) -> tuple[ox.NamedNode, list[str]]:
+        namespace, name = str(job["namespace"]), str(job["name"])
+        iri = identity.job(self.settings.base_iri, namespace, name)
+        facets = job.get("facets") or {}
+        self.add(iri, RDF_TYPE, mlg("Workflow"))
+        self.add(iri, RDFS_LABEL, ox.Literal(name))
+        self.add(iri, IDENTIFIER, ox.Literal(f"{namespace}/{name}"))
+        doc = (facets.get("documentation") or {}).get("description")
+        if doc:
+            self.add(iri, DCTERMS_DESCRIPTION, ox.Literal(str(doc)))
+        owners = [str(o["name"]) for o in (facets.get("ownership") or {}).get("owners") or []]
+        if not owners and namespace in self.settings.namespace_owners:
+            owners = [self.settings.namespace_owners[namespace]]
+        for owner in owners:
+            self.owner(iri, owner)
+        return iri, owners
+
+    def dataset(self, item: dict[str, Any], owners: list[str] | None = None) -> ox.NamedNode:
+        """A dataset and its facets; `owners` are the producing job's, for outputs."""
+        namespace, name = str(item["namespace"]), str(item["name"])
+        platform, key = identity.openlineage_dataset(namespace, name)
+        iri = identity.dataset(self.settings.base_iri, platform, key)
+        facets = item.get("facets") or {}
+        self.add(iri, RDF_TYPE, mlg("Dataset"))
+        self.add(iri, RDFS_LABEL, ox.Literal(name))
+        self.add(iri, mlg("platform"), ox.Literal(platform))
+        self.add(iri, IDENTIFIER, ox.Literal(f"{namespace}/{name}"))
+        doc = (facets.get("documentation") or {}).get("description")
+        if doc:
+            self.add(iri, DCTERMS_DESCRIPTION, ox.Literal(str(doc)))
+        if not self.owners_from(iri, facets):
+            fallback = owners or (
+                [self.settings.namespace_owners[namespace]]
+                if namespace in self.settings.namespace_owners
+                else []
+            )
+            for owner in fallback:
+                self.owner(iri, owner)
+        self._schema(iri, facets.get("schema"))
+        for link in (facets.get("symlinks") or {}).get("identifiers") or []:
+            other = identity.dataset(
+                self.settings.base_iri, *identity.openlineage_dataset(link["namespace"], link["name"])
+            )
+            if other != iri:
+                self.add(iri, SAME_AS, other)
+                self.add(iri, IDENTIFIER, ox.Literal(f"{link['namespace']}/{link['name']}"))
+        change = (facets.get("lifecycleStateChange") or {}).get("lifecycleStateChange")
+        if change in _LIFECYCLE:
+            self.add(iri, STATUS, mlg(_LIFECYCLE[change]))
+        for tag in (facets.get("tags") or {}).get("tags") or []:
+            if isinstance(tag, dict) and tag.get("key"):
+                text = f"{tag['key']}:{tag['value']}" if tag.get("value") else str(tag["key"])
+                self.add(iri, DCAT_KEYWORD, ox.Literal(text))
+        return iri
+
+    def _schema(self, dataset: ox.NamedNode, facet: Any, prefix: str = "") -> None:
+        if not isinstance(facet, dict):
+            return
+        for column in facet.get("fields") or []:
+            name = prefix + str(column["name"])
+            iri = identity.field(dataset, name)
+            self.add(dataset, mlg("field"), iri)
+            self.add(iri, RDF_TYPE, mlg("Field"))
+            self.add(iri, RDFS_LABEL, ox.Literal(name))
+            if column.get("type"):
+                self.add(iri, mlg("dataType"), ox.Literal(str(column["type"])))
+            if column.get("description"):
+                self.add(iri, DCTERMS_DESCRIPTION, ox.Literal(str(column["description"])))
+            if column.get("fields"):
+                self._schema(dataset, column, prefix=name + ".")
+
+    def column_lineage(self, output: ox.NamedNode, facet: Any) -> None:
+        if not isinstance(facet, dict):
+            return
+        for name, spec in (facet.get("fields") or {}).items():
+            target = identity.field(output, name)
+            self.add(target, RDF_TYPE, mlg("Field"))
+            self.add(target, RDFS_LABEL, ox.Literal(name))
+            for source in (spec or {}).get("inputFields") or []:
+                platform, key = identity.openlineage_dataset(source["namespace"], source["name"])
+                origin = identity.field(
+                    identity.dataset(self.settings.base_iri, platform, key), str(source["field"])
+                )
+                self.add(target, mlg("fieldDerivedFrom"), origin)
+
+
+def observe(event: dict[str, Any], settings: Settings) -> Description:
+    """What one (valid) event says, per subject, stamped with its event time."""
+    seen = _Observation(settings, str(event["eventTime"]))
+    job_iri, job_owners = (
+        seen.job(event["job"]) if isinstance(event.get("job"), dict) else (None, [])
+    )
+    if "dataset" in event and "run" not in event:
+        seen.dataset(event["dataset"])
+        return seen.stamp()
+    inputs = [seen.dataset(item) for item in event.get("inputs") or []]
+    outputs = []
+    for item in event.get("outputs") or []:
+        output = seen.dataset(item, job_owners)
+        outputs.append(output)
+        seen.column_lineage(output, (item.get("facets") or {}).get("columnLineage"))
+        for source in inputs:
+            if source != output:
+                seen.add(output, mlg("derivedFrom"), source)
+    run = event.get("run")
+    if isinstance(run, dict) and job_iri is not None:
+        run_iri = identity.run(settings.base_iri, str(run["runId"]))
+        seen.add(run_iri, RDF_TYPE, mlg("Run"))
+        seen.add(run_iri, RDFS_LABEL, ox.Literal(f"{event['job']['name']} run {run['runId']}"))
+        seen.add(run_iri, IDENTIFIER, ox.Literal(str(run["runId"])))
+        seen.add(run_iri, mlg("runOf"), job_iri)
+        for owner in job_owners:
+            seen.owner(run_iri, owner)
+        state = str(event.get("eventType") or "OTHER")
+        seen.add(run_iri, mlg("runState"), mlg(_STATES.get(state, "OtherState")))
+        if state == "START":
+            seen.add(run_iri, STARTED, seen.time)
+        elif state in ("COMPLETE", "ABORT", "FAIL"):
+            seen.add(run_iri, ENDED, seen.time)
+        facets = run.get("facets") or {}
+        parent = facets.get("parent")
+        if isinstance(parent, dict) and isinstance(parent.get("run"), dict):
+            parent_run = identity.run(settings.base_iri, str(parent["run"]["runId"]))
+            seen.add(run_iri, mlg("parentRun"), parent_run)
+            seen.add(parent_run, RDF_TYPE, mlg("Run"))
+            if isinstance(parent.get("job"), dict):
+                parent_job = seen.job(parent["job"])[0]
+                seen.add(parent_run, mlg("runOf"), parent_job)
+        error = facets.get("errorMessage")
+        if isinstance(error, dict) and error.get("message"):
+            seen.add(run_iri, mlg("errorMessage"), ox.Literal(str(error["message"])))
+        for source in inputs:
+            seen.add(run_iri, mlg("used"), source)
+        for output in outputs:
+            seen.add(output, mlg("generatedBy"), run_iri)
+    return seen.stamp()
+
+
+def _observed(triples: list[ox.Triple]) -> str:
+    return max((t.object.value for t in triples if t.predicate == OBSERVED_AT), default="")
+
+
+def merge(old: list[ox.Triple], new: list[ox.Triple]) -> list[ox.Triple]:
+    """One subject's statements after a new observation (the same whatever the arrival order)."""
+    if not old:
+        return list(new)
+    later, earlier = (new, old) if _observed(new) >= _observed(old) else (old, new)
+    result: dict[ox.Triple, None] = {}
+    stated = {t.predicate for t in later}
+    for t in later:
+        if t.predicate not in (STARTED, ENDED):
+            result.setdefault(t)
+    for t in earlier:
+        if t.predicate in ACCUMULATING or (
+            t.predicate not in stated and t.predicate not in (STARTED, ENDED)
+        ):
+            result.setdefault(t)
+    # A run starts at its earliest START and ends at its latest terminal event.
+    for predicate, pick in ((STARTED, min), (ENDED, max)):
+        times = [t for t in [*old, *new] if t.predicate == predicate]
+        if times:
+            result.setdefault(pick(times, key=lambda t: t.object.value))
+    observed = [t for t in result if t.predicate == OBSERVED_AT]
+    for t in observed[1:] if len(observed) > 1 else []:
+        del result[t]
+    if observed:
+        latest = max(observed, key=lambda t: t.object.value)
+        result = {t: None for t in result if t.predicate != OBSERVED_AT}
+        result[latest] = None
+    return list(result)
