@@ -90,7 +90,11 @@ class LineageIndex:
                 and isinstance(t.subject, ox.NamedNode)
                 and isinstance(t.object, ox.NamedNode)
             ):
-                s, p, o = self.id(t.subject.value), self.id(t.predicate.value), self.id(t.object.value)
+                s, p, o = (
+                    self.id(t.subject.value),
+                    self.id(t.predicate.value),
+                    self.id(t.object.value),
+                )
                 found.append((s, p, o))
                 if t.predicate == SAME_AS and s != o:  # an equivalence holds both ways
                     found.append((o, p, s))

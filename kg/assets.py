@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kg.errors import NotFoundError
-from kg.ids import ASSET_GRAPH_PREFIX, DERIVED_GRAPH_PREFIX
+from kg.ids import DERIVED_GRAPH_PREFIX
 from kg.ontology import Ontology
 from kg.store import GraphStore
 from kg.vocab import (
@@ -99,9 +99,7 @@ def _brief(store: GraphStore, ontology: Ontology, node: str) -> tuple[str | None
 
 
 def exists(store: GraphStore, iri: str) -> bool:
-    return ox.NamedNode(ASSET_GRAPH_PREFIX + iri) in store.graphs() or bool(
-        next(store.triples(ox.NamedNode(iri), None, None), None)
-    )
+    return next(store.triples(ox.NamedNode(iri), None, None), None) is not None
 
 
 def view(store: GraphStore, ontology: Ontology, iri: str) -> AssetView:

@@ -21,14 +21,16 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from kg import catalog, views
+from kg import catalog, importing, views
 from kg.config import Settings
-from kg.errors import KGError, StoreLockedError
+from kg.errors import InputError, KGError, StoreLockedError
 from kg.governance.gate import GateError, GateMode
 from kg.governance.model import Severity
 from kg.governance.render import Format
 from kg.governance.validation import Engine
 from kg.graph import Document, KnowledgeGraph
+from kg.importing import Importer
+from kg.ingest import backstage
 from kg.lineage import Direction
 from kg.vocab import compact
 
@@ -176,7 +178,12 @@ def load(
     documents = []
     for path in files:
         with rich.progress.open(
-            path, "rb", description=f"reading {path.name}", console=err, transient=True
+            path,
+            "rb",
+            description=f"reading {path.name}",
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
         ) as handle:
             documents.append(Document(str(path), handle.read()))
     with _graph(store) as graph:
@@ -192,6 +199,110 @@ def load(
         _say(f"unresolved: {ref.subject} {compact(ref.predicate)} {ref.target} (not loaded yet)")
     for result in report.violations:
         _say(f"warning: governance: {result.message}")
+
+
+def _say_findings(violations: list[dict[str, Any]], shown: int = 5) -> None:
+    """Governance findings grouped by message, with a few of the assets each concerns."""
+    by_message: dict[str, list[str]] = {}
+    for result in violations:
+        key = f"{result['severity']}: {result['message']}"
+        by_message.setdefault(key, []).append(result["focusNode"])
+    for message, nodes in sorted(by_message.items()):
+        more = f" and {len(nodes) - shown} more" if len(nodes) > shown else ""
+        _say(f"governance ({message}) {len(nodes)} asset(s): {', '.join(nodes[:shown])}{more}")
+
+
+def _with_locations(paths: list[Path]) -> list[Path]:
+    """The files and, transitively, the files their Backstage Location entities point at."""
+    seen: list[Path] = []
+    queue = list(paths)
+    while queue:
+        path = queue.pop(0)
+        if path.resolve() in {p.resolve() for p in seen}:
+            continue
+        if not path.is_file():
+            raise InputError(f"the Location target {path} does not exist")
+        seen.append(path)
+        for target in backstage.locations_of(path.read_bytes(), str(path)):
+            if "://" not in target:  # remote locations are not fetched
+                queue.append(path.parent / target)
+    return seen
+
+
+@app.command()
+def ingest(
+    importer: Annotated[Importer, typer.Argument(help="The source format.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="OpenLineage events (JSON, arrays or JSON lines), DataHub MCE/MCP JSON files, "
+            "or Backstage catalog-info YAML files.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    store: StoreOption = None,
+    output: Annotated[Output, typer.Option("--format", help="Report format.")] = Output.table,
+    gate: Annotated[
+        GateMode,
+        typer.Option(
+            help="Governance for DataHub and Backstage imports: warn, enforce (refuse new "
+            "violations) or off. OpenLineage events are always accepted and their findings reported."
+        ),
+    ] = GateMode.WARN,
+) -> None:
+    """Import metadata from OpenLineage, DataHub or Backstage files. A file with invalid input is
+    refused whole (exit 1) and the others load; the report says what was created, updated,
+    unresolved, refused and skipped."""
+    if importer is Importer.BACKSTAGE:
+        files = _run(lambda: _with_locations(files))
+    documents = []
+    for path in files:
+        with rich.progress.open(
+            path,
+            "rb",
+            description=f"reading {path.name}",
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        ) as handle:
+            documents.append(Document(str(path), handle.read()))
+    with (
+        _graph(store) as graph,
+        rich.progress.Progress(console=err, transient=True, disable=not err.is_terminal) as bar,
+    ):
+        task = bar.add_task(f"mapping {importer.value}", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = _run(
+            lambda: importing.ingest(
+                graph, importer, documents, strict=False, gate=gate, progress=progress
+            )
+        )
+    data = report.as_dict()
+    if output is Output.json:
+        _print_json(data)
+    else:
+        counts = data["counts"]
+        _say(
+            f"{importer.value}: {counts['items']} read, {counts['accepted']} accepted; "
+            f"{counts['created']} created, {counts['updated']} updated, "
+            f"{counts['unresolved']} unresolved, {counts['refused']} refused, "
+            f"{counts['skipped']} skipped"
+        )
+        for kind, numbers in data["byType"].items():
+            _say(f"  {kind}: {numbers['created']} created, {numbers['updated']} updated")
+        for item in data["refused"]:
+            _say_err(f"refused: {item['item']}: {item['reason']}")
+        for item in data["skipped"]:
+            _say(f"skipped: {item['item']}: {item['reason']}")
+        for ref in data["unresolved"]:
+            _say(f"unresolved: {ref['subject']} {compact(ref['predicate'])} {ref['target']}")
+        _say_findings(data["violations"])
+    if report.refused:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -26,6 +26,16 @@ class Settings(BaseSettings):
     )
     shapes: str = Field("", description="Extra SHACL shapes: files or folders, comma-separated.")
 
+    openlineage_spec: Path | None = Field(
+        None,
+        description="Folder of the OpenLineage JSON Schema (OpenLineage.json and facets/) that "
+        "events are validated against; without it kg checks what the spec requires itself.",
+    )
+    namespace_owners: dict[str, str] = Field(
+        default_factory=dict,
+        description="Owner of datasets and jobs whose events name none, by OpenLineage "
+        'namespace, as JSON: {"postgres://db:5432": "team:data-platform"}.',
+    )
     api_tokens: str = Field(
         "", description="Bearer tokens allowed to write, comma-separated (empty: writes are open)."
     )

@@ -6,6 +6,7 @@ lineage, catalog) to the store.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,9 @@ class KnowledgeGraph:
         self.search_index = SearchIndex(_index_path(settings), ontology)
         self.lineage_index = LineageIndex(ontology)
         self.walker = walks.IndexedWalker(store, ontology, self.lineage_index)
+        # Writes that read what is stored before they write (importers merging with what a
+        # source said before) hold this, so two of them cannot interleave.
+        self.writing = threading.RLock()
 
     @classmethod
     def open(cls, settings: Settings) -> KnowledgeGraph:
@@ -112,9 +116,10 @@ class KnowledgeGraph:
     ) -> pipeline.LoadReport:
         mode = gate or self.settings.gate
         checker = None if mode is GateMode.OFF else Gate(self.shapes(), mode, self.lineage_index)
-        report = pipeline.load(self.store, self.ontology, batches, checker, self._follow)
-        # Searchable before the write's request returns.
-        self.search_index.refresh(self.store, report.subjects, report.load, report.descriptions)
+        with self.writing:
+            report = pipeline.load(self.store, self.ontology, batches, checker, self._follow)
+            # Searchable before the write's request returns.
+            self.search_index.refresh(self.store, report.subjects, report.load, report.descriptions)
         return report
 
     def before_you_build(
@@ -186,6 +191,9 @@ class KnowledgeGraph:
         return self.search_index.search(text, expanded, limit, offset)
 
     # -- assets one by one
+
+    def exists(self, iri: str) -> bool:
+        return assets.exists(self.store, iri)
 
     def asset(self, identifier: str) -> assets.AssetView:
         return assets.view(self.store, self.ontology, self.iri(identifier))

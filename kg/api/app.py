@@ -9,7 +9,7 @@ import anyio
 from fastapi import FastAPI
 
 import kg
-from kg.api import assets, discovery, errors, governance, gsp, routes, sparql
+from kg.api import assets, discovery, errors, governance, gsp, imports, routes, sparql
 from kg.graph import KnowledgeGraph
 
 
@@ -35,4 +35,5 @@ def create_app(graph: KnowledgeGraph, *, close_on_shutdown: bool = True) -> Fast
     app.include_router(gsp.router)
     app.include_router(discovery.router)
     app.include_router(assets.router)
+    app.include_router(imports.router)
     return app

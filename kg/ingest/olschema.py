@@ -23,9 +23,7 @@ from referencing import Registry, Resource
 
 _EVENT_TYPES = {"START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"}
 # RFC 3339 date-time, the format the spec requires of eventTime.
-_DATE_TIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-)
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 # Facet containers of an event, with the spec's facet kind for each: (path, kind).
 _CONTAINERS = (
     (("run", "facets"), "RunFacet"),

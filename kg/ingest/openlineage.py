@@ -196,7 +196,8 @@ class _Observation:
         self._schema(iri, facets.get("schema"))
         for link in (facets.get("symlinks") or {}).get("identifiers") or []:
             other = identity.dataset(
-                self.settings.base_iri, *identity.openlineage_dataset(link["namespace"], link["name"])
+                self.settings.base_iri,
+                *identity.openlineage_dataset(link["namespace"], link["name"]),
             )
             if other != iri:
                 self.add(iri, SAME_AS, other)
@@ -239,6 +240,11 @@ class _Observation:
                     identity.dataset(self.settings.base_iri, platform, key), str(source["field"])
                 )
                 self.add(target, mlg("fieldDerivedFrom"), origin)
+
+
+def event_order(event: dict[str, Any]) -> str:
+    """The event's time in UTC as sortable text."""
+    return _literal_time(str(event.get("eventTime", ""))).value
 
 
 def observe(event: dict[str, Any], settings: Settings) -> Description:
@@ -293,8 +299,12 @@ def observe(event: dict[str, Any], settings: Settings) -> Description:
     return seen.stamp()
 
 
+def _text(term: object) -> str:
+    return term.value if isinstance(term, ox.NamedNode | ox.Literal) else str(term)
+
+
 def _observed(triples: list[ox.Triple]) -> str:
-    return max((t.object.value for t in triples if t.predicate == OBSERVED_AT), default="")
+    return max((_text(t.object) for t in triples if t.predicate == OBSERVED_AT), default="")
 
 
 def merge(old: list[ox.Triple], new: list[ox.Triple]) -> list[ox.Triple]:
@@ -316,12 +326,12 @@ def merge(old: list[ox.Triple], new: list[ox.Triple]) -> list[ox.Triple]:
     for predicate, pick in ((STARTED, min), (ENDED, max)):
         times = [t for t in [*old, *new] if t.predicate == predicate]
         if times:
-            result.setdefault(pick(times, key=lambda t: t.object.value))
+            result.setdefault(pick(times, key=lambda t: _text(t.object)))
     observed = [t for t in result if t.predicate == OBSERVED_AT]
     for t in observed[1:] if len(observed) > 1 else []:
         del result[t]
     if observed:
-        latest = max(observed, key=lambda t: t.object.value)
+        latest = max(observed, key=lambda t: _text(t.object))
         result = {t: None for t in result if t.predicate != OBSERVED_AT}
         result[latest] = None
     return list(result)

@@ -1,0 +1,195 @@
+"""Importers wired to the graph: read, check, map, merge with what the same source said before,
+then load through the one write pipeline (in the source's own graphs, with provenance).
+
+OpenLineage events are observations of what ran: the governance gate reports on them and never
+refuses them (refusing would lose lineage and break the producer); its findings come back in the
+report and in validation. DataHub and Backstage imports pass the gate as configured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+
+from kg.errors import InputError
+from kg.governance.gate import GateMode
+from kg.ids import source_graph
+from kg.ingest import Batch
+from kg.ingest import openlineage as ol
+from kg.ingest.olschema import EventSchema
+from kg.ingest.report import IngestReport, Refusal
+from kg.vocab import RDF_TYPE
+
+if TYPE_CHECKING:
+    from kg.graph import Document, KnowledgeGraph
+
+Progress = Callable[[int, int], None]
+Description = dict[ox.NamedNode, list[ox.Triple]]
+
+
+class Importer(StrEnum):
+    OPENLINEAGE = "openlineage"
+    DATAHUB = "datahub"
+    BACKSTAGE = "backstage"
+
+
+def _combine(into: Description, more: Description, merge: Callable[..., list[ox.Triple]]) -> None:
+    for subject, triples in more.items():
+        into[subject] = merge(into.get(subject, []), triples)
+
+
+def _known_types(graph: KnowledgeGraph, triples: Iterable[ox.Triple]) -> str:
+    types = [
+        t.object.value
+        for t in triples
+        if t.predicate == RDF_TYPE and isinstance(t.object, ox.NamedNode)
+    ]
+    found = graph.ontology.specific_type(types)
+    return graph.short(found) if found else "other"
+
+
+def _write(
+    graph: KnowledgeGraph,
+    importer: Importer,
+    description: Description,
+    report: IngestReport,
+    gate: GateMode | None,
+    sources: Sequence[str],
+) -> IngestReport:
+    for subject, triples in description.items():
+        existed = graph.exists(subject.value)
+        (report.updated if existed else report.created)[subject.value] = _known_types(
+            graph, triples
+        )
+    batch = Batch(
+        source=f"{importer.value}: {', '.join(sources)}",
+        triples=[t for ts in description.values() for t in ts],
+        scope=importer.value,
+    )
+    report.load = graph.load_batches([batch], gate)
+    return report
+
+
+def previous(
+    graph: KnowledgeGraph, importer: Importer, subjects: Iterable[ox.NamedNode]
+) -> Description:
+    """What this source said before about each subject (its graph of that source)."""
+    return {s: graph.store.graph(source_graph(importer.value, s)) for s in subjects}
+
+
+def openlineage(
+    graph: KnowledgeGraph,
+    documents: Sequence[Document],
+    *,
+    strict: bool,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Check every event, then store what the valid ones say, merged with earlier events.
+
+    `strict` (HTTP): one invalid event refuses the whole request, naming the event and field.
+    Otherwise (files): a file with an invalid event is refused whole and the others load."""
+    schema = EventSchema(graph.settings.openlineage_spec)
+    report = IngestReport(importer=Importer.OPENLINEAGE.value)
+    accepted: list[tuple[str, dict[str, Any]]] = []
+    for document in documents:
+        events = ol.read_events(document.data, document.name)
+        report.items += len(events)
+        problems = []
+        for n, event in enumerate(events):
+            where = document.name if len(events) == 1 else f"{document.name}#{n}"
+            problems += [Refusal(where, p) for p in schema.problems(event)]
+        if problems:
+            if strict:
+                raise InputError(
+                    f"invalid OpenLineage event ({schema.name}): "
+                    + "; ".join(f"{r.item}: {r.reason}" for r in problems[:10]),
+                    source=document.name,
+                )
+            report.refused += problems
+            report.rejected += len(events)
+            continue
+        accepted += [(f"{document.name}#{n}", e) for n, e in enumerate(events)]
+    settings = ol.Settings(graph.settings.base_iri, graph.settings.namespace_owners)
+    observed: Description = {}
+    accepted.sort(key=lambda item: ol.event_order(item[1]))
+    for done, (_, event) in enumerate(accepted, start=1):
+        _combine(observed, ol.observe(event, settings), ol.merge)
+        if progress and (done % 500 == 0 or done == len(accepted)):
+            progress(done, len(accepted))
+    if not observed:
+        return report
+    with graph.writing:
+        before = previous(graph, Importer.OPENLINEAGE, observed)
+        description = {s: ol.merge(before[s], ts) for s, ts in observed.items()}
+        names = [d.name for d in documents]
+        return _write(graph, Importer.OPENLINEAGE, description, report, GateMode.WARN, names)
+
+
+def catalog(
+    graph: KnowledgeGraph,
+    importer: Importer,
+    documents: Sequence[Document],
+    *,
+    strict: bool,
+    gate: GateMode | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """DataHub or Backstage files: each file is read whole or refused whole.
+
+    DataHub aspects update what DataHub said before aspect by aspect (a file that carries only
+    `status` keeps the schema an earlier file gave); a Backstage entity is described whole by
+    its catalog-info document, so it replaces what Backstage said before."""
+    from kg.ingest import backstage, datahub
+
+    report = IngestReport(importer=importer.value)
+    found: Description = {}
+    defined: set[ox.NamedNode] = set()
+    for done, document in enumerate(documents, start=1):
+        reader = datahub.read if importer is Importer.DATAHUB else backstage.read
+        try:
+            read: datahub.Read | backstage.Read = reader(
+                document.data, document.name, graph.settings.base_iri
+            )
+        except InputError as exc:
+            if strict:
+                raise
+            report.refused.append(Refusal(document.name, str(exc)))
+            report.items += 1
+            report.rejected += 1
+            continue
+        report.items += read.items
+        report.skipped += read.skipped
+        defined |= read.defined
+        _combine(found, read.description, datahub.merge)
+        if progress:
+            progress(done, len(documents))
+    if not found:
+        return report
+    with graph.writing:
+        if importer is Importer.DATAHUB:
+            before = previous(graph, importer, found)
+            found = {s: datahub.merge(before[s], ts) for s, ts in found.items()}
+        else:  # what only refers to an entity adds to what Backstage said of it before
+            before = previous(graph, importer, [s for s in found if s not in defined])
+            for subject, old in before.items():
+                present = set(found[subject])
+                found[subject] = found[subject] + [t for t in old if t not in present]
+        return _write(graph, importer, found, report, gate, [d.name for d in documents])
+
+
+def ingest(
+    graph: KnowledgeGraph,
+    importer: Importer,
+    documents: Sequence[Document],
+    *,
+    strict: bool,
+    gate: GateMode | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Run one importer over documents (the CLI's and the HTTP layer's single entry)."""
+    if importer is Importer.OPENLINEAGE:
+        return openlineage(graph, documents, strict=strict, progress=progress)
+    return catalog(graph, importer, documents, strict=strict, gate=gate, progress=progress)

@@ -1,0 +1,66 @@
+"""What an import did: created, updated, unresolved, refused and skipped, with reasons."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from kg.pipeline import LoadReport
+
+
+@dataclass(frozen=True)
+class Refusal:
+    item: str  # where: a file, `file#3` for the fourth event, an entity URN
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    importer: str
+    items: int = 0  # events or entities read
+    created: dict[str, str] = field(default_factory=dict)  # IRI -> type
+    updated: dict[str, str] = field(default_factory=dict)
+    refused: list[Refusal] = field(default_factory=list)
+    skipped: list[Refusal] = field(default_factory=list)
+    rejected: int = 0  # items refused (a refused file refuses all its items)
+    load: LoadReport | None = None
+
+    @property
+    def accepted(self) -> int:
+        return self.items - self.rejected
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "items": self.items,
+            "accepted": self.accepted,
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "unresolved": len(self.load.unresolved) if self.load else 0,
+            "refused": self.rejected,
+            "skipped": len(self.skipped),
+            "violations": len(self.load.violations) if self.load else 0,
+        }
+
+    def by_type(self) -> dict[str, dict[str, int]]:
+        result: dict[str, dict[str, int]] = {}
+        for label, found in (("created", self.created), ("updated", self.updated)):
+            for kind, n in Counter(found.values()).items():
+                result.setdefault(kind, {"created": 0, "updated": 0})[label] = n
+        return dict(sorted(result.items()))
+
+    def as_dict(self) -> dict[str, Any]:
+        load = self.load.as_dict() if self.load else None
+        return {
+            "importer": self.importer,
+            "counts": self.counts(),
+            "byType": self.by_type(),
+            "created": sorted(self.created),
+            "updated": sorted(self.updated),
+            "refused": [{"item": r.item, "reason": r.reason} for r in self.refused],
+            "skipped": [{"item": r.item, "reason": r.reason} for r in self.skipped],
+            "unresolved": load["unresolved"] if load else [],
+            "gate": load["gate"] if load else "off",
+            "violations": load["violations"] if load else [],
+            "load": load["load"] if load else None,
+        }
