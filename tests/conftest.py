@@ -62,3 +62,36 @@ def snapshot(graph: KnowledgeGraph) -> list[str]:
 
 def iri(local: str) -> str:
     return BASE + local
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+_VOCABULARY = {"urn:kg:graph:loads", "urn:kg:graph:ontology", "urn:kg:graph:shapes"}
+
+
+def data_nquads(graph: KnowledgeGraph) -> str:
+    """The graph's data (not its vocabulary or load records) as sorted N-Quads."""
+    quads = graph.store.quads(None, None, None)
+    lines = {
+        f"{q} .\n"
+        for q in quads
+        if not (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in _VOCABULARY)
+    }
+    return "".join(sorted(lines))
+
+
+def assert_golden(name: str, text: str) -> None:
+    """Compare with tests/golden/<name>; KG_UPDATE_GOLDEN=1 rewrites the file instead."""
+    import os
+
+    path = GOLDEN / name
+    if os.environ.get("KG_UPDATE_GOLDEN") == "1":
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+
+
+def shared(*parts: str) -> Path:
+    """A path under ../shared, skipping the test where it is absent (a user's clone)."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not here (../shared is beside the repository only)")
+    return path

@@ -242,9 +242,9 @@ class _Observation:
                 self.add(target, mlg("fieldDerivedFrom"), origin)
 
 
-def event_order(event: dict[str, Any]) -> str:
-    """The event's time in UTC as sortable text."""
-    return _literal_time(str(event.get("eventTime", ""))).value
+def event_order(event: dict[str, Any]) -> dt.datetime:
+    """The event's time, for sorting events."""
+    return _moment(_literal_time(str(event.get("eventTime", ""))))
 
 
 def observe(event: dict[str, Any], settings: Settings) -> Description:
@@ -303,8 +303,21 @@ def _text(term: object) -> str:
     return term.value if isinstance(term, ox.NamedNode | ox.Literal) else str(term)
 
 
-def _observed(triples: list[ox.Triple]) -> str:
-    return max((_text(t.object) for t in triples if t.predicate == OBSERVED_AT), default="")
+def _moment(term: object) -> dt.datetime:
+    """A stored time as a datetime: the store rewrites literals to their canonical form, so
+    their text does not sort (`10:12:30.5Z` < `10:12:30Z`)."""
+    try:
+        moment = dt.datetime.fromisoformat(_text(term).replace("z", "Z"))
+    except ValueError:
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _observed(triples: list[ox.Triple]) -> dt.datetime:
+    return max(
+        (_moment(t.object) for t in triples if t.predicate == OBSERVED_AT),
+        default=dt.datetime.min.replace(tzinfo=dt.UTC),
+    )
 
 
 def merge(old: list[ox.Triple], new: list[ox.Triple]) -> list[ox.Triple]:
@@ -326,12 +339,12 @@ def merge(old: list[ox.Triple], new: list[ox.Triple]) -> list[ox.Triple]:
     for predicate, pick in ((STARTED, min), (ENDED, max)):
         times = [t for t in [*old, *new] if t.predicate == predicate]
         if times:
-            result.setdefault(pick(times, key=lambda t: _text(t.object)))
+            result.setdefault(pick(times, key=lambda t: _moment(t.object)))
     observed = [t for t in result if t.predicate == OBSERVED_AT]
     for t in observed[1:] if len(observed) > 1 else []:
         del result[t]
     if observed:
-        latest = max(observed, key=lambda t: _text(t.object))
+        latest = max(observed, key=lambda t: _moment(t.object))
         result = {t: None for t in result if t.predicate != OBSERVED_AT}
         result[latest] = None
     return list(result)
