@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kg import importing
+from kg.errors import InputError
+from kg.graph import Document, KnowledgeGraph
+from kg.importing import Importer
+from kg.ingest import datahub
+from tests.conftest import BASE, GOLDEN, assert_golden, data_nquads, iri, shared
+
+SAMPLE = GOLDEN / "datahub-metadata.json"
+
+
+def ingest(graph: KnowledgeGraph, *documents: tuple[str, bytes]) -> importing.IngestReport:
+    return importing.ingest(
+        graph,
+        Importer.DATAHUB,
+        [Document(name, data) for name, data in documents],
+        strict=True,
+    )
+
+
+def test_golden(graph: KnowledgeGraph) -> None:
+    report = ingest(graph, (SAMPLE.name, SAMPLE.read_bytes()))
+    assert report.counts()["items"] == 13
+    assert {r.item.split(": ", 1)[1] for r in report.skipped} == {
+        "aspect datasetProfile",
+        "entity type chart",
+    }
+    assert_golden("datahub-metadata.nq", data_nquads(graph))
+
+
+def test_the_model_with_its_features_training_data_owners_and_lineage(
+    graph: KnowledgeGraph,
+) -> None:
+    ingest(graph, (SAMPLE.name, SAMPLE.read_bytes()))
+    model = graph.asset("urn:li:mlModel:(urn:li:dataPlatform:mlflow,churn_3,PROD)")
+    assert model.type == "https://w3id.org/mlg#ModelVersion"
+    assert [r.node for r in model.owners] == [iri("person/ana")]
+    up = {n.id: n.distance for n in graph.lineage(model.id).nodes}
+    assert up[iri("dataset/postgres/analytics.public.clicks_clean")] == 1  # trained on
+    assert up["urn:li:mlFeature:(user_features,clicks_7d)"] == 1  # uses feature
+    assert up[iri("dataset/postgres/analytics.public.clicks_raw")] == 2  # upstream lineage
+    impact = graph.impact("dataset/postgres/analytics.public.clicks_raw")
+    services = [s.id for s in impact.production_services]
+    assert services == ["urn:li:mlModelDeployment:(urn:li:dataPlatform:sagemaker,churn-endpoint,PROD)"]
+    column = graph.lineage("dataset/postgres/analytics.public.clicks_clean/field/clicked_at")
+    assert iri("dataset/postgres/analytics.public.clicks_raw/field/ts") in {n.id for n in column.nodes}
+    assert graph.asset("person/ana").label == "Ana Silva"
+
+
+def test_an_aspect_update_keeps_the_other_aspects(graph: KnowledgeGraph) -> None:
+    ingest(graph, (SAMPLE.name, SAMPLE.read_bytes()))
+    update = [{
+        "entityType": "dataset",
+        "entityUrn": "urn:li:dataset:(urn:li:dataPlatform:postgres,analytics.public.clicks_clean,PROD)",
+        "changeType": "UPSERT",
+        "aspectName": "datasetProperties",
+        "aspect": {"json": {"description": "Clicks, deduplicated"}},
+    }]  # fmt: skip
+    report = ingest(graph, ("update.json", json.dumps(update).encode()))
+    assert report.counts()["updated"] == 1
+    view = graph.asset("dataset/postgres/analytics.public.clicks_clean")
+    assert view.description == "Clicks, deduplicated"
+    assert [r.node for r in view.owners] == [iri("team/data-platform")]  # from the first file
+
+
+def test_the_bootstrap_sample() -> None:
+    path = shared("data", "datahub", "bootstrap_mce.json")
+    read = datahub.read(path.read_bytes(), path.name, BASE)
+    subjects = {s.value: ts for s, ts in read.description.items()}
+    model = subjects["urn:li:mlModel:(urn:li:dataPlatform:science,scienceModel,PROD)"]
+    predicates = {t.predicate.value.rsplit("#", 1)[-1] for t in model}
+    assert {"trainedOn", "owner"} <= predicates
+    features = [s for s, ts in subjects.items() if s.startswith("urn:li:mlFeature:")]
+    assert len(features) == 20
+    assert any(t.predicate.value.endswith("#derivedFrom") for t in subjects[iri("dataset/hive/fct_users_created")])
+
+
+def test_every_sample_file_loads() -> None:
+    folder = shared("data", "datahub")
+    from tests.conftest import settings
+
+    graph = KnowledgeGraph.open(settings())
+    files = sorted(folder.glob("*.json"))
+    report = importing.ingest(
+        graph, Importer.DATAHUB, [Document(p.name, p.read_bytes()) for p in files], strict=False
+    )
+    assert report.refused == []
+    assert report.by_type()["mlg:ModelVersion"]["created"] == 4
+    graph.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"[{]", "not JSON"),
+        (b'[{"foo": 1}]', "neither an MCE"),
+        (b'[{"proposedSnapshot": {"a": {"aspects": []}}}]', "has no urn"),
+        (
+            b'[{"entityUrn": "urn:li:dataset:(urn:li:dataPlatform:x,y,PROD)", '
+            b'"aspectName": "status", "aspect": {"value": "{broken"}}]',
+            "aspect.value is not JSON",
+        ),
+        (
+            b'[{"entityUrn": "not-an-urn", "aspectName": "status", "aspect": {"json": {}}}]',
+            "not a DataHub URN",
+        ),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_is_written(
+    graph: KnowledgeGraph, body: bytes, message: str
+) -> None:
+    before = data_nquads(graph)
+    with pytest.raises(InputError, match=message):
+        ingest(graph, ("bad.json", body))
+    assert data_nquads(graph) == before
