@@ -247,7 +247,7 @@ def ingest(
         GateMode,
         typer.Option(
             help="Governance for DataHub and Backstage imports: warn, enforce (refuse new "
-            "violations) or off. OpenLineage events are always accepted and their findings reported."
+            "violations) or off. OpenLineage events are always accepted, findings reported."
         ),
     ] = GateMode.WARN,
 ) -> None:
@@ -303,6 +303,21 @@ def ingest(
         _say_findings(data["violations"])
     if report.refused:
         raise typer.Exit(1)
+
+
+@app.command("same-as")
+def same_as(
+    asset: Annotated[str, typer.Argument(help="Asset IRI, prefix:local name or local id.")],
+    others: Annotated[list[str], typer.Argument(help="The assets it is the same as.")],
+    store: StoreOption = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Withdraw the declaration.")] = False,
+) -> None:
+    """Declare that assets named differently by different sources are one asset (owl:sameAs);
+    lineage and impact follow the equivalence both ways."""
+    with _graph(store) as graph:
+        _run(lambda: importing.declare_same(graph, asset, others, remove=remove))
+        verb = "no longer the same as" if remove else "the same as"
+        _say(f"{graph.iri(asset)} is {verb} {', '.join(graph.iri(o) for o in others)}")
 
 
 @app.command()

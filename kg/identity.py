@@ -54,7 +54,8 @@ def dataset(base_iri: str, platform: str, name: str, env: str = "PROD") -> ox.Na
 def openlineage_dataset(namespace: str, name: str) -> tuple[str, str]:
     """(platform, name) of an OpenLineage dataset (namespace + name, see the naming spec)."""
     if "://" not in namespace:
-        return namespace.lower(), name
+        platform = namespace.lower()
+        return platform, name.strip("/") if platform in _FILE_LIKE else name
     parts = urlsplit(namespace)
     scheme = parts.scheme.lower()
     platform = _PLATFORMS.get(scheme, scheme)

@@ -21,7 +21,8 @@ from kg.ingest import Batch
 from kg.ingest import openlineage as ol
 from kg.ingest.olschema import EventSchema
 from kg.ingest.report import IngestReport, Refusal
-from kg.vocab import RDF_TYPE
+from kg.pipeline import LoadReport
+from kg.vocab import RDF_TYPE, SAME_AS
 
 if TYPE_CHECKING:
     from kg.graph import Document, KnowledgeGraph
@@ -193,3 +194,34 @@ def ingest(
     if importer is Importer.OPENLINEAGE:
         return openlineage(graph, documents, strict=strict, progress=progress)
     return catalog(graph, importer, documents, strict=strict, gate=gate, progress=progress)
+
+
+DECLARED = "declared"
+
+
+def declare_same(
+    graph: KnowledgeGraph, asset: str, others: Sequence[str], *, remove: bool = False
+) -> LoadReport:
+    """Declare (or withdraw) that `asset` and each of `others` are the same asset, for what the
+    identity rules cannot see. Kept in the asset's graph of declarations (source `declared`);
+    lineage and impact follow owl:sameAs both ways."""
+    subject = ox.NamedNode(graph.iri(asset))
+    targets = [ox.NamedNode(graph.iri(o)) for o in others]
+    if not targets:
+        raise InputError("name at least one asset it is the same as")
+    if subject in targets:
+        raise InputError(f"{subject.value} is trivially the same as itself")
+    name = source_graph(DECLARED, subject)
+    with graph.writing:
+        statements = dict.fromkeys(graph.store.graph(name))
+        for target in targets:
+            triple = ox.Triple(subject, SAME_AS, target)
+            if remove:
+                statements.pop(triple, None)
+            else:
+                statements.setdefault(triple)
+        batch = Batch(source=f"declared equivalence of {subject.value}", scope=DECLARED)
+        batch.triples = list(statements)
+        if not statements:
+            batch.drop = [name]
+        return graph.load_batches([batch])

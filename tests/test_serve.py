@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -30,13 +31,16 @@ def get(url: str) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-def start_server(*args: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    *args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     """`kg serve` with the given options on a free port, once it answers /healthz."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "kg", "serve", *args, "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(200):

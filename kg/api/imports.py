@@ -7,6 +7,7 @@ import zlib
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from kg import importing
@@ -55,4 +56,24 @@ async def post_ingest(request: Request, importer: importing.Importer) -> dict[st
     document = Document(f"request body ({importer.value})", await _body(request), None)
     graph = graph_of(request)
     report = await run_in_threadpool(importing.ingest, graph, importer, [document], strict=True)
+    return report.as_dict()
+
+
+class Equivalence(BaseModel):
+    asset: str = Field(description="Asset IRI, prefix:local name or local id.")
+    same_as: list[str] = Field(
+        alias="sameAs", min_length=1, description="The same asset's other names."
+    )
+    remove: bool = Field(False, description="Withdraw the declaration instead.")
+
+
+@router.post("/api/v1/equivalences", summary="Declare that two names are one asset")
+async def post_equivalence(request: Request, body: Equivalence) -> dict[str, Any]:
+    """Declare (or withdraw) owl:sameAs between an asset and its other names, for what the
+    identity rules cannot match; lineage and impact follow it both ways."""
+    require_writer(request)
+    graph = graph_of(request)
+    report = await run_in_threadpool(
+        importing.declare_same, graph, body.asset, body.same_as, remove=body.remove
+    )
     return report.as_dict()

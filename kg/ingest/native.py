@@ -8,6 +8,7 @@
         status: Active
         tags: [clicks, events]
         derivedFrom: clicks-raw
+        sameAs: urn:li:dataset:(urn:li:dataPlatform:postgres,analytics.public.clicks_clean,PROD)
 
 A document is a mapping with `assets:`, a list of assets, or one asset. Relations name their
 targets by id; `owner`, `status` and `stage` take ids and value names. Every error names the line.
@@ -38,6 +39,7 @@ from kg.vocab import (
     OWNER,
     RDF_TYPE,
     RDFS_LABEL,
+    SAME_AS,
     XSD,
     mlg,
 )
@@ -57,7 +59,7 @@ _LITERAL_FIELDS = {
     "version": DCAT_VERSION,
     "email": mlg("email"),
 }
-_KNOWN_FIELDS = {"id", "type", "tags", "owner", "created", "metrics", *_VALUE_FIELDS}
+_KNOWN_FIELDS = {"id", "type", "tags", "owner", "created", "metrics", "sameAs", *_VALUE_FIELDS}
 _KNOWN_FIELDS |= {"properties", *_LITERAL_FIELDS}
 
 
@@ -206,6 +208,9 @@ class _Builder:
             elif key == "owner":
                 for target in self.many(value):
                     self.emit(subject, OWNER, self.iri(target, "'owner'", at), at)
+            elif key == "sameAs":  # the same asset under another name (a URN, a source's IRI)
+                for target in self.many(value):
+                    self.emit(subject, SAME_AS, self.iri(target, "'sameAs'", at), at)
             elif key in _VALUE_FIELDS:
                 self.add_value(subject, key, value, at)
             elif key == "created":

@@ -46,9 +46,13 @@ def test_the_model_with_its_features_training_data_owners_and_lineage(
     assert up[iri("dataset/postgres/analytics.public.clicks_raw")] == 2  # upstream lineage
     impact = graph.impact("dataset/postgres/analytics.public.clicks_raw")
     services = [s.id for s in impact.production_services]
-    assert services == ["urn:li:mlModelDeployment:(urn:li:dataPlatform:sagemaker,churn-endpoint,PROD)"]
+    assert services == [
+        "urn:li:mlModelDeployment:(urn:li:dataPlatform:sagemaker,churn-endpoint,PROD)"
+    ]
     column = graph.lineage("dataset/postgres/analytics.public.clicks_clean/field/clicked_at")
-    assert iri("dataset/postgres/analytics.public.clicks_raw/field/ts") in {n.id for n in column.nodes}
+    assert iri("dataset/postgres/analytics.public.clicks_raw/field/ts") in {
+        n.id for n in column.nodes
+    }
     assert graph.asset("person/ana").label == "Ana Silva"
 
 
@@ -77,7 +81,10 @@ def test_the_bootstrap_sample() -> None:
     assert {"trainedOn", "owner"} <= predicates
     features = [s for s, ts in subjects.items() if s.startswith("urn:li:mlFeature:")]
     assert len(features) == 20
-    assert any(t.predicate.value.endswith("#derivedFrom") for t in subjects[iri("dataset/hive/fct_users_created")])
+    assert any(
+        t.predicate.value.endswith("#derivedFrom")
+        for t in subjects[iri("dataset/hive/fct_users_created")]
+    )
 
 
 def test_every_sample_file_loads() -> None:

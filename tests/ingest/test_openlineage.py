@@ -49,8 +49,8 @@ def test_start_then_complete_make_one_run_in_any_order() -> None:
     assert answers[0] == answers[1]
     text = answers[0]
     assert "<https://w3id.org/mlg#runState> <https://w3id.org/mlg#Completed>" in text
-    assert "startedAtTime> \"2026-03-02T10:00:00Z\"" in text
-    assert "endedAtTime> \"2026-03-02T10:12:30.5Z\"" in text
+    assert 'startedAtTime> "2026-03-02T10:00:00Z"' in text
+    assert 'endedAtTime> "2026-03-02T10:12:30.5Z"' in text
     assert run.type == "https://w3id.org/mlg#Run"
 
 
@@ -103,9 +103,7 @@ def test_the_namespace_mapping_owns_what_events_leave_unowned() -> None:
         settings(namespace_owners={"postgres://warehouse.internal:5432": "team:warehouse"})
     )
     ingest(graph, (EVENTS.name, EVENTS.read_bytes()))
-    assert owners(graph, "dataset/postgres/analytics.public.clicks_raw") == [
-        iri("team/warehouse")
-    ]
+    assert owners(graph, "dataset/postgres/analytics.public.clicks_raw") == [iri("team/warehouse")]
     graph.close()
 
 
