@@ -24,6 +24,7 @@ from rich.text import Text
 from kg import catalog, importing, views
 from kg.config import Settings
 from kg.errors import InputError, KGError, StoreLockedError
+from kg.exports import ExportFormat
 from kg.governance.gate import GateError, GateMode
 from kg.governance.model import Severity
 from kg.governance.render import Format
@@ -590,6 +591,37 @@ _DUMP_FORMATS = {
     "ttl": ox.RdfFormat.TURTLE,
     "nt": ox.RdfFormat.N_TRIPLES,
 }
+
+
+@app.command()
+def export(
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format", help="dcat, prov, jsonld, turtle, or trig (with each source's graphs)."
+        ),
+    ] = ExportFormat.TURTLE,
+    team: Annotated[
+        str | None, typer.Option(help="Only this team's assets (owned by it or its members).")
+    ] = None,
+    asset: Annotated[str | None, typer.Option(help="Only this asset's lineage.")] = None,
+    direction: Annotated[
+        Direction, typer.Option(help="With --asset: upstream, downstream or both.")
+    ] = Direction.UPSTREAM,
+    output_file: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Export the graph, a team's assets or an asset's lineage as a DCAT 3 catalog, PROV-O,
+    JSON-LD (kg's context) or Turtle. Loading an export into another kg gives the same lineage."""
+    with _graph(store) as graph:
+        data = _run(lambda: graph.export(fmt, team, asset, direction))
+    if output_file is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        output_file.write_bytes(data)
 
 
 @app.command()

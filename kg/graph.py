@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg import assets, catalog, graphstore, pipeline, resources, updates
+from kg import assets, catalog, exports, graphstore, pipeline, resources, updates
 from kg import lineage as walks
 from kg.adjacency import LineageIndex
 from kg.config import Settings
@@ -29,9 +29,32 @@ from kg.lineage import Direction, Impact, Lineage, Paths
 from kg.ontology import Ontology, default_ontology
 from kg.search import SearchIndex, SearchResult
 from kg.store import GraphStore, GraphWrite, QueryResult, open_store
-from kg.vocab import MEMBER_OF, ONTOLOGY_GRAPH, OWNER, SHAPES_GRAPH, SPARQL_PREFIXES
+from kg.vocab import MEMBER_OF, ONTOLOGY_GRAPH, OWNER, PROV, SHAPES_GRAPH, SPARQL_PREFIXES, mlg
 
 REPORT_GRAPH = ox.NamedNode("urn:kg:graph:reports/latest")
+# Statements whose object is part of the subject's description (its fields, its qualified
+# attributions): exported with it.
+_PARTS = {mlg("field").value, PROV + "qualifiedAttribution", mlg("metric").value}
+
+
+def _described(quads: list[ox.Quad], nodes: set[str]) -> list[ox.Quad]:
+    """The quads describing the nodes, with the parts and blank nodes hanging off them."""
+    by_subject: dict[object, list[ox.Quad]] = {}
+    for q in quads:
+        by_subject.setdefault(q.subject, []).append(q)
+    stack: list[object] = [ox.NamedNode(n) for n in nodes]
+    seen: set[object] = set()
+    kept: list[ox.Quad] = []
+    while stack:
+        subject = stack.pop()
+        if subject in seen:
+            continue
+        seen.add(subject)
+        for q in by_subject.get(subject, ()):
+            kept.append(q)
+            if isinstance(q.object, ox.BlankNode) or q.predicate.value in _PARTS:
+                stack.append(q.object)
+    return kept
 
 
 def _index_path(settings: Settings) -> Path | None:
@@ -189,6 +212,41 @@ class KnowledgeGraph:
                 self.iri(v if ":" in v else f"mlg:{v}") for v in (filters or {})["type"]
             ]
         return self.search_index.search(text, expanded, limit, offset)
+
+    # -- exports
+
+    def export(
+        self,
+        fmt: exports.ExportFormat,
+        team: str | None = None,
+        asset: str | None = None,
+        direction: Direction = Direction.UPSTREAM,
+    ) -> bytes:
+        """The whole graph, a team's assets (owned by the team or its members) or an asset's
+        lineage, in a standard form. Only what sources said is exported: kg's derived triples
+        follow again on loading."""
+        quads = [
+            q for q in self.store.quads(None, None, None) if updates.is_data_graph(q.graph_name)
+        ]
+        if team is not None or asset is not None:
+            nodes: set[str] = set()
+            if team is not None:
+                nodes |= self._team_nodes(self.iri(team))
+            if asset is not None:
+                nodes |= {n.id for n in self.lineage(asset, direction).nodes}
+            quads = _described(quads, nodes)
+        return exports.render(quads, fmt, self.ontology, self.settings.base_iri)
+
+    def _team_nodes(self, team: str) -> set[str]:
+        node = ox.NamedNode(team)
+        if next(self.store.triples(node, None, None), None) is None:
+            raise NotFoundError(f"no team {team} in the graph")
+        agents = {node} | {
+            t.subject for t in self.store.triples(None, MEMBER_OF, node)
+            if isinstance(t.subject, ox.NamedNode)
+        }  # fmt: skip
+        owned = {t.subject for a in agents for t in self.store.triples(None, OWNER, a)}
+        return {n.value for n in agents | owned if isinstance(n, ox.NamedNode)}
 
     # -- assets one by one
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from kg.ids import ASSET_GRAPH_PREFIX
+from kg.ids import ASSET_GRAPH_PREFIX, described_subject
 from kg.ingest import Batch
 from kg.pipeline import DEFAULT_DATA_GRAPH, orphans
 from kg.store import GraphStore
@@ -30,7 +30,7 @@ def read(store: GraphStore, graph: ox.NamedNode | None) -> list[ox.Triple] | Non
 
 
 def _asset_graphs(store: GraphStore) -> list[ox.NamedNode]:
-    return [g for g in store.graphs() if g.value.startswith(ASSET_GRAPH_PREFIX)]
+    return [g for g in store.graphs() if described_subject(g.value) is not None]
 
 
 def replace(

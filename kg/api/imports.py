@@ -1,19 +1,22 @@
-"""Imports over HTTP: the OpenLineage receiver and the catalog importers. Translation only."""
+"""Imports and exports over HTTP: the OpenLineage receiver, the catalog importers, declared
+equivalences, the standard exports and kg's JSON-LD context. Translation only."""
 
 from __future__ import annotations
 
 import gzip
+import json
 import zlib
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from kg import importing
+from kg import exports, importing
 from kg.api.deps import graph_of, read_body, require_writer
 from kg.errors import InputError
 from kg.graph import Document
+from kg.lineage import Direction
 
 router = APIRouter(tags=["import"])
 
@@ -77,3 +80,29 @@ async def post_equivalence(request: Request, body: Equivalence) -> dict[str, Any
         importing.declare_same, graph, body.asset, body.same_as, remove=body.remove
     )
     return report.as_dict()
+
+
+@router.get("/api/v1/export", summary="The graph in a standard form")
+def get_export(
+    request: Request,
+    fmt: Annotated[exports.ExportFormat, Query(alias="format")] = exports.ExportFormat.TURTLE,
+    team: Annotated[str | None, Query(description="Only this team's assets.")] = None,
+    node_id: Annotated[str | None, Query(alias="nodeId", description="Only its lineage.")] = None,
+    direction: Direction = Direction.UPSTREAM,
+) -> Response:
+    """The whole graph, a team's assets or an asset's lineage as a DCAT 3 catalog, PROV-O,
+    JSON-LD with kg's context, Turtle, or TriG keeping each source's graphs."""
+    data = graph_of(request).export(fmt, team, node_id, direction)
+    name = f"kg-export.{exports.EXTENSIONS[fmt]}"
+    return Response(
+        data,
+        media_type=exports.MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
+
+
+@router.get("/context.jsonld", summary="kg's JSON-LD context")
+def get_context(request: Request) -> Response:
+    """The JSON-LD context of kg's exports: the mlg terms by local name."""
+    body = json.dumps(exports.context(graph_of(request).ontology), indent=2)
+    return Response(body, media_type="application/ld+json")
