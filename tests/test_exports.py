@@ -52,7 +52,7 @@ def answers(graph: KnowledgeGraph, root: str) -> dict[str, object]:
                 n.distance,
                 n.type,
                 tuple(sorted((e.origin, e.destination, e.type) for e in n.out_edges)),
-            )  # fmt: skip
+            )
             for n in nodes
         )
     return result
