@@ -661,6 +661,10 @@ def stats(
         f"triples: {data['triples']}  graphs: {data['graphs']}  "
         f"asset graphs: {data['asset_graphs']}"
     )
+    sources = data["source_graphs"]
+    assert isinstance(sources, dict)
+    if sources:
+        out.print("from sources: " + ", ".join(f"{k} {v}" for k, v in sources.items()))
     table = Table("type", "assets")
     by_type = data["assets_by_type"]
     assert isinstance(by_type, dict)

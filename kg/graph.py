@@ -7,6 +7,7 @@ lineage, catalog) to the store.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from kg.governance.gate import Gate, GateMode
 from kg.governance.model import Report, Severity
 from kg.governance.shapes import Shapes, load_shapes
 from kg.governance.validation import Engine, focus_info, validate
-from kg.ids import ASSET_GRAPH_PREFIX, to_id, to_iri
+from kg.ids import SOURCE_GRAPH_PREFIX, described_subject, to_id, to_iri
 from kg.ingest import Batch, parse_document
 from kg.lineage import Direction, Impact, Lineage, Paths
 from kg.ontology import Ontology, default_ontology
@@ -282,10 +283,10 @@ class KnowledgeGraph:
     def delete_asset(self, identifier: str) -> pipeline.LoadReport:
         """Remove an asset's description; edges pointing at it stay, and show as unresolved."""
         iri = self.iri(identifier)
-        graph = ox.NamedNode(ASSET_GRAPH_PREFIX + iri)
-        if graph not in self.store.graphs():
+        graphs = [g for g in self.store.graphs() if described_subject(g.value) == iri]
+        if not graphs:
             raise NotFoundError(f"no asset {iri} in the graph")
-        return self.load_batches([Batch(source=f"delete {iri}", drop=[graph])])
+        return self.load_batches([Batch(source=f"delete {iri}", drop=graphs)])
 
     # -- SPARQL and the Graph Store Protocol
 
@@ -454,5 +455,14 @@ class KnowledgeGraph:
             "triples": self.store.size(),
             "graphs": len(sizes),
             "asset_graphs": sum(1 for g in sizes if g.startswith("urn:kg:graph:asset:")),
+            "source_graphs": dict(
+                sorted(
+                    Counter(
+                        g.removeprefix(SOURCE_GRAPH_PREFIX).split(":", 1)[0]
+                        for g in sizes
+                        if g.startswith(SOURCE_GRAPH_PREFIX)
+                    ).items()
+                )
+            ),
             "assets_by_type": dict(sorted(by_type.items())),
         }
