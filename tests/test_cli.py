@@ -159,3 +159,59 @@ def test_queries_catalogue() -> None:
     code, output = run("queries", "--format", "json")
     assert code == 0
     assert "upstream" in {q["name"] for q in json.loads(output)}
+
+
+GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
+
+
+def test_ingest_export_and_same_as(tmp_path: Path) -> None:
+    path = str(tmp_path / "store")
+    code, output = run("ingest", "openlineage", str(GOLDEN_DIR / "openlineage-events.jsonl"),
+                       "--store", path)  # fmt: skip
+    assert code == 0, output
+    assert "openlineage: 3 read, 3 accepted" in output
+    assert "mlg:Run: 1 created" in output
+    code, output = run("ingest", "datahub", str(GOLDEN_DIR / "datahub-metadata.json"),
+                       "--store", path, "--format", "json")  # fmt: skip
+    assert code == 0, output
+    report = json.loads(output)
+    assert report["counts"]["updated"] >= 1  # clicks_clean was already known from OpenLineage
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        '{"eventTime": "2026-01-01T00:00:00Z", "producer": "x", "schemaURL": "x", "run": {}, "job": {"namespace": "a", "name": "b"}}'
+    )
+    code, output = run("ingest", "openlineage", str(bad), "--store", path)
+    assert code == 1
+    assert "run.runId: required, missing" in output
+    code, output = run("same-as", "lake/clicks", "dataset/postgres/analytics.public.clicks_clean",
+                       "--store", path)  # fmt: skip
+    assert code == 0, output
+    out_file = tmp_path / "catalog.ttl"
+    code, output = run("export", "--format", "dcat", "--store", path, "-o", str(out_file))
+    assert code == 0, output
+    assert "dcat:Catalog" in out_file.read_text()
+    code, output = run("export", "--format", "prov", "--team", "team/nobody", "--store", path)
+    assert code == 1
+
+
+def test_ingest_backstage_follows_locations(tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "team.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: recs}\nspec: {type: team}\n"
+    )
+    (catalog / "all.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: all}\n"
+        "spec: {targets: [./team.yaml, ./missing.yaml]}\n"
+    )
+    code, output = run("ingest", "backstage", str(catalog / "all.yaml"),
+                       "--store", str(tmp_path / "store"))  # fmt: skip
+    assert code == 1 and "missing.yaml does not exist" in output
+    (catalog / "all.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata: {name: all}\n"
+        "spec: {targets: [./team.yaml]}\n"
+    )
+    code, output = run("ingest", "backstage", str(catalog / "all.yaml"),
+                       "--store", str(tmp_path / "store"))  # fmt: skip
+    assert code == 0, output
+    assert "mlg:Team: 1 created" in output
