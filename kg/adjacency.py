@@ -10,9 +10,12 @@ held twice and removed once per graph that drops it).
 
 from __future__ import annotations
 
+import pickle
 import threading
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -22,6 +25,7 @@ from kg.store import GraphStore
 from kg.vocab import OWNER, RDF_TYPE, RDFS_LABEL, SAME_AS, STAGE, STATUS, value
 
 _ATTRIBUTES = (RDF_TYPE, RDFS_LABEL, OWNER, STATUS, STAGE)
+_SNAPSHOT_FORMAT = 1
 
 
 @dataclass
@@ -62,6 +66,7 @@ class LineageIndex:
         self._in: list[list[tuple[int, int]]] = []
         self._attributes: dict[int, Attributes] = {}
         self.lock = threading.RLock()
+        self.changed = False  # since it was built, restored or saved
 
     # -- identifiers
 
@@ -128,32 +133,93 @@ class LineageIndex:
         """Everything afresh from the store (asserted edges, not the derived copies)."""
         with self.lock:
             self.__init__(self.ontology)  # type: ignore[misc]
+            self.changed = True
             ident = self.id
+            # Pattern reads, not SPARQL: a query filtering graph names costs a string per row.
             for prop in sorted(self.properties, key=str):
                 p = ident(prop.value)
-                rows = store.query(
-                    f"SELECT ?s ?o WHERE {{ GRAPH ?g {{ ?s {prop} ?o }} "
-                    f"FILTER(isIRI(?s) && isIRI(?o) && "
-                    f'!STRSTARTS(STR(?g), "{DERIVED_GRAPH_PREFIX}")) }}'
-                )
-                assert isinstance(rows, ox.QuerySolutions)
-                for s_term, o_term in rows:
+                symmetric = prop == SAME_AS
+                for q in store.quads(None, prop, None):
+                    graph, s_term, o_term = q.graph_name, q.subject, q.object
+                    if (
+                        not isinstance(s_term, ox.NamedNode)
+                        or not isinstance(o_term, ox.NamedNode)
+                        or _derived(graph)
+                    ):
+                        continue
                     s, o = ident(s_term.value), ident(o_term.value)
                     self._out[s].append((p, o))
                     self._in[o].append((p, s))
-                    if prop == SAME_AS and s != o:
+                    if symmetric and s != o:
                         self._out[o].append((p, s))
                         self._in[s].append((p, o))
-            described: dict[str, list[ox.Triple]] = {}
+            described: dict[str, dict[ox.Triple, None]] = {}
             for prop in _ATTRIBUTES:
-                rows = store.query(
-                    f"SELECT DISTINCT ?s ?o WHERE {{ ?s {prop} ?o FILTER(isIRI(?s)) }}"
-                )
-                assert isinstance(rows, ox.QuerySolutions)
-                for s_term, o_term in rows:
-                    described.setdefault(s_term.value, []).append(ox.Triple(s_term, prop, o_term))
+                for q in store.quads(None, prop, None):
+                    if isinstance(q.subject, ox.NamedNode):
+                        described.setdefault(q.subject.value, {}).setdefault(q.triple)
             for iri, triples in described.items():
                 self.describe(iri, triples)
+
+    # -- a snapshot beside the store, so that start-up need not read every edge again
+
+    def save(self, path: Path, load: str | None) -> None:
+        """Write the index, stamped with the store's latest load (written whole, then moved)."""
+        with self.lock:
+            edges = array("q")
+            for s, pairs in enumerate(self._out):
+                for p, o in pairs:
+                    edges.extend((s, p, o))
+            attributes = [
+                (n, tuple(a.types), a.label, tuple(a.owners), a.status, a.stage)
+                for n, a in self._attributes.items()
+            ]
+            snapshot = {
+                "format": _SNAPSHOT_FORMAT,
+                "load": load,
+                "properties": sorted(p.value for p in self.properties),
+                "names": self._names,
+                "edges": edges.tobytes(),
+                "attributes": attributes,
+            }
+            partial = path.with_name(path.name + ".partial")
+            with partial.open("wb") as handle:
+                pickle.dump(snapshot, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            partial.replace(path)
+            self.changed = False
+
+    def restore(self, path: Path, load: str | None) -> bool:
+        """Read a snapshot written for this very state of the store; False when there is none
+        or it is stale (then the caller rebuilds)."""
+        try:
+            with path.open("rb") as handle:
+                # kg writes this file itself, beside its own store, as it writes the store.
+                snapshot = pickle.load(handle)  # noqa: S301
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+            return False
+        if (
+            not isinstance(snapshot, dict)
+            or snapshot.get("format") != _SNAPSHOT_FORMAT
+            or snapshot.get("load") != load
+            or snapshot.get("properties") != sorted(p.value for p in self.properties)
+        ):
+            return False
+        with self.lock:
+            self.__init__(self.ontology)  # type: ignore[misc]
+            self._names = snapshot["names"]
+            self._ids = {name: n for n, name in enumerate(self._names)}
+            self._out = [[] for _ in self._names]
+            self._in = [[] for _ in self._names]
+            edges = array("q")
+            edges.frombytes(snapshot["edges"])
+            out, into = self._out, self._in
+            for i in range(0, len(edges), 3):
+                s, p, o = edges[i], edges[i + 1], edges[i + 2]
+                out[s].append((p, o))
+                into[o].append((p, s))
+            for n, types, label, owners, status, stage in snapshot["attributes"]:
+                self._attributes[n] = Attributes(list(types), label, list(owners), status, stage)
+        return True
 
     def apply(
         self,
@@ -165,6 +231,7 @@ class LineageIndex:
         """Follow one committed write: `old` is what the replaced graphs held before it, `new`
         what the write put in; `known` full descriptions the caller already holds."""
         with self.lock:
+            self.changed = True
             subjects: set[str] = set()
             for graph, triples in old.items():
                 if not _derived(graph):

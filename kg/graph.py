@@ -28,7 +28,7 @@ from kg.ids import SOURCE_GRAPH_PREFIX, described_subject, to_id, to_iri
 from kg.ingest import Batch, parse_document
 from kg.lineage import Direction, Impact, Lineage, Paths
 from kg.ontology import Ontology, default_ontology
-from kg.search import SearchIndex, SearchResult
+from kg.search import SearchIndex, SearchResult, latest_load
 from kg.store import GraphStore, GraphWrite, QueryResult, open_store
 from kg.vocab import MEMBER_OF, ONTOLOGY_GRAPH, OWNER, PROV, SHAPES_GRAPH, SPARQL_PREFIXES, mlg
 
@@ -63,6 +63,11 @@ def _index_path(settings: Settings) -> Path | None:
     return None if store is None else store.with_name(store.name + ".search.sqlite")
 
 
+def _snapshot_path(settings: Settings) -> Path | None:
+    store = settings.store_path()
+    return None if store is None else store.with_name(store.name + ".lineage.pickle")
+
+
 @dataclass(frozen=True)
 class Document:
     """One input to load: its name (a file name or a request), its bytes, its media type."""
@@ -91,10 +96,15 @@ class KnowledgeGraph:
         graph.install_vocabulary()
         if not graph.search_index.in_step(graph.store):
             graph.search_index.rebuild(graph.store)
-        graph.lineage_index.rebuild(graph.store)
+        snapshot = _snapshot_path(settings)
+        if snapshot is None or not graph.lineage_index.restore(snapshot, latest_load(graph.store)):
+            graph.lineage_index.rebuild(graph.store)
         return graph
 
     def close(self) -> None:
+        snapshot = _snapshot_path(self.settings)
+        if snapshot is not None and self.lineage_index.changed:
+            self.lineage_index.save(snapshot, latest_load(self.store))
         self.search_index.close()
         self.store.close()
 

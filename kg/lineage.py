@@ -7,8 +7,10 @@ distance, and cycles terminate because a node is visited once.
 
 from __future__ import annotations
 
+import gc
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -39,7 +41,7 @@ class Edge:
     type: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     id: str
     type: str | None
@@ -223,6 +225,93 @@ class IndexedWalker(Walker):
             named_parents[name(child)] = entries
         return {name(n): d for n, d in distance.items()}, named_parents
 
+    def answer(
+        self, root: str, direction: Direction, depth: int | None, wanted: set[str] | None
+    ) -> list[Node]:
+        """The nodes of a lineage answer with their edges, computed on the index's integers
+        (the same answer as the generic path, several times faster on large answers)."""
+        with _collector_paused():
+            return self._answer(root, direction, depth, wanted)
+
+    def _answer(
+        self, root: str, direction: Direction, depth: int | None, wanted: set[str] | None
+    ) -> list[Node]:
+        index = self.index
+        start = index.known(root)
+        if start is None:
+            return _finish({root: self.describe(root, 0)}, self, root)
+        hops: dict[int, int] = {}
+        for d in (
+            [Direction.UPSTREAM, Direction.DOWNSTREAM]
+            if direction is Direction.BOTH
+            else [direction]
+        ):
+            for reached, distance in self._int_distances(start, d, depth).items():
+                if distance < hops.get(reached, distance + 1):
+                    hops[reached] = distance
+        nodes = {n: self._node(n, d) for n, d in hops.items()}
+        if wanted is not None:
+            nodes = {
+                n: info for n, info in nodes.items()
+                if n == start or _is_a(info.type, wanted, self.ontology)
+            }  # fmt: skip
+        depends = index.known(DEPENDS_ON.value)
+        edge = self._edge
+        for s, node in nodes.items():
+            kinds: dict[int, set[int]] = {}
+            for p, o in index.out_edges(s):
+                if o in nodes:
+                    kinds.setdefault(o, set()).add(p)
+            for o, props in kinds.items():
+                target = nodes[o]
+                for p in props - {depends} if len(props) > 1 else props:
+                    found = edge(s, p, o)
+                    node.out_edges.append(found)
+                    target.in_edges.append(found)
+        for info in nodes.values():
+            if len(info.out_edges) > 1:
+                info.out_edges.sort(key=_edge_key)
+            if len(info.in_edges) > 1:
+                info.in_edges.sort(key=_edge_key)
+        return sorted(nodes.values(), key=_node_key)
+
+    def _int_distances(self, start: int, direction: Direction, depth: int | None) -> dict[int, int]:
+        adjacency = self.index.out_edges if direction is Direction.UPSTREAM else self.index.in_edges
+        distance = {start: 0}
+        frontier = [start]
+        hops = 0
+        while frontier and (depth is None or hops < depth):
+            hops += 1
+            following = []
+            for node in frontier:
+                for _, other in adjacency(node):
+                    if other not in distance:
+                        distance[other] = hops
+                        following.append(other)
+            frontier = following
+        return distance
+
+    def _node(self, node: int, distance: int) -> Node:
+        about = self.index.attributes(node)
+        iri = self.index.name(node)
+        if about is None:
+            return Node(iri, None, None, distance, [], None, None, False, [], [])
+        key = tuple(about.types)
+        if key not in self._type_cache:
+            self._type_cache[key] = self.ontology.specific_type(key)
+        return Node(
+            iri,
+            self._type_cache[key],
+            about.label,
+            distance,
+            list(about.owners),
+            about.status,
+            about.stage,
+            bool(about.types),
+            [],
+            [],
+        )
+
     def exists(self, node: str) -> bool:
         found = self.index.known(node)
         if found is not None and (
@@ -269,6 +358,9 @@ def lineage(
     """
     walker = walker or Walker(store, ontology)
     walker.require(root)
+    if isinstance(walker, IndexedWalker):
+        wanted = set(types) if types is not None else None
+        return Lineage(root, direction, depth, walker.answer(root, direction, depth, wanted))
     directions = (
         [Direction.UPSTREAM, Direction.DOWNSTREAM] if direction is Direction.BOTH else [direction]
     )
@@ -282,11 +374,36 @@ def lineage(
         nodes = {
             n: info for n, info in nodes.items() if n == root or _is_a(info.type, wanted, ontology)
         }
+    return Lineage(root=root, direction=direction, depth=depth, nodes=_finish(nodes, walker, root))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Building a large answer allocates a node object per asset; with a large index in memory
+    each cyclic-garbage pass this triggers rescans it, which doubles the time. The answer holds
+    no cycles, so collection waits until it is built."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _edge_key(edge: Edge) -> tuple[str, str, str]:
+    return (edge.origin, edge.destination, edge.type)
+
+
+def _node_key(node: Node) -> tuple[int, str]:
+    return (node.distance, node.id)
+
+
+def _finish(nodes: dict[str, Node], walker: Walker, root: str) -> list[Node]:
     for info in nodes.values():
         info.out_edges = sorted(e for e in walker.out_edges(info.id) if e.destination in nodes)
         info.in_edges = sorted(e for e in walker.in_edges(info.id) if e.origin in nodes)
-    ordered = sorted(nodes.values(), key=lambda n: (n.distance, n.id))
-    return Lineage(root=root, direction=direction, depth=depth, nodes=ordered)
+    return sorted(nodes.values(), key=_node_key)
 
 
 def _is_a(node_type: str | None, wanted: set[str], ontology: Ontology) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyoxigraph as ox
 import pytest
 
@@ -89,3 +91,34 @@ def test_edge_multiplicity(graph: KnowledgeGraph, text: str) -> None:
     graph.load([Document("x.trig", trig.encode())])  # the same edge in a second graph
     graph.graph_write("urn:g", None)  # removed from one graph, still in the other
     assert graph.lineage_index.edges() == store_edges(graph)
+
+
+def test_snapshot_restores_the_same_index_and_is_ignored_when_stale(tmp_path: Path) -> None:
+    from kg.config import Settings
+    from kg.demo import load_demo
+
+    settings = Settings(store=tmp_path / "store", gate="off")  # type: ignore[call-arg]
+    graph = KnowledgeGraph.open(settings)
+    load_demo(graph)
+    built = graph.lineage_index.edges()
+    attributes = dict(graph.lineage_index._attributes)
+    graph.close()  # writes the snapshot
+    snapshot = tmp_path / "store.lineage.pickle"
+    assert snapshot.exists()
+
+    graph = KnowledgeGraph.open(settings)
+    assert not graph.lineage_index.changed  # restored, not rebuilt
+    assert graph.lineage_index.edges() == built == store_edges(graph)
+    assert graph.lineage_index._attributes == attributes
+    load_text(graph, "id: dataset/new\ntype: Dataset\nderivedFrom: dataset/viewing-history-daily\n")
+    graph.search_index.close()
+    graph.store.close()  # a crash: no snapshot of the new state
+
+    graph = KnowledgeGraph.open(settings)
+    assert graph.lineage_index.changed  # the stale snapshot was not used
+    assert graph.lineage_index.edges() == store_edges(graph)
+    graph.close()
+    snapshot.write_bytes(b"not a snapshot")
+    graph = KnowledgeGraph.open(settings)
+    assert graph.lineage_index.edges() == store_edges(graph)
+    graph.close()
