@@ -40,14 +40,20 @@ CREATE TABLE IF NOT EXISTS entries (id INTEGER PRIMARY KEY, iri TEXT NOT NULL UN
 CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(
     iri UNINDEXED, name, tags, ident, description, tokenize = 'unicode61 remove_diacritics 2'
 );
-CREATE TABLE IF NOT EXISTS facets (
-    iri TEXT NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL
+CREATE TABLE IF NOT EXISTS facet_values (
+    id INTEGER PRIMARY KEY, facet TEXT NOT NULL, value TEXT NOT NULL, UNIQUE (facet, value)
 );
-CREATE INDEX IF NOT EXISTS facets_iri ON facets (iri);
-CREATE INDEX IF NOT EXISTS facets_value ON facets (facet, value);
+CREATE TABLE IF NOT EXISTS doc_facets (
+    doc INTEGER NOT NULL, fv INTEGER NOT NULL, PRIMARY KEY (doc, fv)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS doc_facets_fv ON doc_facets (fv, doc);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# Facet values are integers joined to documents by integer ids: counting facets over tens of
+# thousands of matches then stays a few milliseconds. A file of another layout is rebuilt.
+_LAYOUT = "2"
 FACETS = ("type", "owner", "status", "stage", "tag")
+_RANK = "bm25(0.0, 10.0, 5.0, 4.0, 1.0)"
 _WORDS = re.compile(r"\w+", re.UNICODE)
 
 
@@ -94,7 +100,28 @@ class SearchIndex:
         self.ontology = ontology
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
+        if self._layout() != _LAYOUT:
+            tables = [
+                r[0]
+                for r in self._db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'docs_%'"
+                )
+            ]
+            with self._db:
+                for table in tables:
+                    self._db.execute(f'DROP TABLE IF EXISTS "{table}"')
         self._db.executescript(_SCHEMA)
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('layout', ?)", (_LAYOUT,))
+            # Rank by BM25 with the column weights (name most, then tags, ids, descriptions).
+            self._db.execute("INSERT INTO docs (docs, rank) VALUES ('rank', ?)", (_RANK,))
+
+    def _layout(self) -> str | None:
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'layout'").fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return row[0] if row else None
 
     def close(self) -> None:
         self._db.close()
@@ -155,8 +182,10 @@ class SearchIndex:
             self._db.executemany(
                 "DELETE FROM docs WHERE rowid IN (SELECT id FROM entries WHERE iri = ?)", gone
             )
+            self._db.executemany(
+                "DELETE FROM doc_facets WHERE doc IN (SELECT id FROM entries WHERE iri = ?)", gone
+            )
             self._db.executemany("DELETE FROM entries WHERE iri = ?", gone)
-            self._db.executemany("DELETE FROM facets WHERE iri = ?", gone)
             present = [doc for doc in docs.values() if doc is not None]
             first = self._db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM entries").fetchone()[0]
             self._db.executemany(
@@ -171,9 +200,14 @@ class SearchIndex:
                     for n, doc in enumerate(present)
                 ],
             )
+            pairs = {(f, v) for doc in present for f, v in doc.facets}
             self._db.executemany(
-                "INSERT INTO facets (iri, facet, value) VALUES (?, ?, ?)",
-                [(doc.iri, f, v) for doc in present for f, v in doc.facets],
+                "INSERT OR IGNORE INTO facet_values (facet, value) VALUES (?, ?)", pairs
+            )
+            ids = self._facet_ids(pairs)
+            self._db.executemany(
+                "INSERT OR IGNORE INTO doc_facets (doc, fv) VALUES (?, ?)",
+                [(first + n, ids[pair]) for n, doc in enumerate(present) for pair in doc.facets],
             )
             if load is not None:
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES ('load', ?)", (load,))
@@ -189,9 +223,25 @@ class SearchIndex:
         with self._lock, self._db:
             self._db.execute("DELETE FROM docs")
             self._db.execute("DELETE FROM entries")
-            self._db.execute("DELETE FROM facets")
+            self._db.execute("DELETE FROM doc_facets")
+            self._db.execute("DELETE FROM facet_values")
         self.refresh(store, subjects, latest_load(store))
         return len(subjects)
+
+    def _facet_ids(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        wanted = set(pairs)
+        if not wanted:
+            return {}
+        if len(wanted) > 500:  # many values: read them all at once
+            rows = self._db.execute("SELECT facet, value, id FROM facet_values")
+            return {(f, v): i for f, v, i in rows if (f, v) in wanted}
+        found = {}
+        for f, v in wanted:
+            row = self._db.execute(
+                "SELECT id FROM facet_values WHERE facet = ? AND value = ?", (f, v)
+            ).fetchone()
+            found[(f, v)] = row[0]
+        return found
 
     def in_step(self, store: GraphStore) -> bool:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'load'").fetchone()
@@ -216,26 +266,30 @@ class SearchIndex:
             if values:
                 marks = ",".join("?" * len(values))
                 where.append(
-                    "docs.iri IN (SELECT iri FROM facets WHERE facet = ? AND value IN "  # noqa: S608
-                    f"({marks}))"
+                    "docs.rowid IN (SELECT d.doc FROM doc_facets d JOIN facet_values v "  # noqa: S608
+                    f"ON v.id = d.fv WHERE v.facet = ? AND v.value IN ({marks}))"
                 )
                 args.extend([facet, *values])
         clause = " WHERE " + " AND ".join(where) if where else ""
-        rank = "bm25(docs, 0.0, 10.0, 5.0, 4.0, 1.0)" if expression else "0.0"
-        matches = f"SELECT docs.iri AS iri FROM docs{clause}"  # noqa: S608 (placeholders only)
+        # FTS5 orders by its configured rank without a secondary key much faster; a listing
+        # without words is ordered by name.
+        order = "ORDER BY rank" if expression else "ORDER BY docs.name, docs.iri"
+        score = "rank" if expression else "0.0"
+        matches = f"SELECT docs.rowid AS doc FROM docs{clause}"  # noqa: S608 (placeholders only)
         with self._lock:
             # The page, the total and the facet counts are each one SQL statement: the matches
             # never travel through Python.
             page = self._db.execute(
-                f"SELECT docs.iri, docs.name, {rank} AS score FROM docs{clause} "  # noqa: S608
-                "ORDER BY score, docs.name LIMIT ? OFFSET ?",
+                f"SELECT docs.iri, docs.name, {score} FROM docs{clause} "  # noqa: S608
+                f"{order} LIMIT ? OFFSET ?",
                 [*args, limit, offset],
             ).fetchall()
             total = self._db.execute(f"SELECT COUNT(*) FROM ({matches})", args).fetchone()[0]  # noqa: S608
             counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
             for facet, val, n in self._db.execute(
-                f"SELECT f.facet, f.value, COUNT(DISTINCT f.iri) FROM ({matches}) m "  # noqa: S608
-                "JOIN facets f ON f.iri = m.iri GROUP BY f.facet, f.value",
+                "SELECT v.facet, v.value, c.n FROM (SELECT d.fv AS fv, COUNT(*) AS n "  # noqa: S608
+                f"FROM ({matches}) m JOIN doc_facets d ON d.doc = m.doc GROUP BY d.fv) c "
+                "JOIN facet_values v ON v.id = c.fv",
                 args,
             ):
                 counts.setdefault(facet, {})[val] = n
@@ -247,7 +301,11 @@ class SearchIndex:
 
     def _hit(self, iri: str, name: str, score: float) -> Hit:
         facets: dict[str, list[str]] = {}
-        for facet, val in self._db.execute("SELECT facet, value FROM facets WHERE iri = ?", (iri,)):
+        for facet, val in self._db.execute(
+            "SELECT v.facet, v.value FROM entries e JOIN doc_facets d ON d.doc = e.id "
+            "JOIN facet_values v ON v.id = d.fv WHERE e.iri = ?",
+            (iri,),
+        ):
             facets.setdefault(facet, []).append(val)
         return Hit(
             id=iri,
@@ -270,7 +328,8 @@ class SearchIndex:
         restrict = ""
         if kind:
             restrict = (
-                " AND docs.iri IN (SELECT iri FROM facets WHERE facet = 'type' AND value = ?)"
+                " AND docs.rowid IN (SELECT d.doc FROM doc_facets d JOIN facet_values v "
+                "ON v.id = d.fv WHERE v.facet = 'type' AND v.value = ?)"
             )
             args.append(kind)
         with self._lock:
