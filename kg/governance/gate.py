@@ -25,7 +25,7 @@ from kg.governance.shapes import Shapes
 from kg.governance.validation import validate
 from kg.ids import ASSET_GRAPH_PREFIX
 from kg.store import GraphStore, GraphWrite, open_store
-from kg.vocab import DEPENDS_ON, ONTOLOGY_GRAPH, PREFIXES, RDF_TYPE, STAGE, STATUS, mlg
+from kg.vocab import DEPENDS_ON, ONTOLOGY_GRAPH, PREFIXES, RDF_TYPE, SAME_AS, STAGE, STATUS, mlg
 
 _STAGING = ox.NamedNode("urn:kg:graph:staging")
 
@@ -166,28 +166,56 @@ class Gate:
         return {n for n in focus | downstream if not n.value.startswith(VOCABULARY)}
 
     def _upstream(self, overlay: _Overlay, focus: set[ox.NamedNode]) -> list[ox.Triple]:
-        """The dependsOn edges of the focus nodes' upstream closure, as the graph will be, and
-        the statuses and classifications path rules look for up there (from the index)."""
+        """What path rules read far upstream of the focus nodes, as the graph will be: the
+        statuses and classifications they look for, and the dependsOn edges on the paths from
+        the focus nodes to the assets that carry them (from the index). Edges leading nowhere
+        flagged cannot change a rule's answer, and a deep model's upstream is thousands."""
         index = self.index
         assert index is not None
-        changed = set(overlay.by_subject) | overlay.subjects_replaced
-        edges: list[ox.Triple] = []
-
-        def step(node: ox.NamedNode) -> set[ox.NamedNode]:
+        changed = {n.value for n in set(overlay.by_subject) | overlay.subjects_replaced
+                   if isinstance(n, ox.NamedNode)}  # fmt: skip
+        same_as = index.known(SAME_AS.value)
+        targets_of: dict[str, set[str]] = {}
+        queue = deque(n.value for n in focus)
+        seen = set(queue)
+        while queue:
+            node = queue.popleft()
             if node in changed:
-                targets = _iris(t.object for t in overlay.about(node) if t.predicate == DEPENDS_ON)
+                targets = {
+                    t.object.value
+                    for t in overlay.about(ox.NamedNode(node))
+                    if t.predicate == DEPENDS_ON and isinstance(t.object, ox.NamedNode)
+                }
             else:
-                found = index.known(node.value)
+                found = index.known(node)
                 pairs = index.out_edges(found) if found is not None else []
-                targets = {ox.NamedNode(index.name(o)) for _, o in pairs}
-            edges.extend(ox.Triple(node, DEPENDS_ON, t) for t in targets)
-            return targets
-
-        upstream = _closure(focus, step)
+                targets = {index.name(o) for p, o in pairs if p != same_as}
+            targets_of[node] = targets
+            for target in targets - seen:
+                seen.add(target)
+                queue.append(target)
         flags = [
             t
             for t in overlay.flagged()
-            if isinstance(t.subject, ox.NamedNode) and t.subject in upstream
+            if isinstance(t.subject, ox.NamedNode) and t.subject.value in seen
+        ]
+        sources_of: dict[str, list[str]] = {}
+        for node, targets in targets_of.items():
+            for target in targets:
+                sources_of.setdefault(target, []).append(node)
+        useful = {t.subject.value for t in flags if isinstance(t.subject, ox.NamedNode)}
+        stack = list(useful)
+        while stack:
+            for source in sources_of.get(stack.pop(), ()):
+                if source not in useful:
+                    useful.add(source)
+                    stack.append(source)
+        edges = [
+            ox.Triple(ox.NamedNode(node), DEPENDS_ON, ox.NamedNode(target))
+            for node, targets in targets_of.items()
+            if node in useful
+            for target in targets
+            if target in useful
         ]
         return edges + flags
 
@@ -245,21 +273,36 @@ class Gate:
         overlay = _Overlay(store, write)
         focus_nodes = self.focus(store, write, overlay)
         focus = sorted(str(n) for n in focus_nodes)
+        return focus, self._staged(store, self.neighbourhood(overlay, focus_nodes), focus)
+
+    def _staged(
+        self, store: GraphStore, content: list[ox.Triple], focus: list[str]
+    ) -> list[Result]:
+        """The focus nodes' results over a scratch store holding what the rules can see."""
         staging = open_store(None)
         try:
-            content = self.neighbourhood(overlay, focus_nodes)
             staging.commit(
                 GraphWrite(replace={_STAGING: content, ONTOLOGY_GRAPH: store.graph(ONTOLOGY_GRAPH)})
             )
-            after = self._validate(staging, focus)
+            return self._validate(staging, focus)
         finally:
             staging.close()
-        return focus, after
 
     def added_violations(self, store: GraphStore, write: GraphWrite) -> Report:
-        """The Violations the write would add on the assets it can affect."""
-        focus, after = self.candidate(store, write)
-        before = {r.key() for r in self._validate(store, focus)}
+        """The Violations the write would add on the assets it can affect: the focus nodes'
+        results as the graph would be, less those it already has. Both sides are computed over
+        the focus nodes' neighbourhood (before and after), not the whole store, so a write's
+        cost follows what it touches, not the size of the graph."""
+        if self.index is not None:
+            with self.index.lock:
+                return self._added(store, write)
+        return self._added(store, write)
+
+    def _added(self, store: GraphStore, write: GraphWrite) -> Report:
+        focus, after = self._candidate(store, write)
+        focus_nodes = {ox.NamedNode(f[1:-1]) for f in focus}
+        now = self.neighbourhood(_Overlay(store, GraphWrite(replace={})), focus_nodes)
+        before = {r.key() for r in self._staged(store, now, focus)}
         added = [r for r in after if r.severity is Severity.VIOLATION and r.key() not in before]
         return Report(results=added, shapes=self.shapes.count, focus_nodes=len(focus))
 
