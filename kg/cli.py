@@ -176,17 +176,7 @@ def load(
     ] = GateMode.WARN,
 ) -> None:
     """Load files through the write pipeline, all at once or not at all."""
-    documents = []
-    for path in files:
-        with rich.progress.open(
-            path,
-            "rb",
-            description=f"reading {path.name}",
-            console=err,
-            transient=True,
-            disable=not err.is_terminal,
-        ) as handle:
-            documents.append(Document(str(path), handle.read()))
+    documents = _read_files(files)
     with _graph(store) as graph:
         report = _run(lambda: graph.load(documents, gate))
     if output is Output.json:
@@ -200,6 +190,22 @@ def load(
         _say(f"unresolved: {ref.subject} {compact(ref.predicate)} {ref.target} (not loaded yet)")
     for result in report.violations:
         _say(f"warning: governance: {result.message}")
+
+
+def _read_files(files: list[Path]) -> list[Document]:
+    """The files' bytes, with a progress bar per file on a terminal."""
+    documents = []
+    for path in files:
+        with rich.progress.open(
+            path,
+            "rb",
+            description=f"reading {path.name}",
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        ) as handle:
+            documents.append(Document(str(path), handle.read()))
+    return documents
 
 
 def _say_findings(violations: list[dict[str, Any]], shown: int = 5) -> None:
@@ -257,17 +263,7 @@ def ingest(
     unresolved, refused and skipped."""
     if importer is Importer.BACKSTAGE:
         files = _run(lambda: _with_locations(files))
-    documents = []
-    for path in files:
-        with rich.progress.open(
-            path,
-            "rb",
-            description=f"reading {path.name}",
-            console=err,
-            transient=True,
-            disable=not err.is_terminal,
-        ) as handle:
-            documents.append(Document(str(path), handle.read()))
+    documents = _read_files(files)
     with (
         _graph(store) as graph,
         rich.progress.Progress(console=err, transient=True, disable=not err.is_terminal) as bar,

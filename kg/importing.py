@@ -20,7 +20,7 @@ from kg.ids import source_graph
 from kg.ingest import Batch
 from kg.ingest import openlineage as ol
 from kg.ingest.olschema import EventSchema
-from kg.ingest.report import IngestReport, Refusal
+from kg.ingest.report import Description, IngestReport, Read, Refusal
 from kg.pipeline import LoadReport
 from kg.vocab import RDF_TYPE, SAME_AS
 
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from kg.graph import Document, KnowledgeGraph
 
 Progress = Callable[[int, int], None]
-Description = dict[ox.NamedNode, list[ox.Triple]]
 
 
 class Importer(StrEnum):
@@ -151,9 +150,7 @@ def catalog(
     for done, document in enumerate(documents, start=1):
         reader = datahub.read if importer is Importer.DATAHUB else backstage.read
         try:
-            read: datahub.Read | backstage.Read = reader(
-                document.data, document.name, graph.settings.base_iri
-            )
+            read: Read = reader(document.data, document.name, graph.settings.base_iri)
         except InputError as exc:
             if strict:
                 raise

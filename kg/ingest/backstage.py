@@ -13,7 +13,6 @@ namespace to the referring entity's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -22,7 +21,7 @@ import yaml
 
 from kg import identity
 from kg.errors import InputError
-from kg.ingest.report import Refusal
+from kg.ingest.report import Description, Read, Refusal
 from kg.vocab import (
     DCAT_KEYWORD,
     DCTERMS,
@@ -53,16 +52,6 @@ _LIFECYCLE = {
     "deprecated": "Deprecated",
     "retired": "Retired",
 }
-Description = dict[ox.NamedNode, list[ox.Triple]]
-
-
-@dataclass
-class Read:
-    description: Description
-    items: int
-    skipped: list[Refusal] = field(default_factory=list)
-    locations: list[str] = field(default_factory=list)  # targets of Location entities
-    defined: set[ox.NamedNode] = field(default_factory=set)  # entities described whole
 
 
 def _documents(data: bytes, source: str) -> list[tuple[int, Any]]:
@@ -231,7 +220,7 @@ def read(data: bytes, source: str, base_iri: str) -> Read:
             continue
         mapper.entity(entity, line)
     items = sum(1 for _, entity in documents if entity is not None)
-    return Read(mapper.subjects, items, mapper.skipped, mapper.locations, mapper.defined)
+    return Read(mapper.subjects, items, mapper.skipped, mapper.defined, mapper.locations)
 
 
 def locations_of(data: bytes, source: str) -> list[str]:

@@ -29,7 +29,6 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -37,7 +36,7 @@ import pyoxigraph as ox
 
 from kg import identity
 from kg.errors import InputError
-from kg.ingest.report import Refusal
+from kg.ingest.report import Description, Read, Refusal
 from kg.vocab import (
     DCAT,
     DCAT_KEYWORD,
@@ -77,15 +76,6 @@ _CLASSES = {
 }
 _URN = re.compile(r"^urn:li:([A-Za-z]+):(.+)$")
 _TUPLE_NAME = re.compile(r"^\((?:urn:li:dataPlatform:[^,]+,)?(.+?)(?:,[A-Z]+)?\)$")
-Description = dict[ox.NamedNode, list[ox.Triple]]
-
-
-@dataclass
-class Read:
-    description: Description
-    items: int
-    skipped: list[Refusal] = field(default_factory=list)
-    defined: set[ox.NamedNode] = field(default_factory=set)  # unused: DataHub merges by aspect
 
 
 def _records(data: bytes, source: str) -> list[Any]:

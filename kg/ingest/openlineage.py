@@ -26,6 +26,7 @@ import pyoxigraph as ox
 
 from kg import identity
 from kg.errors import InputError
+from kg.ingest.report import Description
 from kg.vocab import (
     DCAT_KEYWORD,
     DCTERMS,
@@ -67,8 +68,6 @@ ACCUMULATING = {
     mlg("errorMessage"),
 }
 _DATE_TIME = ox.NamedNode(XSD + "dateTime")
-
-Description = dict[ox.NamedNode, list[ox.Triple]]
 
 
 def read_events(data: bytes, source: str) -> list[Any]:

@@ -6,13 +6,29 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyoxigraph as ox
+
 from kg.pipeline import LoadReport
+
+# What an importer says, subject by subject (each subject's statements go to its own graph).
+Description = dict[ox.NamedNode, list[ox.Triple]]
 
 
 @dataclass(frozen=True)
 class Refusal:
     item: str  # where: a file, `file#3` for the fourth event, an entity URN
     reason: str
+
+
+@dataclass
+class Read:
+    """What a catalog importer read from one file."""
+
+    description: Description
+    items: int  # entities or records read
+    skipped: list[Refusal] = field(default_factory=list)
+    defined: set[ox.NamedNode] = field(default_factory=set)  # entities described whole
+    locations: list[str] = field(default_factory=list)  # other files the file points at
 
 
 @dataclass
