@@ -35,6 +35,10 @@ _DISTRIBUTION_SCHEMES = ("postgres://", "mysql://", "s3://", "gs://", "hdfs://",
                          "https://", "http://", "abfss://", "file://")  # fmt: skip
 
 
+# kg's prefixes but the shapes' own (exports carry data, not shapes)
+_EXPORT_PREFIXES = {p: iri for p, iri in PREFIXES.items() if p not in ("sh", "mlgsh")}
+
+
 class ExportFormat(StrEnum):
     TURTLE = "turtle"
     TRIG = "trig"
@@ -109,7 +113,7 @@ def dcat(local: str) -> ox.NamedNode:
 
 
 def _serialize(statements: list[ox.Triple] | list[ox.Quad], fmt: ox.RdfFormat) -> bytes:
-    data = ox.serialize(statements, format=fmt, prefixes=dict(PREFIXES))
+    data = ox.serialize(statements, format=fmt, prefixes=_EXPORT_PREFIXES)
     assert data is not None  # serialize returns bytes when given no output
     return data
 
