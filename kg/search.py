@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,7 +100,14 @@ class SearchIndex:
     def __init__(self, path: Path | None, ontology: Ontology) -> None:
         self.ontology = ontology
         self._lock = threading.Lock()
+        self._path = path
         self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
+        # Searches on disk read through a connection per thread, in parallel with each other and
+        # with writes (write-ahead log); the in-memory index has one connection, shared.
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        if path is not None:
+            self._db.execute("PRAGMA journal_mode=WAL")
         if self._layout() != _LAYOUT:
             tables = [
                 r[0]
@@ -124,7 +132,26 @@ class SearchIndex:
         return row[0] if row else None
 
     def close(self) -> None:
+        with self._lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
         self._db.close()
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        if self._path is None:
+            with self._lock:
+                yield self._db
+            return
+        reader = getattr(self._local, "db", None)
+        if reader is None:
+            uri = f"{self._path.resolve().as_uri()}?mode=ro"
+            reader = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self._local.db = reader
+            with self._lock:
+                self._readers.append(reader)
+        yield reader
 
     # -- keeping in step with the store
 
@@ -276,32 +303,32 @@ class SearchIndex:
         order = "ORDER BY rank" if expression else "ORDER BY docs.name, docs.iri"
         score = "rank" if expression else "0.0"
         matches = f"SELECT docs.rowid AS doc FROM docs{clause}"  # noqa: S608 (placeholders only)
-        with self._lock:
+        with self._reading() as db:
             # The page, the total and the facet counts are each one SQL statement: the matches
             # never travel through Python.
-            page = self._db.execute(
+            page = db.execute(
                 f"SELECT docs.iri, docs.name, {score} FROM docs{clause} "  # noqa: S608
                 f"{order} LIMIT ? OFFSET ?",
                 [*args, limit, offset],
             ).fetchall()
-            total = self._db.execute(f"SELECT COUNT(*) FROM ({matches})", args).fetchone()[0]  # noqa: S608
+            total = db.execute(f"SELECT COUNT(*) FROM ({matches})", args).fetchone()[0]  # noqa: S608
             counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
-            for facet, val, n in self._db.execute(
+            for facet, val, n in db.execute(
                 "SELECT v.facet, v.value, c.n FROM (SELECT d.fv AS fv, COUNT(*) AS n "  # noqa: S608
                 f"FROM ({matches}) m JOIN doc_facets d ON d.doc = m.doc GROUP BY d.fv) c "
                 "JOIN facet_values v ON v.id = c.fv",
                 args,
             ):
                 counts.setdefault(facet, {})[val] = n
-            hits = [self._hit(iri, name, score) for iri, name, score in page]
+            hits = [self._hit(db, iri, name, score) for iri, name, score in page]
         facets = {
             f: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for f, v in counts.items()
         }
         return SearchResult(total=total, hits=hits, facets=facets)
 
-    def _hit(self, iri: str, name: str, score: float) -> Hit:
+    def _hit(self, db: sqlite3.Connection, iri: str, name: str, score: float) -> Hit:
         facets: dict[str, list[str]] = {}
-        for facet, val in self._db.execute(
+        for facet, val in db.execute(
             "SELECT v.facet, v.value FROM entries e JOIN doc_facets d ON d.doc = e.id "
             "JOIN facet_values v ON v.id = d.fv WHERE e.iri = ?",
             (iri,),
@@ -332,12 +359,12 @@ class SearchIndex:
                 "ON v.id = d.fv WHERE v.facet = 'type' AND v.value = ?)"
             )
             args.append(kind)
-        with self._lock:
+        with self._reading() as db:
             query = (
                 "SELECT docs.iri, bm25(docs, 0.0, 10.0, 5.0, 4.0, 1.0) AS score FROM docs "  # noqa: S608
                 f"WHERE docs MATCH ?{restrict} ORDER BY score LIMIT {int(limit)}"
             )
-            rows = self._db.execute(query, args).fetchall()
+            rows = db.execute(query, args).fetchall()
         return [(iri, -score) for iri, score in rows]
 
 
