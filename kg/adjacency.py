@@ -79,6 +79,10 @@ class LineageIndex:
             self._in.append([])
         return found
 
+    def size(self) -> int:
+        """How many IRIs the index knows."""
+        return len(self._names)
+
     def known(self, iri: str) -> int | None:
         return self._ids.get(iri)
 

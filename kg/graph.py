@@ -64,6 +64,9 @@ def _index_path(settings: Settings) -> Path | None:
     return None if store is None else store.with_name(store.name + ".search.sqlite")
 
 
+_FREEZE_ABOVE = 50_000  # index nodes
+
+
 def _snapshot_path(settings: Settings) -> Path | None:
     store = settings.store_path()
     return None if store is None else store.with_name(store.name + ".lineage.pickle")
@@ -100,10 +103,11 @@ class KnowledgeGraph:
         snapshot = _snapshot_path(settings)
         if snapshot is None or not graph.lineage_index.restore(snapshot, latest_load(graph.store)):
             graph.lineage_index.rebuild(graph.store)
-        # The index lives as long as the process: keep the cyclic collector from rescanning its
-        # millions of objects on every full collection (seconds each at a million assets).
-        gc.collect()
-        gc.freeze()
+        # A large index lives as long as the process: keep the cyclic collector from rescanning
+        # its millions of objects on every full collection (seconds each at a million assets).
+        if graph.lineage_index.size() > _FREEZE_ABOVE:
+            gc.collect()
+            gc.freeze()
         return graph
 
     def close(self) -> None:
