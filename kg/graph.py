@@ -39,12 +39,10 @@ REPORT_GRAPH = ox.NamedNode("urn:kg:graph:reports/latest")
 _PARTS = {mlg("field").value, PROV + "qualifiedAttribution", mlg("metric").value}
 
 
-def _described(quads: list[ox.Quad], nodes: set[str]) -> list[ox.Quad]:
-    """The quads describing the nodes, with the parts and blank nodes hanging off them."""
-    by_subject: dict[object, list[ox.Quad]] = {}
-    for q in quads:
-        by_subject.setdefault(q.subject, []).append(q)
-    stack: list[object] = [ox.NamedNode(n) for n in nodes]
+def _described(store: GraphStore, nodes: set[str]) -> list[ox.Quad]:
+    """The data quads describing the nodes, with the parts and blank nodes hanging off them,
+    read subject by subject (a subset never scans the whole store)."""
+    stack: list[ox.NamedNode | ox.BlankNode] = [ox.NamedNode(n) for n in nodes]
     seen: set[object] = set()
     kept: list[ox.Quad] = []
     while stack:
@@ -52,10 +50,13 @@ def _described(quads: list[ox.Quad], nodes: set[str]) -> list[ox.Quad]:
         if subject in seen:
             continue
         seen.add(subject)
-        for q in by_subject.get(subject, ()):
+        for q in store.quads(subject, None, None):
+            if not updates.is_data_graph(q.graph_name):
+                continue
             kept.append(q)
-            if isinstance(q.object, ox.BlankNode) or q.predicate.value in _PARTS:
-                stack.append(q.object)
+            part = isinstance(q.object, ox.NamedNode) and q.predicate.value in _PARTS
+            if isinstance(q.object, ox.BlankNode) or part:
+                stack.append(q.object)  # type: ignore[arg-type]
     return kept
 
 
@@ -245,16 +246,17 @@ class KnowledgeGraph:
         """The whole graph, a team's assets (owned by the team or its members) or an asset's
         lineage, in a standard form. Only what sources said is exported: kg's derived triples
         follow again on loading."""
-        quads = [
-            q for q in self.store.quads(None, None, None) if updates.is_data_graph(q.graph_name)
-        ]
         if team is not None or asset is not None:
             nodes: set[str] = set()
             if team is not None:
                 nodes |= self._team_nodes(self.iri(team))
             if asset is not None:
                 nodes |= {n.id for n in self.lineage(asset, direction).nodes}
-            quads = _described(quads, nodes)
+            quads = _described(self.store, nodes)
+        else:
+            quads = [
+                q for q in self.store.quads(None, None, None) if updates.is_data_graph(q.graph_name)
+            ]
         return exports.render(quads, fmt, self.ontology, self.settings.base_iri)
 
     def _team_nodes(self, team: str) -> set[str]:
