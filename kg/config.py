@@ -42,7 +42,37 @@ class Settings(BaseSettings):
     max_body: int = Field(100 * 1024 * 1024, description="Largest request body, in bytes.")
     max_rows: int = Field(100_000, description="Most rows a SPARQL SELECT answers.")
     query_timeout: float = Field(30.0, description="Seconds a SPARQL query may run.")
-    query_workers: int = Field(4, description="SPARQL queries evaluated at once.")
+    query_workers: int = Field(
+        4, description="Evaluations (SPARQL, named queries, validations, exports) run at once."
+    )
+    query_queue: float = Field(
+        5.0, description="Seconds an evaluation may wait for a free worker before a 503."
+    )
+    task_timeout: float = Field(
+        300.0, description="Seconds a validation or an export over HTTP may run."
+    )
+    max_query: int = Field(
+        1024 * 1024, description="Longest SPARQL query text, in bytes (updates: KG_MAX_BODY)."
+    )
+    max_depth: int = Field(
+        64,
+        description="Deepest nesting of SPARQL groups, JSON, YAML and XML an input may have.",
+    )
+    max_literal: int = Field(
+        1024 * 1024, description="Longest literal an input may carry, in characters."
+    )
+    max_iri: int = Field(8192, description="Longest IRI an input may carry, in characters.")
+    max_yaml_nodes: int = Field(
+        1_000_000, description="Most YAML nodes a document may expand to (aliases counted)."
+    )
+    federation_allow: str = Field(
+        "",
+        description="URL prefixes SPARQL SERVICE and LOAD may call, comma-separated (empty: "
+        "none). Only callers with a write token get them when reads are open.",
+    )
+
+    def federation_prefixes(self) -> list[str]:
+        return [p.strip() for p in self.federation_allow.split(",") if p.strip()]
 
     def tokens(self) -> list[str]:
         return [t.strip() for t in self.api_tokens.split(",") if t.strip()]

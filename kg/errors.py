@@ -52,3 +52,37 @@ class StoreLockedError(KGError):
 
     status = 503
     title = "Store in use"
+
+
+class LimitError(InputError):
+    """Input past one of kg's bounds (nesting depth, literal or IRI size, YAML expansion...).
+
+    The message names the limit and its setting."""
+
+    title = "Input past a limit"
+
+
+class BodyTooLargeError(KGError):
+    """A request body (counted as it inflates) past KG_MAX_BODY."""
+
+    status = 413
+    title = "Request body too large"
+
+
+class ReadOnlyGraphError(KGError):
+    """A protocol write aimed at one of kg's system graphs (loads, derived, reports, shapes,
+    ontology), which only kg itself writes."""
+
+    status = 403
+    title = "Read-only graph"
+
+
+class OutboundRefusedError(QueryError):
+    """A SPARQL SERVICE or LOAD whose target KG_FEDERATION_ALLOW does not allow."""
+
+
+class BusyError(KGError):
+    """No evaluation worker became free in time, or the work passed its time budget."""
+
+    status = 503
+    title = "Service busy"

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request
 
-from kg.errors import KGError
+from kg.errors import BodyTooLargeError, KGError
 from kg.graph import KnowledgeGraph
 from kg.search import Hit, SearchResult
 from kg.vocab import compact
@@ -16,11 +16,6 @@ from kg.vocab import compact
 class UnauthorizedError(KGError):
     status = 401
     title = "Unauthorized"
-
-
-class BodyTooLargeError(KGError):
-    status = 413
-    title = "Request body too large"
 
 
 def graph_of(request: Request) -> KnowledgeGraph:
