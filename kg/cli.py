@@ -528,11 +528,19 @@ def validate(
     engine: Annotated[
         Engine, typer.Option(help="compiled (fast) or pyshacl (reference).")
     ] = Engine.COMPILED,
+    save: Annotated[
+        bool,
+        typer.Option(
+            "--save", help="Keep the report of a whole-graph run in urn:kg:graph:reports/latest."
+        ),
+    ] = False,
 ) -> None:
     """Check the graph against the governance rules (exit 0 conforms, 1 does not, 2 error)."""
     with _graph(store) as graph:
         try:
             report = graph.validate(graph.scope(asset, team, lineage), engine, shapes or ())
+            if save:
+                graph.save_report(report)
             rendered = graph.render(report, fmt, fail_on)
         except KGError as exc:
             raise _fail(exc.message, 2) from exc

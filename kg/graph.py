@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg import assets, catalog, exports, graphstore, pipeline, resources, updates
+from kg import assets, catalog, exports, graphstore, jobs, pipeline, resources, updates
 from kg import lineage as walks
 from kg.adjacency import LineageIndex
 from kg.config import Settings
@@ -25,13 +24,13 @@ from kg.governance.gate import Gate, GateMode
 from kg.governance.model import Report, Severity
 from kg.governance.shapes import Shapes, load_shapes
 from kg.governance.validation import Engine, focus_info, validate
-from kg.ids import SOURCE_GRAPH_PREFIX, described_subject, to_id, to_iri
+from kg.ids import described_subject, to_id, to_iri
 from kg.ingest import Batch, parse_document
 from kg.lineage import Direction, Impact, Lineage, Paths
 from kg.ontology import Ontology, default_ontology
 from kg.search import SearchIndex, SearchResult, latest_load
 from kg.store import GraphStore, GraphWrite, QueryResult, open_store
-from kg.vocab import MEMBER_OF, ONTOLOGY_GRAPH, OWNER, PROV, SHAPES_GRAPH, SPARQL_PREFIXES, mlg
+from kg.vocab import MEMBER_OF, ONTOLOGY_GRAPH, OWNER, PROV, SHAPES_GRAPH, mlg
 
 REPORT_GRAPH = ox.NamedNode("urn:kg:graph:reports/latest")
 # Statements whose object is part of the subject's description (its fields, its qualified
@@ -39,7 +38,7 @@ REPORT_GRAPH = ox.NamedNode("urn:kg:graph:reports/latest")
 _PARTS = {mlg("field").value, PROV + "qualifiedAttribution", mlg("metric").value}
 
 
-def _described(store: GraphStore, nodes: set[str]) -> list[ox.Quad]:
+def described_quads(store: GraphStore, nodes: set[str]) -> list[ox.Quad]:
     """The data quads describing the nodes, with the parts and blank nodes hanging off them,
     read subject by subject (a subset never scans the whole store)."""
     stack: list[ox.NamedNode | ox.BlankNode] = [ox.NamedNode(n) for n in nodes]
@@ -246,18 +245,23 @@ class KnowledgeGraph:
         """The whole graph, a team's assets (owned by the team or its members) or an asset's
         lineage, in a standard form. Only what sources said is exported: kg's derived triples
         follow again on loading."""
-        if team is not None or asset is not None:
-            nodes: set[str] = set()
-            if team is not None:
-                nodes |= self._team_nodes(self.iri(team))
-            if asset is not None:
-                nodes |= {n.id for n in self.lineage(asset, direction).nodes}
-            quads = _described(self.store, nodes)
-        else:
-            quads = [
-                q for q in self.store.quads(None, None, None) if updates.is_data_graph(q.graph_name)
-            ]
-        return exports.render(quads, fmt, self.ontology, self.settings.base_iri)
+        nodes = self.export_nodes(team, asset, direction)
+        return jobs.export(
+            self.store, fmt.value, None if nodes is None else sorted(nodes), self.settings.base_iri
+        )
+
+    def export_nodes(
+        self, team: str | None, asset: str | None, direction: Direction = Direction.UPSTREAM
+    ) -> set[str] | None:
+        """The assets a subset export describes (None: the whole graph)."""
+        if team is None and asset is None:
+            return None
+        nodes: set[str] = set()
+        if team is not None:
+            nodes |= self._team_nodes(self.iri(team))
+        if asset is not None:
+            nodes |= {n.id for n in self.lineage(asset, direction).nodes}
+        return nodes
 
     def _team_nodes(self, team: str) -> set[str]:
         node = ox.NamedNode(team)
@@ -401,12 +405,15 @@ class KnowledgeGraph:
         engine: Engine = Engine.COMPILED,
         extra_shapes: Sequence[Path] = (),
     ) -> Report:
-        """Validate the graph (or the focus nodes); a full run is kept as the latest report,
-        queryable in its own named graph."""
-        report = validate(self.store, self.shapes(extra_shapes), focus, engine)
-        if focus is None:
-            self.store.commit(GraphWrite(replace={REPORT_GRAPH: render.to_rdf(report)}))
-        return report
+        """Validate the graph (or the focus nodes). Nothing is written: see `save_report`."""
+        return validate(self.store, self.shapes(extra_shapes), focus, engine)
+
+    def save_report(self, report: Report) -> None:
+        """Keep a full run as the latest report, queryable in its own named graph (an explicit
+        write: `kg validate --save`, `POST /api/v1/validation`)."""
+        if report.focus_nodes is not None:
+            raise InputError("only a validation of the whole graph is kept as the latest report")
+        self.store.commit(GraphWrite(replace={REPORT_GRAPH: render.to_rdf(report)}))
 
     def preview(self, documents: Sequence[Document]) -> Report:
         """Validate candidate documents as if loaded, without storing them."""
@@ -464,26 +471,4 @@ class KnowledgeGraph:
             )
 
     def stats(self) -> dict[str, object]:
-        result = self.store.query(
-            SPARQL_PREFIXES
-            + "SELECT ?type (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a a mlg:Asset ; a ?type . "
-            "FILTER(STRSTARTS(STR(?type), STR(mlg:)) && ?type != mlg:Asset) } GROUP BY ?type"
-        )
-        assert isinstance(result, ox.QuerySolutions)
-        by_type = {self.short(row["type"].value): int(row["n"].value) for row in result}
-        sizes = self.store.graph_sizes()
-        return {
-            "triples": self.store.size(),
-            "graphs": len(sizes),
-            "asset_graphs": sum(1 for g in sizes if g.startswith("urn:kg:graph:asset:")),
-            "source_graphs": dict(
-                sorted(
-                    Counter(
-                        g.removeprefix(SOURCE_GRAPH_PREFIX).split(":", 1)[0]
-                        for g in sizes
-                        if g.startswith(SOURCE_GRAPH_PREFIX)
-                    ).items()
-                )
-            ),
-            "assets_by_type": dict(sorted(by_type.items())),
-        }
+        return jobs.stats(self.store, self.settings.base_iri)

@@ -7,7 +7,9 @@ interface: every method maps to a SPARQL query, a SPARQL update or a Graph Store
 
 from __future__ import annotations
 
+import shutil
 import threading
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,12 +88,26 @@ def insert_data(quads: Iterable[ox.Quad]) -> str:
 
 
 class OxigraphStore:
-    """The embedded store: a RocksDB directory, or memory when `path` is None."""
+    """The embedded store: a RocksDB directory, or memory when `path` is None.
 
-    def __init__(self, path: Path | None = None) -> None:
+    An on-disk store can hand out *views*: read-only checkpoints of its current state (hard
+    links to its immutable files, a few milliseconds to make) that other processes open, so
+    that work which may have to be killed (an analyst's query, a validation) never runs in the
+    process that holds the store. A view is made when first asked for after a write.
+    """
+
+    def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
+        self._generation = 0  # bumped by every write: a view older than this is stale
+        self._view: tuple[int, Path] | None = None
         try:
-            self._store = ox.Store(str(path)) if path is not None else ox.Store()
+            if path is None:
+                self._store = ox.Store()
+            elif read_only:
+                self._store = ox.Store.read_only(str(path))
+            else:
+                self._store = ox.Store(str(path))
         except OSError as exc:
             if "lock" in str(exc).lower():
                 raise StoreLockedError(
@@ -100,6 +116,8 @@ class OxigraphStore:
                 ) from exc
             raise
         self._write_lock = threading.Lock()
+        if path is not None and not read_only:
+            _remove_leftovers(path)
 
     # -- reads
 
@@ -181,6 +199,7 @@ class OxigraphStore:
         quads.extend(write.append)
         targets = {*write.drop, *write.replace.keys()}
         with self._write_lock:
+            self._generation += 1
             existing = [g for g in targets if self._store.contains_named_graph(g)]
             if len(quads) < BULK_THRESHOLD:
                 self._commit_small(existing, quads)
@@ -226,6 +245,7 @@ class OxigraphStore:
         """Run a SPARQL update as is. kg runs analysts' updates on a scratch copy (see
         kg.updates); the graph of record changes through `commit` only."""
         with self._write_lock:
+            self._generation += 1
             try:
                 self._store.update(sparql, base_iri=base_iri)
             except SyntaxError as exc:
@@ -236,6 +256,7 @@ class OxigraphStore:
     def add(self, quads: Iterable[ox.Quad]) -> None:
         """Append quads in one transaction (used to fill scratch stores)."""
         with self._write_lock:
+            self._generation += 1
             self._store.extend(quads)
 
     # -- whole-store operations
@@ -259,13 +280,62 @@ class OxigraphStore:
         assert isinstance(result, ox.QuerySolutions)
         return {row["g"].value: int(row["n"].value) for row in result}
 
+    # -- views for other processes
+
+    def views_folder(self) -> Path | None:
+        return None if self.path is None else self.path.with_name(self.path.name + ".views")
+
+    def view(self) -> Path | None:
+        """A read-only checkpoint holding every write committed so far (None in memory)."""
+        folder = self.views_folder()
+        if folder is None or self.read_only:
+            return None
+        with self._write_lock:
+            if self._view is not None and self._view[0] == self._generation:
+                return self._view[1]
+            folder.mkdir(exist_ok=True)
+            target = folder / f"{self._generation:010d}-{uuid.uuid4().hex[:8]}"
+            self._store.backup(str(target))
+            self._view = (self._generation, target)
+            return target
+
+    def prune_views(self, in_use: set[Path]) -> None:
+        """Remove the views no process reads any more (never the current one)."""
+        folder = self.views_folder()
+        if folder is None or not folder.is_dir():
+            return
+        with self._write_lock:
+            current = self._view[1] if self._view is not None else None
+            for view in folder.iterdir():
+                if view != current and view not in in_use:
+                    shutil.rmtree(view, ignore_errors=True)
+
     def close(self) -> None:
-        if self.path is not None:
+        if self.path is not None and not self.read_only:
             self._store.flush()
         del self._store
+        folder = self.views_folder()
+        if folder is not None and not self.read_only:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def open_store(path: Path | None) -> OxigraphStore:
     if path is not None:
         path.mkdir(parents=True, exist_ok=True)
     return OxigraphStore(path)
+
+
+def open_view(path: Path) -> OxigraphStore:
+    """A view made by `OxigraphStore.view`, opened read-only (in a worker process)."""
+    return OxigraphStore(path, read_only=True)
+
+
+def _remove_leftovers(path: Path) -> None:
+    """What a process killed in the middle of a write left beside the live files: the bulk
+    loader's unfinished files (never part of the database until ingested) and old views.
+    Called once the store's lock is held, so no other process is using them."""
+    for leftover in path.glob("bulk-*.sst"):
+        leftover.unlink(missing_ok=True)
+    views = path.with_name(path.name + ".views")
+    if views.is_dir():
+        shutil.rmtree(views, ignore_errors=True)

@@ -5,18 +5,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import anyio
 from fastapi import FastAPI
 
 import kg
-from kg.api import assets, discovery, errors, governance, gsp, imports, routes, sparql
+from kg.api import assets, discovery, errors, governance, gsp, imports, routes, sparql, static
+from kg.api.middleware import BodyLimits, SecurityHeaders
+from kg.evaluation import Evaluator
 from kg.graph import KnowledgeGraph
 
 
 def create_app(graph: KnowledgeGraph, *, close_on_shutdown: bool = True) -> FastAPI:
+    evaluator = Evaluator(graph.store, lambda: graph.settings)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        evaluator.start()
         yield
+        evaluator.close()
         if close_on_shutdown:
             graph.close()
 
@@ -27,8 +32,11 @@ def create_app(graph: KnowledgeGraph, *, close_on_shutdown: bool = True) -> Fast
         lifespan=lifespan,
     )
     app.state.graph = graph
-    app.state.query_limiter = anyio.CapacityLimiter(graph.settings.query_workers)
+    app.state.evaluator = evaluator
     errors.install(app)
+    # the last added runs first: headers on every answer, then the body bounds before any route
+    app.add_middleware(BodyLimits, settings=lambda: graph.settings)
+    app.add_middleware(SecurityHeaders)
     app.include_router(routes.router)
     app.include_router(sparql.router)
     app.include_router(governance.router)
@@ -36,4 +44,5 @@ def create_app(graph: KnowledgeGraph, *, close_on_shutdown: bool = True) -> Fast
     app.include_router(discovery.router)
     app.include_router(assets.router)
     app.include_router(imports.router)
+    app.include_router(static.router)
     return app

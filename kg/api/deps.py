@@ -8,9 +8,14 @@ from typing import Annotated, Any
 from fastapi import Query, Request
 
 from kg.errors import BodyTooLargeError, KGError
+from kg.evaluation import Evaluator
 from kg.graph import KnowledgeGraph
 from kg.search import Hit, SearchResult
 from kg.vocab import compact
+
+# The deepest page of search and the asset list, as Elasticsearch's default result window:
+# past it, narrow the filters.
+MAX_OFFSET = 10_000
 
 
 class UnauthorizedError(KGError):
@@ -24,21 +29,33 @@ def graph_of(request: Request) -> KnowledgeGraph:
     return graph
 
 
-def require_writer(request: Request) -> None:
-    """Writes need `Authorization: Bearer <token>` when KG_API_TOKENS is set."""
+def evaluator_of(request: Request) -> Evaluator:
+    evaluator = request.app.state.evaluator
+    assert isinstance(evaluator, Evaluator)
+    return evaluator
+
+
+def has_write_token(request: Request) -> bool:
+    """True when the caller may write: a valid bearer token, or writes are open."""
     tokens = graph_of(request).settings.tokens()
     if not tokens:
-        return
+        return True
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and any(
+    return scheme.lower() == "bearer" and any(
         hmac.compare_digest(credentials.strip().encode(), t.encode()) for t in tokens
-    ):
+    )
+
+
+def require_writer(request: Request) -> None:
+    """Writes need `Authorization: Bearer <token>` when KG_API_TOKENS is set."""
+    if has_write_token(request):
         return
     raise UnauthorizedError("this write needs an Authorization: Bearer token (KG_API_TOKENS)")
 
 
 async def read_body(request: Request) -> bytes:
-    """The request body, refused once it passes KG_MAX_BODY bytes."""
+    """The request body, refused once it passes KG_MAX_BODY bytes. kg.api.middleware has
+    bounded (and inflated) it before the route; this count is the defence in depth."""
     limit = graph_of(request).settings.max_body
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:

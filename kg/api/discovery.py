@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import anyio.to_thread
-import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from kg import catalog, protocol
-from kg.api.deps import facet_filters, facets_json, graph_of, hit_json
+from kg import catalog, jobs
+from kg.api.deps import (
+    MAX_OFFSET,
+    evaluator_of,
+    facet_filters,
+    facets_json,
+    graph_of,
+    hit_json,
+)
 from kg.vocab import compact
 
 router = APIRouter(tags=["discovery"])
@@ -23,7 +28,7 @@ def search(
     filters: Annotated[dict[str, list[str]], Depends(facet_filters)],
     q: Annotated[str, Query(description="Words to find in names, tags, ids, descriptions.")] = "",
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Results to skip.")] = 0,
 ) -> dict[str, Any]:
     """Ranked matches (every word must match; the last one may be a prefix), facet counts by
     type, owner, status, stage and tag, and filters on the same facets."""
@@ -83,18 +88,20 @@ def list_queries() -> list[dict[str, Any]]:
 
 @router.get("/api/v1/queries/{name}", summary="Run a named query")
 async def run_query(request: Request, name: str) -> Response:
-    """Parameters come as query parameters; results by `Accept` or `format` as on /sparql."""
+    """Parameters come as query parameters; results by `Accept` or `format` as on /sparql,
+    under the same time budget, worker limit and row cap."""
     graph = graph_of(request)
+    settings = graph.settings
     params = {k: v for k, v in request.query_params.items() if k != "format"}
-    accept, fmt = request.headers.get("accept"), request.query_params.get("format")
-
-    def run() -> tuple[bytes, str]:
-        result = graph.named_query(name, params)
-        if isinstance(result, ox.QueryTriples):
-            media = protocol.graph_media(accept, fmt)
-            return result.serialize(format=protocol.GRAPH_TYPES[media]) or b"", media
-        media = protocol.results_media(accept, fmt)
-        return result.serialize(format=protocol.RESULT_TYPES[media]) or b"", media
-
-    body, media = await anyio.to_thread.run_sync(run)
-    return Response(body, media_type=media)
+    query = catalog.named_query(name)
+    answer = await evaluator_of(request).run(
+        jobs.sparql,
+        query.text,
+        accept=request.headers.get("accept"),
+        fmt=request.query_params.get("format"),
+        max_rows=settings.max_rows,
+        substitutions=query.bind(params, settings.base_iri),
+        budget=settings.query_timeout,
+    )
+    headers = {"kg-truncated": "true"} if answer.truncated else {}
+    return Response(answer.body, media_type=answer.media, headers=headers)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from kg.governance.model import Severity
+from kg import jobs
+from kg.api.deps import evaluator_of, graph_of, read_body, require_writer
+from kg.governance.model import Report, Severity
 from kg.governance.render import MEDIA_TYPES, Format
+from kg.governance.validation import Engine
 from kg.graph import Document, KnowledgeGraph
 from kg.protocol import accepted
 
@@ -37,8 +40,22 @@ def _format(accept: str | None, explicit: Format | None) -> Format:
     return Format.JSON
 
 
+async def _validation(request: Request, focus: list[str] | None) -> Report:
+    graph = graph_of(request)
+    report = await evaluator_of(request).run(
+        jobs.validation,
+        [str(p) for p in graph.settings.shape_paths()],
+        focus,
+        Engine.COMPILED.value,
+        budget=graph.settings.task_timeout,
+        setting="KG_TASK_TIMEOUT",
+    )
+    assert isinstance(report, Report)
+    return report
+
+
 @router.get("/api/v1/validation", summary="Validation report of the graph or a subset")
-def get_validation(
+async def get_validation(
     request: Request,
     fmt: Annotated[Format | None, Query(alias="format", description="Overrides Accept.")] = None,
     fail_on: Annotated[Severity, Query(alias="failOn")] = Severity.VIOLATION,
@@ -47,12 +64,33 @@ def get_validation(
     lineage: Annotated[str | None, Query(description="This asset and its lineage.")] = None,
 ) -> Response:
     """The report as JSON, HTML, Turtle or JSON-LD (a W3C sh:ValidationReport), SARIF 2.1.0,
-    JUnit XML or text, chosen by `Accept` or `format`. A full run is also kept in the named
-    graph `urn:kg:graph:reports/latest`."""
-    graph: KnowledgeGraph = request.app.state.graph
+    JUnit XML or text, chosen by `Accept` or `format`. Runs under KG_TASK_TIMEOUT; writes
+    nothing (`POST` keeps the report)."""
+    graph = graph_of(request)
     chosen = _format(request.headers.get("accept"), fmt)
-    report = graph.validate(graph.scope(asset, team, lineage))
-    body = graph.render(report, chosen, fail_on)
+    focus = await run_in_threadpool(graph.scope, asset, team, lineage)
+    report = await _validation(request, focus)
+    body = await run_in_threadpool(graph.render, report, chosen, fail_on)
+    return Response(body, media_type=MEDIA_TYPES[chosen])
+
+
+@router.post(
+    "/api/v1/validation",
+    summary="Validate the whole graph and keep the report",
+    dependencies=[Depends(require_writer)],
+)
+async def post_validation(
+    request: Request,
+    fmt: Annotated[Format | None, Query(alias="format", description="Overrides Accept.")] = None,
+    fail_on: Annotated[Severity, Query(alias="failOn")] = Severity.VIOLATION,
+) -> Response:
+    """A full validation, kept as the latest report in the named graph
+    `urn:kg:graph:reports/latest` (writers only); answers the report like GET."""
+    graph = graph_of(request)
+    chosen = _format(request.headers.get("accept"), fmt)
+    report = await _validation(request, None)
+    await run_in_threadpool(graph.save_report, report)
+    body = await run_in_threadpool(graph.render, report, chosen, fail_on)
     return Response(body, media_type=MEDIA_TYPES[chosen])
 
 
@@ -64,7 +102,8 @@ async def post_validate(
 ) -> Response:
     """Results for the assets the document would touch, as the graph would be with it."""
     graph: KnowledgeGraph = request.app.state.graph
-    document = Document("request body", await request.body(), request.headers.get("content-type"))
+    data = await read_body(request)
+    document = Document("request body", data, request.headers.get("content-type"))
     report = await run_in_threadpool(graph.preview, [document])
     chosen = _format(request.headers.get("accept"), fmt)
     body = graph.render(report, chosen, fail_on)

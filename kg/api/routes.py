@@ -9,8 +9,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from kg import views
-from kg.api.deps import read_body, require_writer
+from kg import jobs, views
+from kg.api.deps import evaluator_of, read_body, require_writer
 from kg.graph import Document, KnowledgeGraph
 from kg.lineage import Direction
 
@@ -30,8 +30,8 @@ NodeId = Annotated[
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(request: Request) -> str:
-    stats = _graph(request).stats()
+async def home(request: Request) -> str:
+    stats = await _stats(request)
     rows = "".join(
         f"<li>{escape(kind)}: {count}</li>"
         for kind, count in stats["assets_by_type"].items()  # type: ignore[attr-defined]
@@ -121,6 +121,13 @@ async def post_assets(request: Request) -> dict[str, object]:
     return report.as_dict()
 
 
+async def _stats(request: Request) -> dict[str, object]:
+    graph = _graph(request)
+    return await evaluator_of(request).run(
+        jobs.stats, graph.settings.base_iri, budget=graph.settings.query_timeout
+    )
+
+
 @router.get("/api/v1/stats", tags=["ops"], summary="Graph size and assets by type")
-def get_stats(request: Request) -> dict[str, object]:
-    return _graph(request).stats()
+async def get_stats(request: Request) -> dict[str, object]:
+    return await _stats(request)

@@ -13,8 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.datastructures import MultiDict
 
-from kg import catalog, protocol
-from kg.api.deps import graph_of, read_body, require_writer
+from kg import catalog, jobs, protocol, sparqltext
+from kg.api.deps import evaluator_of, graph_of, has_write_token, read_body, require_writer
 from kg.errors import KGError
 
 router = APIRouter(tags=["sparql"])
@@ -86,46 +86,44 @@ async def sparql(request: Request) -> Response:
             return _bad("updates must be sent with POST", 405)
         return await _update(request, updates[0], params)
     if not queries:
-        return _describe(request)
+        return await _describe(request)
     return await _query(request, queries[0], params)
 
 
 async def _query(request: Request, query: str, params: MultiDict) -> Response:
     graph = graph_of(request)
     settings = graph.settings
-    accept = request.headers.get("accept")
-    fmt = params.get("format")
-    shape = protocol.shape(query)
-    text = shape.capped(settings.max_rows) if shape is not None else query
-
-    def run() -> tuple[bytes, str]:
-        result = graph.sparql(
-            text,
-            params.getlist("default-graph-uri"),
-            params.getlist("named-graph-uri"),
-            base_iri=str(request.url).split("?", 1)[0],
-        )
-        if isinstance(result, ox.QueryTriples):
-            media = protocol.graph_media(accept, fmt)
-            return result.serialize(format=protocol.GRAPH_TYPES[media]) or b"", media
-        media = protocol.results_media(accept, fmt)
-        return result.serialize(format=protocol.RESULT_TYPES[media]) or b"", media
-
+    base = str(request.url).split("?", 1)[0]
     try:
-        with anyio.fail_after(settings.query_timeout):
-            body, media = await anyio.to_thread.run_sync(
-                run, limiter=request.app.state.query_limiter, abandon_on_cancel=True
-            )
-    except TimeoutError:
-        return _bad(
-            f"the query ran past its time budget of {settings.query_timeout:g} s "
-            "(KG_QUERY_TIMEOUT)",
-            503,
+        masked = sparqltext.check_size_and_depth(
+            query, max_bytes=settings.max_query, max_depth=settings.max_depth, kind="query"
+        )
+        sparqltext.check_outbound(
+            query,
+            settings.federation_prefixes(),
+            trusted=has_write_token(request),
+            masked=masked,
+            base_iri=base,
+        )
+        answer = await evaluator_of(request).run(
+            jobs.sparql,
+            query,
+            accept=request.headers.get("accept"),
+            fmt=params.get("format"),
+            max_rows=settings.max_rows,
+            default_graphs=params.getlist("default-graph-uri"),
+            named_graphs=params.getlist("named-graph-uri"),
+            base_iri=base,
+            budget=settings.query_timeout,
         )
     except KGError as exc:
-        return _bad(exc.message)
-    headers = {"kg-row-limit": str(settings.max_rows)} if shape and shape.form == "SELECT" else {}
-    return Response(body, media_type=media, headers=headers)
+        return _bad(exc.message, exc.status if exc.status in (413, 503) else 400)
+    headers = {}
+    if answer.form != "ASK":
+        headers["kg-row-limit"] = str(settings.max_rows)
+    if answer.truncated:
+        headers["kg-truncated"] = "true"
+    return Response(answer.body, media_type=answer.media, headers=headers)
 
 
 async def _update(request: Request, update: str, params: MultiDict) -> Response:
@@ -149,12 +147,18 @@ async def _update(request: Request, update: str, params: MultiDict) -> Response:
     return Response(status_code=204, headers=headers)
 
 
-def _describe(request: Request) -> Response:
+async def _describe(request: Request) -> Response:
     if "text/html" in protocol.accepted(request.headers.get("accept"))[:1]:
         return HTMLResponse(query_page(str(request.url).split("?", 1)[0]))
     graph = graph_of(request)
     endpoint = str(request.url).split("?", 1)[0]
-    turtle = protocol.service_description(endpoint, graph.store.graph_sizes())
+    try:
+        sizes = await evaluator_of(request).run(
+            jobs.graph_sizes, budget=graph.settings.query_timeout
+        )
+    except KGError as exc:
+        return _bad(exc.message, exc.status)
+    turtle = protocol.service_description(endpoint, sizes)
     media = protocol.graph_media(request.headers.get("accept"), None)
     if media != "text/turtle":
         dataset = ox.Dataset(ox.parse(turtle, ox.RdfFormat.TURTLE))
@@ -163,7 +167,8 @@ def _describe(request: Request) -> Response:
 
 
 def query_page(endpoint: str) -> str:
-    """A query editor that works offline: a form, the formats, the named queries as examples."""
+    """A query editor that works offline: a form, the formats, the named queries as examples
+    (its script is /static/sparql.js)."""
     examples = {
         q.name: q.text
         for q in catalog.catalogue().values()
@@ -174,6 +179,10 @@ def query_page(endpoint: str) -> str:
         f'<button type="button" data-name="{escape(name)}">{escape(name)}</button> '
         for name in examples
     )
+    # a data block, never run (the page's CSP runs only /static scripts); `<` escaped so that
+    # no `</script>` or `<!--` in a query can end or change it
+    data = json.dumps(examples).replace("<", "\\u003c").replace(">", "\\u003e")
+    data = data.replace("&", "\\u0026")
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>kg SPARQL</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em}} textarea{{width:100%;height:16em;
 font-family:monospace}} button{{margin:2px}}</style></head><body>
@@ -185,7 +194,6 @@ of all graphs. Examples: {buttons}</p>
 <option>csv</option><option>tsv</option><option value="turtle">turtle (CONSTRUCT)</option>
 </select></label>
 <button type="submit">Run</button></p></form>
-<script>const examples = {json.dumps(examples)};
-document.querySelectorAll("button[data-name]").forEach(b => b.addEventListener("click",
-  () => {{ document.getElementById("query").value = examples[b.dataset.name]; }}));</script>
+<script type="application/json" id="examples">{data}</script>
+<script src="/static/sparql.js" defer></script>
 </body></html>"""

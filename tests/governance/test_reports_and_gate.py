@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from kg.cli import app
+from kg.errors import InputError
 from kg.governance.gate import GateError, GateMode
 from kg.governance.model import Severity
 from kg.governance.render import Format
@@ -66,7 +67,7 @@ def test_a_clean_variant_of_the_demo_conforms(demo: KnowledgeGraph) -> None:
 
 
 def test_latest_report_is_queryable(demo: KnowledgeGraph) -> None:
-    demo.validate()
+    demo.save_report(demo.validate())
     result = demo.query(
         "PREFIX sh: <http://www.w3.org/ns/shacl#> SELECT (COUNT(?r) AS ?n) WHERE { "
         "GRAPH <urn:kg:graph:reports/latest> { ?report a sh:ValidationReport ; sh:result ?r } }"
@@ -272,3 +273,11 @@ def test_candidate_validation_stores_nothing(client: TestClient) -> None:
     assert data["conforms"] is False
     assert data["results"][0]["focusNode"] == iri("dataset/orphan")
     assert snapshot(graph) == before
+
+
+def test_validating_writes_nothing_until_saved(demo: KnowledgeGraph) -> None:
+    before = demo.store.size()
+    demo.validate()
+    assert demo.store.size() == before
+    with pytest.raises(InputError):
+        demo.save_report(demo.validate(demo.scope(asset="team/ads-ml")))

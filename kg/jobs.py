@@ -1,0 +1,201 @@
+"""The work a read may ask for that can run long: SPARQL queries (analysts' and named ones),
+validation, exports, graph sizes. Each job is a plain function of a store and picklable
+arguments, returning picklable results, so that kg.evaluation can run it in a worker process
+over a view of the store (and kill it at its deadline) or, for an in-memory store, in a thread.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from itertools import islice
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg import protocol
+from kg.errors import QueryError
+from kg.store import GraphStore, Term
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A serialized query answer: its bytes, media type, and whether the row cap cut it."""
+
+    body: bytes
+    media: str
+    form: str  # SELECT, ASK or CONSTRUCT (CONSTRUCT and DESCRIBE)
+    truncated: bool = False
+
+
+def sparql(
+    store: GraphStore,
+    text: str,
+    *,
+    accept: str | None,
+    fmt: str | None,
+    max_rows: int,
+    default_graphs: Sequence[str] = (),
+    named_graphs: Sequence[str] = (),
+    substitutions: Mapping[str, Term] | None = None,
+    base_iri: str | None = None,
+) -> Answer:
+    """Evaluate a query as written (its projection, its FROM) and serialize at most `max_rows`
+    solutions or triples: the cap counts what is read, whatever the text looks like."""
+    try:
+        named = [ox.NamedNode(g) for g in named_graphs]
+        defaults = [ox.NamedNode(g) for g in default_graphs]
+    except ValueError as exc:
+        raise QueryError(f"a graph IRI of the request is not valid: {exc}") from exc
+    if defaults:  # the protocol's dataset: these default graphs, only these named graphs
+        dataset: dict[str, object] = {"default_graph": defaults, "named_graphs": named}
+    elif named:
+        dataset = {"default_graph": [], "named_graphs": named}
+    else:  # kg's default: the union of all graphs
+        dataset = {}
+    result = store.query(
+        text,
+        substitutions=substitutions,
+        base_iri=base_iri,
+        **dataset,  # type: ignore[arg-type]
+    )
+    if isinstance(result, ox.QueryBoolean):
+        media = protocol.results_media(accept, fmt)
+        body = result.serialize(format=protocol.RESULT_TYPES[media]) or b""
+        return Answer(body, media, "ASK")
+    if isinstance(result, ox.QueryTriples):
+        media = protocol.graph_media(accept, fmt)
+        triples = list(islice(result, max_rows + 1))
+        body = ox.serialize(triples[:max_rows], format=protocol.GRAPH_TYPES[media]) or b""
+        return Answer(body, media, "CONSTRUCT", len(triples) > max_rows)
+    media = protocol.results_media(accept, fmt)
+    variables = [v.value for v in result.variables]
+    rows = list(islice(result, max_rows + 1))
+    body = _solutions(variables, rows[:max_rows], protocol.RESULT_TYPES[media])
+    return Answer(body, media, "SELECT", len(rows) > max_rows)
+
+
+def _solutions(
+    variables: list[str], rows: list[ox.QuerySolution], results_format: ox.QueryResultsFormat
+) -> bytes:
+    """Solutions as SPARQL 1.1 JSON results, converted by Oxigraph's own serializers when
+    another format is asked for."""
+    document = {
+        "head": {"vars": variables},
+        "results": {
+            "bindings": [
+                {name: _term(row[name]) for name in variables if row[name] is not None}
+                for row in rows
+            ]
+        },
+    }
+    data = json.dumps(document, ensure_ascii=False).encode()
+    if results_format == ox.QueryResultsFormat.JSON:
+        return data
+    parsed = ox.parse_query_results(data, ox.QueryResultsFormat.JSON)
+    return parsed.serialize(format=results_format) or b""
+
+
+def _term(term: object) -> dict[str, object]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        found: dict[str, object] = {"type": "literal", "value": term.value}
+        if term.language:
+            found["xml:lang"] = term.language
+        elif term.datatype.value not in (XSD_STRING, RDF_LANG_STRING):
+            found["datatype"] = term.datatype.value
+        return found
+    assert isinstance(term, ox.Triple)
+    return {
+        "type": "triple",
+        "value": {
+            "subject": _term(term.subject),
+            "predicate": _term(term.predicate),
+            "object": _term(term.object),
+        },
+    }
+
+
+def graph_sizes(store: GraphStore) -> dict[str, int]:
+    return store.graph_sizes()
+
+
+def stats(store: GraphStore, base_iri: str) -> dict[str, object]:
+    """Graph size, named graphs by kind, assets by type."""
+    from kg.ids import ASSET_GRAPH_PREFIX, SOURCE_GRAPH_PREFIX, to_id
+    from kg.vocab import SPARQL_PREFIXES
+
+    result = store.query(
+        SPARQL_PREFIXES
+        + "SELECT ?type (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a a mlg:Asset ; a ?type . "
+        "FILTER(STRSTARTS(STR(?type), STR(mlg:)) && ?type != mlg:Asset) } GROUP BY ?type"
+    )
+    assert isinstance(result, ox.QuerySolutions)
+    by_type = {to_id(row["type"].value, base_iri): int(row["n"].value) for row in result}
+    sizes = store.graph_sizes()
+    sources = Counter(
+        g.removeprefix(SOURCE_GRAPH_PREFIX).split(":", 1)[0]
+        for g in sizes
+        if g.startswith(SOURCE_GRAPH_PREFIX)
+    )
+    return {
+        "triples": store.size(),
+        "graphs": len(sizes),
+        "asset_graphs": sum(1 for g in sizes if g.startswith(ASSET_GRAPH_PREFIX)),
+        "source_graphs": dict(sorted(sources.items())),
+        "assets_by_type": dict(sorted(by_type.items())),
+    }
+
+
+@cache
+def _shapes(paths: tuple[str, ...]) -> object:
+    from kg.governance.shapes import load_shapes
+
+    return load_shapes([Path(p) for p in paths])
+
+
+def validation(
+    store: GraphStore, shape_paths: Sequence[str], focus: Sequence[str] | None, engine: str
+) -> object:
+    """A validation report (kg.governance.model.Report) of the graph or of the focus nodes."""
+    from kg.governance.shapes import Shapes
+    from kg.governance.validation import Engine, validate
+
+    shapes = _shapes(tuple(shape_paths))
+    assert isinstance(shapes, Shapes)
+    return validate(store, shapes, focus, Engine(engine))
+
+
+def export(store: GraphStore, fmt: str, nodes: Sequence[str] | None, base_iri: str) -> bytes:
+    """The data graphs (or the descriptions of `nodes`) in one of the export formats."""
+    from kg import exports
+    from kg.graph import described_quads
+    from kg.ontology import default_ontology
+    from kg.updates import is_data_graph
+
+    if nodes is not None:
+        quads = described_quads(store, set(nodes))
+    else:
+        quads = [q for q in store.quads(None, None, None) if is_data_graph(q.graph_name)]
+    return exports.render(quads, exports.ExportFormat(fmt), default_ontology(), base_iri)
+
+
+def graph_triples(store: GraphStore, graph: str | None, accept: str | None) -> Answer | None:
+    """A graph of the Graph Store Protocol, serialized (None when a named graph is absent)."""
+    from kg import graphstore
+
+    triples = graphstore.read(store, ox.NamedNode(graph) if graph else None)
+    if triples is None:
+        return None
+    media = protocol.graph_media(accept, None)
+    body = ox.serialize(triples, format=protocol.GRAPH_TYPES[media]) or b""
+    return Answer(body, media, "CONSTRUCT")
