@@ -14,7 +14,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from kg import protocol
-from kg.api.deps import facet_filters, facets_json, graph_of, hit_json, read_body, require_writer
+from kg.api.deps import (
+    MAX_OFFSET,
+    facet_filters,
+    facets_json,
+    graph_of,
+    hit_json,
+    read_body,
+    require_writer,
+)
+from kg.governance.render import linkable
 from kg.graph import Document, KnowledgeGraph
 from kg.vocab import compact
 
@@ -59,7 +68,7 @@ def list_assets(
     request: Request,
     filters: Annotated[dict[str, list[str]], Depends(facet_filters)],
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Results to skip.")] = 0,
 ) -> dict[str, Any]:
     """Assets by type, owner, status (`Active`, `mlg:Deprecated`...), stage or tag, with the
     facet counts of the whole selection."""
@@ -128,9 +137,17 @@ def dereference(request: Request, path: str) -> Response:
 
 
 def _link(graph: KnowledgeGraph, iri: str, label: str | None) -> str:
+    """A link to the asset's page, or to the IRI itself when it is http, https or urn; any
+    other scheme (javascript:, data:...) is shown as text."""
     base = graph.settings.base_iri
-    href = "/id/" + quote(iri[len(base) :], safe="/:@") if iri.startswith(base) else iri
-    return f'<a href="{escape(href)}">{escape(label or graph.short(iri))}</a>'
+    text = escape(label or graph.short(iri))
+    if iri.startswith(base):
+        href = "/id/" + quote(iri[len(base) :], safe="/:@")
+    elif linkable(iri):
+        href = iri
+    else:
+        return text
+    return f'<a href="{escape(href)}">{text}</a>'
 
 
 def asset_page(graph: KnowledgeGraph, iri: str) -> str:

@@ -4,6 +4,7 @@ HTML, JUnit XML, SARIF 2.1.0, a text table, and a per-team scorecard."""
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -41,6 +42,17 @@ MEDIA_TYPES = {
     Format.SARIF: "application/sarif+json",
     Format.SCORECARD: "application/json",
 }
+
+
+LINK_SCHEMES = frozenset({"http", "https", "urn"})
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+def linkable(iri: str) -> bool:
+    """Whether an IRI may become an `<a href>`: only http, https and urn ones do; every other
+    scheme (javascript:, data:, file:...) and anything without one stays text."""
+    match = _SCHEME.match(iri)
+    return match is not None and match[1].lower() in LINK_SCHEMES
 
 
 def _iri(term: str | None) -> str:
@@ -189,9 +201,11 @@ def html(
             about = info.get(r.focus, FocusInfo())
             owners = ", ".join(escape(short(o)) for o in about.owners) or "<em>no owner</em>"
             focus = _iri(r.focus)
+            name = escape(about.label or short(focus))
+            asset = f'<a href="{escape(focus)}">{name}</a>' if linkable(focus) else name
+            severity = escape(r.severity.value)
             rows.append(
-                f'<tr class="{r.severity.value}"><td>{r.severity.value}</td>'
-                f'<td><a href="{escape(focus)}">{escape(about.label or short(focus))}</a></td>'
+                f'<tr class="{severity}"><td>{severity}</td><td>{asset}</td>'
                 f"<td>{owners}</td><td>{escape(short(_iri(r.value)) if r.value else '')}</td>"
                 f"<td>{escape(r.message)}</td></tr>"
             )
@@ -208,9 +222,9 @@ body{{font-family:system-ui,sans-serif;margin:2em}} table{{border-collapse:colla
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}
 .violation td:first-child{{color:#b00}}
 .warning td:first-child{{color:#b60}} small{{color:#666;font-weight:normal}}</style></head><body>
-<h1>Validation report</h1><p>The graph {verdict} (fail on {fail_on.value}):
-<strong>{counts["violation"]}</strong> violations, <strong>{counts["warning"]}</strong> warnings,
-<strong>{counts["info"]}</strong> info, from {report.shapes} rules.</p>
+<h1>Validation report</h1><p>The graph {verdict} (fail on {escape(fail_on.value)}):
+<strong>{counts["violation"]:d}</strong> violations, <strong>{counts["warning"]:d}</strong>
+warnings, <strong>{counts["info"]:d}</strong> info, from {report.shapes:d} rules.</p>
 {"".join(sections) or "<p>No results.</p>"}</body></html>
 """
 
