@@ -194,20 +194,24 @@ class LineageIndex:
 
     def restore(self, path: Path, load: str | None) -> bool:
         """Read a snapshot written for this very state of the store; False when there is none
-        or it is stale (then the caller rebuilds)."""
+        or it is stale (then the caller rebuilds, or repairs from `restore_stale`)."""
+        return self.restore_stale(path) == (load,)
+
+    def restore_stale(self, path: Path) -> tuple[str | None] | None:
+        """Read a snapshot whatever state of the store it was written for: the load it is
+        stamped with (in a 1-tuple), or None when there is no usable snapshot."""
         try:
             with path.open("rb") as handle:
                 # kg writes this file itself, beside its own store, as it writes the store.
                 snapshot = pickle.load(handle)  # noqa: S301
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-            return False
+            return None
         if (
             not isinstance(snapshot, dict)
             or snapshot.get("format") != _SNAPSHOT_FORMAT
-            or snapshot.get("load") != load
             or snapshot.get("properties") != sorted(p.value for p in self.properties)
         ):
-            return False
+            return None
         with self.lock:
             self.__init__(self.ontology)  # type: ignore[misc]
             self._names = snapshot["names"]
@@ -223,7 +227,55 @@ class LineageIndex:
                 into[o].append((p, s))
             for n, types, label, owners, status, stage in snapshot["attributes"]:
                 self._attributes[n] = Attributes(list(types), label, list(owners), status, stage)
-        return True
+        return (snapshot.get("load"),)
+
+    def repair(self, store: GraphStore, subjects: set[str]) -> None:
+        """Re-read the edges and attributes of `subjects` from the store (after a crash left
+        the index behind it). Their equivalents (owl:sameAs either way, before and after) are
+        re-read too, since an equivalence puts an edge on both sides."""
+        with self.lock:
+            self.changed = True
+            same_as = self.id(SAME_AS.value)
+            nodes = {self.id(s) for s in subjects}
+            for n in list(nodes):
+                nodes |= {o for p, o in self._out[n] if p == same_as}
+                nodes |= {o for p, o in self._in[n] if p == same_as}
+                term = ox.NamedNode(self._names[n])
+                nodes |= {
+                    self.id(q.object.value)
+                    for q in store.quads(term, SAME_AS, None)
+                    if isinstance(q.object, ox.NamedNode)
+                }
+                nodes |= {
+                    self.id(q.subject.value)
+                    for q in store.quads(None, SAME_AS, term)
+                    if isinstance(q.subject, ox.NamedNode)
+                }
+            for n in nodes:  # the in-lists are the transpose of the out-lists
+                for p, o in self._out[n]:
+                    self._in[o].remove((p, n))
+                self._out[n] = []
+            for n in nodes:
+                term = ox.NamedNode(self._names[n])
+                found: list[tuple[int, int]] = []
+                for prop in self.properties:
+                    p = self.id(prop.value)
+                    for q in store.quads(term, prop, None):
+                        if isinstance(q.object, ox.NamedNode) and not _derived(q.graph_name):
+                            found.append((p, self.id(q.object.value)))
+                for q in store.quads(None, SAME_AS, term):
+                    if (
+                        isinstance(q.subject, ox.NamedNode)
+                        and q.subject != term
+                        and not _derived(q.graph_name)
+                    ):
+                        found.append((same_as, self.id(q.subject.value)))
+                self._out[n] = found
+                for p, o in found:
+                    self._in[o].append((p, n))
+                self.describe(
+                    term.value, [t for p in _ATTRIBUTES for t in store.triples(term, p, None)]
+                )
 
     def apply(
         self,

@@ -14,7 +14,17 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg import assets, catalog, exports, graphstore, jobs, pipeline, resources, updates
+from kg import (
+    assets,
+    catalog,
+    exports,
+    graphstore,
+    jobs,
+    pipeline,
+    recovery,
+    resources,
+    updates,
+)
 from kg import lineage as walks
 from kg.adjacency import LineageIndex
 from kg.config import Settings
@@ -93,22 +103,49 @@ class KnowledgeGraph:
         # Writes that read what is stored before they write (importers merging with what a
         # source said before) hold this, so two of them cannot interleave.
         self.writing = threading.RLock()
+        # How start-up brought each index in step with the store (restored, repaired, rebuilt).
+        self.recovery: dict[str, str] = {}
 
     @classmethod
     def open(cls, settings: Settings) -> KnowledgeGraph:
         graph = cls(open_store(settings.store_path()), settings, default_ontology())
         graph.install_vocabulary()
-        if not graph.search_index.in_step(graph.store):
-            graph.search_index.rebuild(graph.store)
-        snapshot = _snapshot_path(settings)
-        if snapshot is None or not graph.lineage_index.restore(snapshot, latest_load(graph.store)):
-            graph.lineage_index.rebuild(graph.store)
+        graph.catch_up()
         # A large index lives as long as the process: keep the cyclic collector from rescanning
         # its millions of objects on every full collection (seconds each at a million assets).
         if graph.lineage_index.size() > _FREEZE_ABOVE:
             gc.collect()
             gc.freeze()
         return graph
+
+    def catch_up(self) -> None:
+        """Bring the search and lineage indexes in step with the store at start-up: restored
+        from what was written down, repaired from the load records since (after a crash),
+        rebuilt only when neither can be trusted."""
+        latest = latest_load(self.store)
+        self.recovery = {"search": "in step", "lineage": "restored"}
+        stamp = self.search_index.stamp()
+        if stamp != latest:
+            changed = recovery.changed_since(self.store, stamp)
+            if changed is None:
+                self.search_index.rebuild(self.store)
+                self.recovery["search"] = "rebuilt"
+            else:
+                self.search_index.refresh(self.store, changed, latest)
+                self.recovery["search"] = f"repaired ({len(changed)} assets)"
+        snapshot = _snapshot_path(self.settings)
+        restored = None if snapshot is None else self.lineage_index.restore_stale(snapshot)
+        if restored is None:
+            self.lineage_index.rebuild(self.store)
+            self.recovery["lineage"] = "rebuilt"
+        elif restored[0] != latest:
+            changed = recovery.changed_since(self.store, restored[0])
+            if changed is None or len(changed) > max(1000, self.lineage_index.size() // 4):
+                self.lineage_index.rebuild(self.store)
+                self.recovery["lineage"] = "rebuilt"
+            else:
+                self.lineage_index.repair(self.store, changed)
+                self.recovery["lineage"] = f"repaired ({len(changed)} assets)"
 
     def close(self) -> None:
         snapshot = _snapshot_path(self.settings)

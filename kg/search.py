@@ -270,9 +270,13 @@ class SearchIndex:
             found[(f, v)] = row[0]
         return found
 
-    def in_step(self, store: GraphStore) -> bool:
+    def stamp(self) -> str | None:
+        """The load the index was last brought in step with."""
         row = self._db.execute("SELECT value FROM meta WHERE key = 'load'").fetchone()
-        return (row[0] if row else None) == latest_load(store)
+        return row[0] if row else None
+
+    def in_step(self, store: GraphStore) -> bool:
+        return self.stamp() == latest_load(store)
 
     # -- asking
 
