@@ -58,7 +58,7 @@ async def read_body(request: Request) -> bytes:
     bounded (and inflated) it before the route; this count is the defence in depth."""
     limit = graph_of(request).settings.max_body
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise BodyTooLargeError(f"the body is {declared} bytes; the limit is {limit} (KG_MAX_BODY)")
     chunks: list[bytes] = []
     size = 0

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kg.api.errors import problem
 from kg.config import Settings
 from kg.errors import BodyTooLargeError, InputError, KGError
+from kg.limits import Limits, check_json
 
 SOURCE: Final = "request body"
 _STEP: Final = 1024 * 1024  # most bytes inflated at once
@@ -147,7 +148,7 @@ class BodyLimits:
         headers = Headers(scope=scope)
         declared = headers.get("content-length", "").strip()
         try:
-            if declared.isdigit() and int(declared) > limit:
+            if declared.isascii() and declared.isdigit() and int(declared) > limit:
                 raise BodyTooLargeError(
                     f"the body is {declared} bytes; the limit is {limit} (KG_MAX_BODY)"
                 )
@@ -204,8 +205,6 @@ class BodyLimits:
 
     @staticmethod
     async def _check_json(body: bytes, settings: Settings) -> None:
-        from kg.limits import Limits, check_json  # kg.limits is written alongside
-
         limits = Limits.from_settings(settings)
         if len(body) > _OFFLOAD:
             await anyio.to_thread.run_sync(check_json, body, limits, SOURCE)

@@ -153,6 +153,7 @@ def test_bounds(
         assert problem["status"] == status and problem["title"] and problem["detail"]
     if status == 415:
         assert response.headers["accept-encoding"] == "gzip, deflate"
+    assert response.headers["x-content-type-options"] == "nosniff"
     assert bounded.get("/healthz").json() == {"status": "ok"}
     assert snapshot(demo) == before
 
