@@ -27,9 +27,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NoReturn
+from xml.parsers import expat
 
-from kg.errors import LimitError
+import yaml
+from yaml.nodes import MappingNode, Node, SequenceNode
+
+from kg.errors import InputError, LimitError
 
 if TYPE_CHECKING:
     from kg.config import Settings
@@ -58,22 +62,20 @@ class Limits:
 DEFAULT_LIMITS: Final = Limits()
 
 
-def limit_error(message: str, source: str | None, line: int | None = None) -> LimitError:
-    """A LimitError whose message reads `source: <message> at line N (SETTING)`: the caller's
-    message ends with the setting, the line goes before it."""
-    text = message
-    if line is not None:
-        head, paren, setting = message.rpartition(" (")
-        text = f"{head} at line {line}{paren}{setting}" if paren else f"{message} at line {line}"
-    error = LimitError(text, source=source)
+def limit_error(message: str, setting: str, source: str | None, line: int | None) -> LimitError:
+    """A LimitError reading `source: <message> at line N (SETTING)`, its line kept for the
+    HTTP problem's `line`."""
+    where = f" at line {line}" if line is not None else ""
+    error = LimitError(f"{message}{where} ({setting})", source=source)
     error.line = line
     return error
 
 
 def too_deep(limits: Limits, source: str | None, line: int | None, what: str = "") -> LimitError:
-    kind = f"{what} " if what else ""
+    """`nesting deeper than N levels` (of `what`, when given) at the line, naming KG_MAX_DEPTH."""
+    of = f" {what}" if what else ""
     return limit_error(
-        f"{kind}nesting deeper than {limits.max_depth} levels (KG_MAX_DEPTH)", source, line
+        f"nesting{of} deeper than {limits.max_depth} levels", "KG_MAX_DEPTH", source, line
     )
 
 
@@ -148,3 +150,216 @@ def _json_too_deep(
         elif token in (b"]", b"}"):
             depth -= 1
     return too_deep(limits, source, None)  # pragma: no cover (both scans agree)
+
+
+# -- RDF/XML
+
+
+class _RefusedError(Exception):
+    """Carries a refusal out of an expat handler."""
+
+    def __init__(self, error: InputError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+# What expat says of a document cut short (and of an empty one).
+_INCOMPLETE: Final = {
+    expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS],
+    expat.errors.codes[expat.errors.XML_ERROR_UNCLOSED_TOKEN],
+    expat.errors.codes[expat.errors.XML_ERROR_UNCLOSED_CDATA_SECTION],
+    expat.errors.codes[expat.errors.XML_ERROR_PARTIAL_CHAR],
+}
+
+
+def check_xml(data: bytes, limits: Limits, source: str) -> None:
+    """Refuse RDF/XML that declares a DTD internal subset or an entity (RDF/XML needs neither,
+    and entities expand without bound: a few hundred bytes of nested `<!ENTITY>` make
+    gigabytes), nests elements deeper than `limits.max_depth`, or is not well-formed to its
+    end (a truncated document would otherwise load as the triples before the cut).
+
+    Reads the document with expat, entities never expanded (the refusal comes at the DOCTYPE,
+    before any is declared) and no external DTD read. A document of white space only passes:
+    it is an empty load, as in the other formats."""
+    if not data.strip():
+        return
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    depth = 0
+
+    def refuse(message: str) -> NoReturn:
+        raise _RefusedError(InputError(message, source=source, line=parser.CurrentLineNumber))
+
+    def doctype(name: str, system: str | None, public: str | None, internal: int) -> None:
+        if internal:
+            refuse(
+                "the RDF/XML document declares a DTD (<!DOCTYPE ... [...]>): kg refuses DTDs and "
+                "entities in RDF/XML, which needs neither and whose entities can expand without "
+                "bound; write the IRIs out in full"
+            )
+
+    def entity(name: str, *_: object) -> None:
+        refuse(f"the RDF/XML document declares the entity {name[:40]!r}: kg refuses entities")
+
+    def start(name: str, attributes: object) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > limits.max_depth:
+            raise _RefusedError(
+                too_deep(limits, source, parser.CurrentLineNumber, "of XML elements")
+            )
+
+    def end(name: str) -> None:
+        nonlocal depth
+        depth -= 1
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = entity
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        parser.Parse(data, True)
+    except _RefusedError as refusal:
+        raise refusal.error from None
+    except expat.ExpatError as exc:
+        reason = expat.errors.messages[exc.code]
+        if exc.code in _INCOMPLETE:
+            raise InputError(
+                f"the RDF/XML document ends before it is complete ({reason}; was it cut short?)",
+                source=source,
+                line=exc.lineno,
+            ) from None
+        raise InputError(
+            f"RDF/XML syntax error: {reason}", source=source, line=exc.lineno
+        ) from None
+
+
+# -- Turtle, TriG, N-Triples, N-Quads
+
+# What hides brackets: long and short strings (a short one ends at its line, as Turtle's do),
+# IRIs, comments and escapes in local names. Then the nesting tokens, captured: triple terms
+# <<( )>>, reified triples << >>, annotations {| |}, blank-node property lists [ ] and
+# collections ( ).
+_RDF_TOKENS: Final = re.compile(
+    rb'"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:"""|\Z)'
+    rb"|'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\Z)"
+    rb'|"[^"\\\n\r]*(?:\\.[^"\\\n\r]*)*"?'
+    rb"|'[^'\\\n\r]*(?:\\.[^'\\\n\r]*)*'?"
+    rb'|<(?:[^<>"{}|^`\\\x00-\x20]|\\[uU][0-9A-Fa-f]{4,8})*>'
+    rb"|\#[^\n\r]*"
+    rb"|\\."
+    rb"|(<<\(|\)>>|<<|>>|\{\||\|\}|[\[\]()])",
+    re.DOTALL,
+)
+_RDF_STEP: Final = {
+    b"": b"",
+    **dict.fromkeys((b"<<(", b"<<", b"{|", b"[", b"("), b"\x01"),
+    **dict.fromkeys((b")>>", b">>", b"|}", b"]", b")"), b"\xff"),
+}
+_RDF_OPENERS: Final = (b"[", b"(", b"<<", b"{|")
+
+
+def check_rdf_text(data: bytes, limits: Limits, source: str) -> None:
+    """Refuse Turtle, TriG, N-Triples or N-Quads nesting triple terms, reified triples,
+    annotations, blank-node property lists and collections (together) deeper than
+    `limits.max_depth`, outside strings, IRIs and comments.
+
+    pyoxigraph parses these formats iteratively except RDF 1.2 triple terms, which it
+    recurses into (some ten thousand nested `<<( ... )>>` overflow the native stack); the
+    others are bounded too, so no later reader of the triples meets a deeper nesting."""
+    if sum(data.count(opener) for opener in _RDF_OPENERS) <= limits.max_depth:
+        return  # too few openers to pass the bound: no need to read the tokens
+    steps = b"".join(map(_RDF_STEP.__getitem__, _RDF_TOKENS.findall(data)))
+    if not steps or max(accumulate(memoryview(steps).cast("b"))) <= limits.max_depth:
+        return
+    depth = 0
+    for match in _RDF_TOKENS.finditer(data):
+        token = match.group(1)
+        if token:
+            depth += 1 if _RDF_STEP[token] == b"\x01" else -1
+            if depth > limits.max_depth:
+                raise too_deep(limits, source, _line_at(data, match.start()))
+    raise too_deep(limits, source, None)  # pragma: no cover (both scans agree)
+
+
+# -- YAML
+
+
+class BoundedLoader(yaml.SafeLoader):
+    """A SafeLoader that composes each document's node graph first and refuses it, before any
+    object is built, when it nests deeper than `limits.max_depth` or its aliases expand past
+    `limits.max_yaml_nodes` nodes (an alias counts with its whole subtree; the count is
+    memoised per node, so it costs one visit of each node the text holds)."""
+
+    def __init__(self, stream: str, limits: Limits = DEFAULT_LIMITS, source: str | None = None):
+        super().__init__(stream)
+        self.limits = limits
+        self.source = source
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        self._depth += 1
+        try:
+            if self._depth > self.limits.max_depth:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise too_deep(self.limits, self.source, mark.line + 1 if mark else None)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def compose_document(self) -> Node | None:
+        node = super().compose_document()
+        if node is not None:
+            _check_expansion(node, self.limits, self.source)
+        return node
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _check_expansion(root: Node, limits: Limits, source: str | None) -> None:
+    """Count the nodes the document expands to and its depth with aliases followed, each node
+    once (post-order, without recursion); refuse past the limits or on an alias that contains
+    itself (it expands without end)."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    open_: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            children = _children(node)
+            size[key] = 1 + sum(size[id(c)] for c in children)
+            depth[key] = 1 + max((depth[id(c)] for c in children), default=0)
+            open_.discard(key)
+            line = node.start_mark.line + 1 if node.start_mark else None
+            if size[key] > limits.max_yaml_nodes:
+                raise limit_error(
+                    f"the YAML document expands to more than {limits.max_yaml_nodes} nodes "
+                    "(each alias counted with what it repeats)",
+                    "KG_MAX_YAML_NODES",
+                    source,
+                    line,
+                )
+            if depth[key] > limits.max_depth:
+                raise too_deep(limits, source, line, "(YAML aliases followed)")
+            continue
+        if key in size:
+            continue
+        if key in open_:
+            line = node.start_mark.line + 1 if node.start_mark else None
+            raise limit_error(
+                "a YAML alias repeats a node that contains it, which expands without end",
+                "KG_MAX_YAML_NODES",
+                source,
+                line,
+            )
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in size)
