@@ -45,9 +45,42 @@ def sparql(
     named_graphs: Sequence[str] = (),
     substitutions: Mapping[str, Term] | None = None,
     base_iri: str | None = None,
+    federated: bool = False,
 ) -> Answer:
     """Evaluate a query as written (its projection, its FROM) and serialize at most `max_rows`
-    solutions or triples: the cap counts what is read, whatever the text looks like."""
+    solutions or triples: the cap counts what is read, whatever the text looks like.
+    `federated` queries call remote services: their failures never echo what the remote said."""
+    try:
+        return _sparql(
+            store,
+            text,
+            accept,
+            fmt,
+            max_rows,
+            default_graphs,
+            named_graphs,
+            substitutions,
+            base_iri,
+        )
+    except (QueryError, OSError) as exc:
+        if federated and not str(exc).startswith("SPARQL syntax error"):
+            raise QueryError(
+                "the query failed while calling a remote service; what it answered is not shown"
+            ) from None
+        raise
+
+
+def _sparql(
+    store: GraphStore,
+    text: str,
+    accept: str | None,
+    fmt: str | None,
+    max_rows: int,
+    default_graphs: Sequence[str],
+    named_graphs: Sequence[str],
+    substitutions: Mapping[str, Term] | None,
+    base_iri: str | None,
+) -> Answer:
     try:
         named = [ox.NamedNode(g) for g in named_graphs]
         defaults = [ox.NamedNode(g) for g in default_graphs]

@@ -143,10 +143,12 @@ def check_outbound(
     trusted: bool,
     masked: str | None = None,
     base_iri: str | None = None,
-) -> None:
+) -> bool:
     """Refuse a SERVICE or LOAD unless its target starts with an allowed prefix
-    (KG_FEDERATION_ALLOW), and any of them from a caller without a token (`trusted` False)."""
-    for call in outbound(text, masked, base_iri):
+    (KG_FEDERATION_ALLOW), and any of them from a caller without a token (`trusted` False).
+    True when the text calls out (as allowed)."""
+    calls = outbound(text, masked, base_iri)
+    for call in calls:
         if not allowed:
             raise OutboundRefusedError(
                 f"{call.keyword} {call.written} would make the server call out; kg calls no "
@@ -165,3 +167,4 @@ def check_outbound(
             raise OutboundRefusedError(
                 f"{call.keyword} <{call.target}> is not under a prefix of KG_FEDERATION_ALLOW"
             )
+    return bool(calls)

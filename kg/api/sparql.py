@@ -64,7 +64,8 @@ async def _parameters(request: Request) -> MultiDict | Response:
     return params
 
 
-@router.api_route(PATHS[0], methods=["GET", "POST"], summary="SPARQL 1.1 query and update")
+@router.get(PATHS[0], summary="SPARQL 1.1 query, or the service description")
+@router.post(PATHS[0], summary="SPARQL 1.1 query and update")
 @router.api_route(PATHS[1], methods=["GET", "POST"], include_in_schema=False)
 @router.api_route(PATHS[2], methods=["GET", "POST"], include_in_schema=False)
 @router.api_route(PATHS[3], methods=["GET", "POST"], include_in_schema=False)
@@ -98,7 +99,7 @@ async def _query(request: Request, query: str, params: MultiDict) -> Response:
         masked = sparqltext.check_size_and_depth(
             query, max_bytes=settings.max_query, max_depth=settings.max_depth, kind="query"
         )
-        sparqltext.check_outbound(
+        federated = sparqltext.check_outbound(
             query,
             settings.federation_prefixes(),
             trusted=has_write_token(request),
@@ -114,6 +115,7 @@ async def _query(request: Request, query: str, params: MultiDict) -> Response:
             default_graphs=params.getlist("default-graph-uri"),
             named_graphs=params.getlist("named-graph-uri"),
             base_iri=base,
+            federated=federated,
             budget=settings.query_timeout,
         )
     except KGError as exc:
