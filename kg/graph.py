@@ -178,9 +178,16 @@ class KnowledgeGraph:
     # -- writes
 
     def parse(self, documents: Iterable[Document]) -> list[Batch]:
+        from kg.limits import Limits
+
+        limits = Limits.from_settings(self.settings)  # KG_MAX_DEPTH, _LITERAL, _IRI, _YAML_NODES
         return [
             parse_document(
-                d.data, source=d.name, base_iri=self.settings.base_iri, media_type=d.media_type
+                d.data,
+                source=d.name,
+                base_iri=self.settings.base_iri,
+                media_type=d.media_type,
+                limits=limits,
             )
             for d in documents
         ]

@@ -21,6 +21,7 @@ from kg.ingest import Batch
 from kg.ingest import openlineage as ol
 from kg.ingest.olschema import EventSchema
 from kg.ingest.report import Description, IngestReport, Read, Refusal
+from kg.limits import Limits
 from kg.pipeline import LoadReport
 from kg.vocab import RDF_TYPE, SAME_AS
 
@@ -95,7 +96,9 @@ def openlineage(
     report = IngestReport(importer=Importer.OPENLINEAGE.value)
     accepted: list[tuple[str, dict[str, Any]]] = []
     for document in documents:
-        events = ol.read_events(document.data, document.name)
+        events = ol.read_events(
+            document.data, document.name, limits=Limits.from_settings(graph.settings)
+        )
         report.items += len(events)
         problems = []
         for n, event in enumerate(events):
@@ -150,7 +153,12 @@ def catalog(
     for done, document in enumerate(documents, start=1):
         reader = datahub.read if importer is Importer.DATAHUB else backstage.read
         try:
-            read: Read = reader(document.data, document.name, graph.settings.base_iri)
+            read: Read = reader(
+                document.data,
+                document.name,
+                graph.settings.base_iri,
+                limits=Limits.from_settings(graph.settings),
+            )
         except InputError as exc:
             if strict:
                 raise

@@ -2,6 +2,8 @@
 
 Formats: Turtle, TriG, N-Triples, N-Quads, RDF/XML, JSON-LD, and the native asset document
 (YAML or JSON). The format comes from the media type, else the file name, else the content.
+Every document meets kg.limits' bounds before a parser sees it (nesting, entities, YAML
+expansion); the pipeline's check bounds the literals and IRIs the parsers give.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import PurePath
 import pyoxigraph as ox
 
 from kg.errors import InputError
+from kg.limits import DEFAULT_LIMITS, Limits, check_json
 from kg.vocab import value
 
 NATIVE = "native"
@@ -52,6 +55,8 @@ class Batch:
     text: str | None = None
     drop: list[ox.NamedNode] = field(default_factory=list)  # graphs the input removes
     scope: str | None = None
+    limits: Limits = DEFAULT_LIMITS  # the literal and IRI sizes the pipeline's check allows
+    warnings: list[str] = field(default_factory=list)  # what the check reports, not refuses
 
     def line_of(self, triple: ox.Triple) -> int | None:
         if triple in self.lines:
@@ -86,12 +91,20 @@ def _local_name(iri: str) -> str:
     return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
-def detect_format(name: str | None, media_type: str | None, data: bytes) -> ox.RdfFormat | str:
-    """The input's format: media type first, then file extension, then a look at the content."""
+def detect_format(
+    name: str | None,
+    media_type: str | None,
+    data: bytes,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+) -> ox.RdfFormat | str:
+    """The input's format: media type first, then file extension, then a look at the content
+    (JSON is read to tell JSON-LD from an asset document, once its nesting is within `limits`).
+    """
     if media_type:
         base = media_type.split(";", 1)[0].strip().lower()
         if base in _NATIVE_MEDIA_TYPES:
-            return _json_ld_or_native(data) if base == "application/json" else NATIVE
+            return _json_ld_or_native(data, limits, name) if base == "application/json" else NATIVE
         rdf_format = ox.RdfFormat.from_media_type(base)
         if rdf_format is not None:
             return rdf_format
@@ -105,19 +118,20 @@ def detect_format(name: str | None, media_type: str | None, data: bytes) -> ox.R
         suffix = PurePath(name).suffix.lower()
         found = _EXTENSIONS.get(suffix)
         if found == NATIVE and suffix == ".json":
-            return _json_ld_or_native(data)
+            return _json_ld_or_native(data, limits, name)
         if found is not None:
             return found
     stripped = data.lstrip()[:1]
     if stripped in (b"{", b"["):
-        return _json_ld_or_native(data)
+        return _json_ld_or_native(data, limits, name)
     if stripped in (b"@", b"<") or data.lstrip().upper().startswith(b"PREFIX"):
         return ox.RdfFormat.TRIG if stripped != b"<" else ox.RdfFormat.N_QUADS
     return NATIVE
 
 
-def _json_ld_or_native(data: bytes) -> ox.RdfFormat | str:
+def _json_ld_or_native(data: bytes, limits: Limits, name: str | None) -> ox.RdfFormat | str:
     """JSON that carries JSON-LD keywords is JSON-LD; other JSON is an asset document."""
+    check_json(data, limits, name or "input")
     try:
         value = json.loads(data)
     except ValueError:
@@ -130,13 +144,19 @@ def _json_ld_or_native(data: bytes) -> ox.RdfFormat | str:
 
 
 def parse_document(
-    data: bytes, *, source: str, base_iri: str, media_type: str | None = None
+    data: bytes,
+    *,
+    source: str,
+    base_iri: str,
+    media_type: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Batch:
-    """Parse one input document of any supported format into a batch."""
+    """Parse one input document of any supported format into a batch, within `limits`
+    (kg.errors.LimitError past one of them)."""
     from kg.ingest import native, rdf
 
-    fmt = detect_format(source, media_type, data)
+    fmt = detect_format(source, media_type, data, limits=limits)
     if fmt == NATIVE:
-        return native.parse(data, source=source, base_iri=base_iri)
+        return native.parse(data, source=source, base_iri=base_iri, limits=limits)
     assert isinstance(fmt, ox.RdfFormat)
-    return rdf.parse(data, fmt, source=source, base_iri=base_iri)
+    return rdf.parse(data, fmt, source=source, base_iri=base_iri, limits=limits)

@@ -8,7 +8,8 @@ mlg:Resource; Systems and Domains group what is `mlg:partOf` them. `spec.owner` 
 `mlg:providesApi` / `mlg:consumesApi`, `spec.lifecycle` -> status (and production stage for
 services). Entity refs resolve as Backstage does: `[kind:][namespace/]name`, the kind defaulting
 by the field (owner -> Group, providesApis -> API, system -> System, memberOf -> Group...) and the
-namespace to the referring entity's.
+namespace to the referring entity's. The YAML is composed within kg.limits' bounds (nesting,
+alias expansion) before any entity is built.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import yaml
 from kg import identity
 from kg.errors import InputError
 from kg.ingest.report import Description, Read, Refusal
+from kg.limits import DEFAULT_LIMITS, BoundedLoader, Limits
 from kg.vocab import (
     DCAT_KEYWORD,
     DCTERMS,
@@ -54,14 +56,14 @@ _LIFECYCLE = {
 }
 
 
-def _documents(data: bytes, source: str) -> list[tuple[int, Any]]:
+def _documents(data: bytes, source: str, limits: Limits) -> list[tuple[int, Any]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text: {exc}", source=source) from exc
     found = []
     try:
-        loader = yaml.SafeLoader(text)
+        loader = BoundedLoader(text, limits, source)
         try:
             while loader.check_node():
                 node = loader.get_node()
@@ -212,9 +214,9 @@ class _Mapper:
                 self.add(subject, STAGE, mlg("Production"))
 
 
-def read(data: bytes, source: str, base_iri: str) -> Read:
+def read(data: bytes, source: str, base_iri: str, *, limits: Limits = DEFAULT_LIMITS) -> Read:
     mapper = _Mapper(base_iri, source)
-    documents = _documents(data, source)
+    documents = _documents(data, source, limits)
     for line, entity in documents:
         if entity is None:
             continue
@@ -223,10 +225,10 @@ def read(data: bytes, source: str, base_iri: str) -> Read:
     return Read(mapper.subjects, items, mapper.skipped, mapper.defined, mapper.locations)
 
 
-def locations_of(data: bytes, source: str) -> list[str]:
+def locations_of(data: bytes, source: str, *, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     """The targets of the Location entities of a catalog file (relative paths or URLs)."""
     targets: list[str] = []
-    for _, entity in _documents(data, source):
+    for _, entity in _documents(data, source, limits):
         if isinstance(entity, dict) and str(entity.get("kind", "")).lower() == "location":
             spec = entity.get("spec") or {}
             targets += [t for t in [spec.get("target"), *(spec.get("targets") or [])]

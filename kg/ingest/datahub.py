@@ -20,7 +20,8 @@ identity rules; every other entity keeps its URN as its IRI. What maps where:
 - status `removed` -> mlg:Retired, deprecation -> mlg:Deprecated
 
 Entities and aspects outside the ML lifecycle graph (charts, dashboards, profiles, usage...) are
-skipped and counted in the report.
+skipped and counted in the report. The file, and each aspect value given as JSON text, is bounded
+(kg.limits.check_json) before it is parsed.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import pyoxigraph as ox
 from kg import identity
 from kg.errors import InputError
 from kg.ingest.report import Description, Read, Refusal
+from kg.limits import DEFAULT_LIMITS, Limits, check_json
 from kg.vocab import (
     DCAT,
     DCAT_KEYWORD,
@@ -78,11 +80,12 @@ _URN = re.compile(r"^urn:li:([A-Za-z]+):(.+)$")
 _TUPLE_NAME = re.compile(r"^\((?:urn:li:dataPlatform:[^,]+,)?(.+?)(?:,[A-Z]+)?\)$")
 
 
-def _records(data: bytes, source: str) -> list[Any]:
+def _records(data: bytes, source: str, limits: Limits) -> list[Any]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text: {exc}", source=source) from exc
+    check_json(data, limits, source)
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -102,7 +105,9 @@ def _records(data: bytes, source: str) -> list[Any]:
     return items
 
 
-def _aspects(record: dict[str, Any], source: str, n: int) -> list[tuple[str, str, Any, str]]:
+def _aspects(
+    record: dict[str, Any], source: str, n: int, limits: Limits
+) -> list[tuple[str, str, Any, str]]:
     """(urn, aspect name, aspect value, change type) of one record."""
     if "proposedSnapshot" in record:
         snapshot = record["proposedSnapshot"]
@@ -124,6 +129,8 @@ def _aspects(record: dict[str, Any], source: str, n: int) -> list[tuple[str, str
     if "json" in aspect:
         value = aspect["json"]
     elif "value" in aspect:
+        if isinstance(aspect["value"], str):
+            check_json(aspect["value"].encode(), limits, f"{source} record {n} aspect.value")
         try:
             value = json.loads(aspect["value"])
         except (TypeError, json.JSONDecodeError) as exc:
@@ -174,7 +181,7 @@ class _Mapper:
     def kind(self, urn: str) -> str:
         found = _URN.match(urn)
         if found is None:
-            raise InputError(f"{urn!r} is not a DataHub URN", source=self.source)
+            raise InputError(f"{urn[:200]!r} is not a DataHub URN", source=self.source)
         return found.group(1)
 
     def add(self, s: ox.NamedNode, p: ox.NamedNode, o: ox.NamedNode | ox.Literal) -> None:
@@ -497,11 +504,11 @@ def _patched(name: str, operations: Any) -> dict[str, Any]:
     return result
 
 
-def read(data: bytes, source: str, base_iri: str) -> Read:
-    records = _records(data, source)
+def read(data: bytes, source: str, base_iri: str, *, limits: Limits = DEFAULT_LIMITS) -> Read:
+    records = _records(data, source, limits)
     mapper = _Mapper(base_iri, source)
     for n, record in enumerate(records):
-        for urn, name, value, change in _aspects(record, source, n):
+        for urn, name, value, change in _aspects(record, source, n, limits):
             mapper.aspect(urn, name, value, change)
     skipped = [
         Refusal(f"{source}: {what}", f"not part of the ML lifecycle graph ({count} times)")

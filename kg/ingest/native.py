@@ -12,6 +12,9 @@
 
 A document is a mapping with `assets:`, a list of assets, or one asset. Relations name their
 targets by id; `owner`, `status` and `stage` take ids and value names. Every error names the line.
+
+A document is bounded before it is read (kg.limits): JSON nesting, and YAML nesting and alias
+expansion as its node graph is composed. Errors show values shortened, never a whole document.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import reprlib
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +32,7 @@ import yaml
 from kg.errors import InputError
 from kg.ids import to_iri
 from kg.ingest import Batch
+from kg.limits import DEFAULT_LIMITS, BoundedLoader, Limits, check_json
 from kg.ontology import Ontology, default_ontology
 from kg.vocab import (
     DCAT_KEYWORD,
@@ -70,8 +75,20 @@ class _Mapping(dict[str, Any]):
     key_lines: dict[str, int]
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(BoundedLoader):
     pass
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel = 2
+_SHORT.maxdict = _SHORT.maxlist = 4
+_SHORT.maxstring = _SHORT.maxother = 80
+
+
+def _shown(value: Any) -> str:
+    """A value as an error message shows it: its repr, cut short (a YAML alias can make a small
+    document hold a huge value)."""
+    return _SHORT.repr(value)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
@@ -88,21 +105,23 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _load(data: bytes, source: str) -> Any:
+def _load(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> Any:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError("the document is not valid UTF-8", source=source, line=line) from exc
     if text.lstrip()[:1] in ("{", "["):
+        check_json(data, limits, source)
         try:
             json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"JSON syntax error: {exc.msg} (column {exc.colno})", source=source, line=exc.lineno
             ) from exc
+    loader = _LineLoader(text, limits, source)
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
+        return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         raise InputError(
@@ -112,6 +131,8 @@ def _load(data: bytes, source: str) -> Any:
         ) from exc
     except yaml.YAMLError as exc:
         raise InputError(f"YAML syntax error: {exc}", source=source) from exc
+    finally:
+        loader.dispose()
 
 
 def _assets_of(document: Any, source: str) -> list[Any]:
@@ -125,7 +146,7 @@ def _assets_of(document: Any, source: str) -> list[Any]:
             if extra:
                 line = getattr(document, "key_lines", {}).get(extra[0])
                 raise InputError(
-                    f"unknown top-level key {extra[0]!r}: a document holds 'assets:' only",
+                    f"unknown top-level key {_shown(extra[0])}: a document holds 'assets:' only",
                     source=source,
                     line=line,
                 )
@@ -137,12 +158,20 @@ def _assets_of(document: Any, source: str) -> list[Any]:
     raise InputError("a document is a mapping with 'assets:', a list of assets, or one asset")
 
 
-def parse(data: bytes, *, source: str, base_iri: str, ontology: Ontology | None = None) -> Batch:
+def parse(
+    data: bytes,
+    *,
+    source: str,
+    base_iri: str,
+    ontology: Ontology | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Batch:
     onto = ontology or default_ontology()
     builder = _Builder(onto, base_iri, source)
-    for item in _assets_of(_load(data, source), source):
+    builder.batch.limits = limits
+    for item in _assets_of(_load(data, source, limits), source):
         if not isinstance(item, _Mapping):
-            raise InputError(f"an asset must be a mapping, not {item!r}", source=source)
+            raise InputError(f"an asset must be a mapping, not {_shown(item)}", source=source)
         builder.add_asset(item)
     return builder.batch
 
@@ -173,7 +202,7 @@ class _Builder:
 
     def iri(self, value: Any, what: str, line: int) -> ox.NamedNode:
         if not isinstance(value, str):
-            raise self.error(f"{what} must be an asset id, not the literal {value!r}", line)
+            raise self.error(f"{what} must be an asset id, not the literal {_shown(value)}", line)
         try:
             return to_iri(value, self.base_iri)
         except InputError as exc:
@@ -186,13 +215,14 @@ class _Builder:
             if key not in _KNOWN_FIELDS and key not in self.relations:
                 hint = difflib.get_close_matches(key, [*_KNOWN_FIELDS, *self.relations], n=1)
                 more = f"; did you mean {hint[0]!r}?" if hint else ""
-                raise self.error(f"unknown field {key!r}{more}", lines[key])
+                raise self.error(f"unknown field {_shown(key)}{more}", lines[key])
         if "id" not in item:
             raise self.error("an asset needs an 'id'", line)
         subject = self.iri(item["id"], "'id'", lines["id"])
         if subject in self.seen:
             raise self.error(
-                f"asset {item['id']!r} is described twice (first at line {self.seen[subject]})",
+                f"asset {_shown(item['id'])} is described twice "
+                f"(first at line {self.seen[subject]})",
                 line,
             )
         self.seen[subject] = line
@@ -231,7 +261,7 @@ class _Builder:
         iri = self.types.get(name.lower())
         if iri is None:
             known = ", ".join(sorted(c.removeprefix(MLG) for c in self.types.values()))
-            raise self.error(f"unknown asset type {value!r}; known types: {known}", line)
+            raise self.error(f"unknown asset type {_shown(value)}; known types: {known}", line)
         self.emit(subject, RDF_TYPE, ox.NamedNode(iri), line)
 
     def add_value(self, subject: ox.NamedNode, key: str, value: Any, line: int) -> None:
@@ -240,7 +270,7 @@ class _Builder:
         chosen = by_name.get(str(value).removeprefix("mlg:").lower())
         if chosen is None:
             names = ", ".join(sorted(v.removeprefix(MLG) for v in allowed))
-            raise self.error(f"{key} {value!r} is not one of {names}", line)
+            raise self.error(f"{key} {_shown(value)} is not one of {names}", line)
         self.emit(subject, mlg(key), ox.NamedNode(chosen), line)
 
     def add_metrics(self, subject: ox.NamedNode, value: Any, line: int) -> None:
@@ -248,7 +278,9 @@ class _Builder:
             raise self.error("'metrics' must map metric names to numbers", line)
         for name, number in value.items():
             if isinstance(number, bool) or not isinstance(number, int | float):
-                raise self.error(f"metric {name!r} must be a number, not {number!r}", line)
+                raise self.error(
+                    f"metric {_shown(name)} must be a number, not {_shown(number)}", line
+                )
             metric = self.iri(f"metric/{name}", "a metric name", line)
             measurement = ox.BlankNode()
             self.emit(subject, mlg("metric"), measurement, line)
@@ -263,12 +295,14 @@ class _Builder:
         for name, raw in value.items():
             predicate = self.iri(name, "a property name", line)
             if predicate.value.startswith(MLG) and not self.ontology.is_term(predicate.value):
-                raise self.error(f"unknown property {name!r} in the mlg vocabulary", line)
+                raise self.error(f"unknown property {_shown(name)} in the mlg vocabulary", line)
             for item in self.many(raw):
                 if isinstance(item, dict) and set(item) == {"id"}:
                     self.emit(subject, predicate, self.iri(item["id"], name, line), line)
                 elif isinstance(item, dict | list):
-                    raise self.error(f"property {name!r} takes text, numbers or {{id: ...}}", line)
+                    raise self.error(
+                        f"property {_shown(name)} takes text, numbers or {{id: ...}}", line
+                    )
                 else:
                     self.emit(subject, predicate, _literal(item), line)
 
@@ -276,7 +310,7 @@ class _Builder:
         values = self.many(value)
         for v in values:
             if isinstance(v, dict | list) or v is None:
-                raise self.error(f"{key!r} must be text, not {v!r}", line)
+                raise self.error(f"{_shown(key)} must be text, not {_shown(v)}", line)
         return [str(v) for v in values]
 
     def timestamp(self, value: Any, line: int) -> ox.Literal:
@@ -289,7 +323,7 @@ class _Builder:
                 return ox.Literal(parse(str(value)).isoformat(), datatype=ox.NamedNode(datatype))
             except ValueError:
                 continue
-        raise self.error(f"'created' must be a date or date-time, not {value!r}", line)
+        raise self.error(f"'created' must be a date or date-time, not {_shown(value)}", line)
 
     @staticmethod
     def many(value: Any) -> list[Any]:

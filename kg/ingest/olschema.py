@@ -4,7 +4,8 @@ check of what the spec requires of every event and of the facets kg maps.
 
 Facets are checked the way the spec's consumers do: a facet under a standard key (`schema`,
 `ownership`, ...) against that facet's schema, another facet against the schema its `_schemaURL`
-names when kg has it. Every problem names the field by its path in the event.
+names when kg has it. Every problem names the field by its path in the event. The spec's own
+files are bounded (kg.limits.check_json) before they are parsed, like any other JSON.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
+
+from kg.limits import DEFAULT_LIMITS, check_json
 
 _EVENT_TYPES = {"START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"}
 # RFC 3339 date-time, the format the spec requires of eventTime.
@@ -82,7 +85,9 @@ class SpecSchema:
             raise FileNotFoundError(f"{paths[0]} not found: not an OpenLineage spec folder")
         self.schemas: dict[str, dict[str, Any]] = {}
         for path in paths:
-            schema = json.loads(path.read_text(encoding="utf-8"))
+            raw = path.read_bytes()
+            check_json(raw, DEFAULT_LIMITS, str(path))
+            schema = json.loads(raw.decode("utf-8"))
             self.schemas[schema["$id"]] = schema
         self.registry: Registry[Any] = Registry().with_resources(
             (sid, Resource.from_contents(s)) for sid, s in self.schemas.items()

@@ -10,7 +10,8 @@ Each event becomes an observation: statements per subject, stamped with the even
 observation merges with what earlier events said (`merge`) so that START then COMPLETE make one
 run, and so that the result is the same in any arrival order: a later event's statements replace
 an earlier one's, edges and identifiers accumulate, a run starts at its earliest START and ends
-at its latest terminal event.
+at its latest terminal event. Event bodies are bounded (kg.limits.check_json) before they are
+parsed.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pyoxigraph as ox
 from kg import identity
 from kg.errors import InputError
 from kg.ingest.report import Description
+from kg.limits import DEFAULT_LIMITS, Limits, check_json
 from kg.vocab import (
     DCAT_KEYWORD,
     DCTERMS,
@@ -70,14 +72,16 @@ ACCUMULATING = {
 _DATE_TIME = ox.NamedNode(XSD + "dateTime")
 
 
-def read_events(data: bytes, source: str) -> list[Any]:
-    """One event, an array of events, or JSON lines (as the HTTP transport and files hold them)."""
+def read_events(data: bytes, source: str, *, limits: Limits = DEFAULT_LIMITS) -> list[Any]:
+    """One event, an array of events, or JSON lines (as the HTTP transport and files hold them),
+    nested no deeper than `limits` allow."""
     try:
         text = data.decode("utf-8").strip()
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text: {exc}", source=source) from exc
     if not text:
         raise InputError("no event: the body is empty", source=source)
+    check_json(data, limits, source)  # JSON lines too: each balanced line leaves the depth at 0
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError as whole:

@@ -1,4 +1,9 @@
-"""RDF documents (Turtle, TriG, N-Triples, N-Quads, RDF/XML, JSON-LD) into a batch."""
+"""RDF documents (Turtle, TriG, N-Triples, N-Quads, RDF/XML, JSON-LD) into a batch.
+
+Each document is bounded before pyoxigraph reads it (kg.limits): JSON-LD's nesting, RDF/XML's
+DTD, nesting and completeness, the Turtle family's nesting. pyoxigraph recurses on deep
+JSON-LD and triple terms and expands RDF/XML entities, and reads a truncated RDF/XML document
+as the triples before the cut."""
 
 from __future__ import annotations
 
@@ -6,11 +11,27 @@ import pyoxigraph as ox
 
 from kg.errors import InputError
 from kg.ingest import Batch
+from kg.limits import DEFAULT_LIMITS, Limits, check_json, check_rdf_text, check_xml
+
+_JSON_FORMATS = (ox.RdfFormat.JSON_LD, ox.RdfFormat.STREAMING_JSON_LD)
 
 
-def parse(data: bytes, rdf_format: ox.RdfFormat, *, source: str, base_iri: str) -> Batch:
+def parse(
+    data: bytes,
+    rdf_format: ox.RdfFormat,
+    *,
+    source: str,
+    base_iri: str,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Batch:
     text = _decode(data, source)
-    batch = Batch(source=source, text=text)
+    if rdf_format in _JSON_FORMATS:
+        check_json(data, limits, source)
+    elif rdf_format == ox.RdfFormat.RDF_XML:
+        check_xml(data, limits, source)
+    else:
+        check_rdf_text(data, limits, source)
+    batch = Batch(source=source, text=text, limits=limits)
     try:
         # base_iri: relative IRIs (and JSON-LD relative @id, which would otherwise be dropped)
         # resolve against the asset base. Blank nodes are renamed so two inputs never share one.
