@@ -94,7 +94,7 @@ def run_compiled(
     results: set[Result] = set()
     for check in shapes.checks:
         results.update(run_check(store, check, focus_list))
-    return sorted(results)
+    return sorted(results, key=Result.order)
 
 
 def store_as_rdflib(store: GraphStore) -> Graph:
@@ -134,4 +134,4 @@ def run_reference(data: Graph, shapes_graph: Graph) -> list[Result]:
                 message=str(report.value(node, SH.resultMessage) or ""),
             )
         )
-    return sorted(results)
+    return sorted(results, key=Result.order)

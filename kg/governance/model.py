@@ -41,6 +41,18 @@ class Result:
     message: str = field(compare=False)
     node_shape: str | None = field(default=None, compare=False)
 
+    def order(self) -> tuple[str, str, str, str, str, str]:
+        """The dataclass order with a missing path or value first, for sorting reports (the
+        generated comparison fails on None against a string)."""
+        return (
+            self.severity.value,
+            self.shape,
+            self.focus,
+            self.path or "",
+            self.value or "",
+            self.component,
+        )
+
     def key(self) -> tuple[str, str | None, str | None, str, str, str | None]:
         """What two engines must agree on (blank-node shape ids differ between engines)."""
         shape = self.shape if self.shape.startswith("<") else None

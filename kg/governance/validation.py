@@ -42,7 +42,7 @@ def validate(
         reference = run_reference(store_as_rdflib(store), fallback)
         results += [r for r in reference if wanted is None or r.focus in wanted]
     return Report(
-        results=sorted(set(results)),
+        results=sorted(set(results), key=Result.order),
         shapes=shapes.count,
         engine=engine.value,
         focus_nodes=None if wanted is None else len(wanted),

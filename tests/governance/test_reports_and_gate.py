@@ -281,3 +281,10 @@ def test_validating_writes_nothing_until_saved(demo: KnowledgeGraph) -> None:
     assert demo.store.size() == before
     with pytest.raises(InputError):
         demo.save_report(demo.validate(demo.scope(asset="team/ads-ml")))
+
+
+def test_an_unknown_second_owner_is_a_refusal_not_a_crash(demo: KnowledgeGraph) -> None:
+    document = "- {id: dataset/two-owners, type: Dataset, owner: [team/ads-ml, 'urn:x:y']}"
+    with pytest.raises(GateError) as refused:
+        demo.load([Document("owners.yaml", document.encode())], gate=GateMode.ENFORCE)
+    assert len(refused.value.report.results) >= 2
