@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 import kg
-from kg.api import assets, discovery, errors, governance, gsp, imports, routes, sparql, static
+from kg.api import (
+    assets,
+    discovery,
+    errors,
+    governance,
+    gsp,
+    imports,
+    openapi,
+    routes,
+    sparql,
+    static,
+)
 from kg.api.middleware import BodyLimits, SecurityHeaders
 from kg.evaluation import Evaluator
 from kg.graph import KnowledgeGraph
@@ -30,7 +42,9 @@ def create_app(graph: KnowledgeGraph, *, close_on_shutdown: bool = True) -> Fast
         version=kg.__version__,
         summary="The ML lifecycle knowledge graph: lineage, impact and SPARQL over your ML assets.",
         lifespan=lifespan,
+        responses=openapi.COMMON,  # every route: the body bounds of kg.api.middleware
     )
+    app.openapi = _completed(app)  # type: ignore[method-assign]
     app.state.graph = graph
     app.state.evaluator = evaluator
     errors.install(app)
@@ -46,3 +60,15 @@ def create_app(graph: KnowledgeGraph, *, close_on_shutdown: bool = True) -> Fast
     app.include_router(imports.router)
     app.include_router(static.router)
     return app
+
+
+def _completed(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """FastAPI's OpenAPI document, with the components kg.api.openapi's responses refer to."""
+    generate = app.openapi
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = openapi.complete(generate())
+        return app.openapi_schema
+
+    return document

@@ -23,6 +23,7 @@ from kg.api.deps import (
     read_body,
     require_writer,
 )
+from kg.api.openapi import ASSET_TYPES, WRITE, answer, body, problems
 from kg.governance.render import linkable
 from kg.graph import Document, KnowledgeGraph
 from kg.vocab import compact
@@ -83,7 +84,15 @@ def list_assets(
     }
 
 
-@router.get("/api/v1/assets/{identifier:path}", summary="One asset with its relations")
+@router.get(
+    "/api/v1/assets/{identifier:path}",
+    summary="One asset with its relations",
+    response_class=Response,
+    responses=answer(
+        200, "The asset (JSON), or its RDF by Accept.", "application/json", *_RDF_MEDIA
+    )
+    | problems(404, detail=True),
+)
 def get_asset(request: Request, identifier: str) -> Response:
     """The asset's statements, owners, status, and relations in both directions (JSON), or its
     RDF description when the client asks for an RDF media type."""
@@ -98,6 +107,11 @@ def get_asset(request: Request, identifier: str) -> Response:
     "/api/v1/assets/{identifier:path}",
     summary="Create or replace an asset",
     dependencies=[Depends(require_writer)],
+    responses=answer(201, "The asset is new: the ingestion report.", "application/json")
+    | problems(403)
+    | problems(404, detail=True)
+    | WRITE,
+    openapi_extra=body(*ASSET_TYPES),
 )
 async def put_asset(request: Request, identifier: str) -> JSONResponse:
     """The body (a native asset, where `id` may be left out, or RDF about this asset only)
@@ -114,6 +128,8 @@ async def put_asset(request: Request, identifier: str) -> JSONResponse:
     "/api/v1/assets/{identifier:path}",
     summary="Delete an asset",
     dependencies=[Depends(require_writer)],
+    status_code=204,
+    responses=answer(204, "Deleted.") | problems(403) | problems(404, detail=True) | WRITE,
 )
 async def delete_asset(request: Request, identifier: str) -> Response:
     """Its statements and edges go; assets that pointed at it keep the reference, which then

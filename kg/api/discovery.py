@@ -17,6 +17,7 @@ from kg.api.deps import (
     graph_of,
     hit_json,
 )
+from kg.api.openapi import BUSY, RDF_TYPES, RESULT_TYPES, answer, problems
 from kg.vocab import compact
 
 router = APIRouter(tags=["discovery"])
@@ -49,7 +50,11 @@ class Draft(BaseModel):
     type: str | None = Field(None, description="Dataset, Feature, FeatureSet, Model...")
 
 
-@router.post("/api/v1/search/similar", summary="Before you build: does it exist already?")
+@router.post(
+    "/api/v1/search/similar",
+    summary="Before you build: does it exist already?",
+    responses=problems(400, detail=True),
+)
 def similar(
     request: Request, draft: Draft, limit: Annotated[int, Query(ge=1, le=50)] = 10
 ) -> dict[str, Any]:
@@ -86,7 +91,20 @@ def list_queries() -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/api/v1/queries/{name}", summary="Run a named query")
+@router.get(
+    "/api/v1/queries/{name}",
+    summary="Run a named query",
+    response_class=Response,
+    responses=answer(
+        200,
+        "The results by Accept or `format`, as /sparql answers them.",
+        *RESULT_TYPES,
+        *RDF_TYPES,
+        kg_truncated="`true` when the answer was cut at the row cap.",
+    )
+    | problems(404, detail=True)
+    | BUSY,
+)
 async def run_query(request: Request, name: str) -> Response:
     """Parameters come as query parameters; results by `Accept` or `format` as on /sparql,
     under the same time budget, worker limit and row cap."""

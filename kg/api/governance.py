@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg import jobs
 from kg.api.deps import evaluator_of, graph_of, read_body, require_writer
+from kg.api.openapi import ASSET_TYPES, BUSY, REPORT_TYPES, answer, body, problems
 from kg.governance.model import Report, Severity
 from kg.governance.render import MEDIA_TYPES, Format
 from kg.governance.validation import Engine
@@ -18,6 +19,7 @@ from kg.graph import Document, KnowledgeGraph
 from kg.protocol import accepted
 
 router = APIRouter(tags=["governance"])
+_REPORT = answer(200, "The report, by Accept or `format`.", *REPORT_TYPES)
 
 _BY_MEDIA = {
     "application/json": Format.JSON,
@@ -54,7 +56,12 @@ async def _validation(request: Request, focus: list[str] | None) -> Report:
     return report
 
 
-@router.get("/api/v1/validation", summary="Validation report of the graph or a subset")
+@router.get(
+    "/api/v1/validation",
+    summary="Validation report of the graph or a subset",
+    response_class=Response,
+    responses=_REPORT | problems(404) | BUSY,
+)
 async def get_validation(
     request: Request,
     fmt: Annotated[Format | None, Query(alias="format", description="Overrides Accept.")] = None,
@@ -78,6 +85,8 @@ async def get_validation(
     "/api/v1/validation",
     summary="Validate the whole graph and keep the report",
     dependencies=[Depends(require_writer)],
+    response_class=Response,
+    responses=_REPORT | problems(401) | BUSY,
 )
 async def post_validation(
     request: Request,
@@ -94,7 +103,13 @@ async def post_validation(
     return Response(body, media_type=MEDIA_TYPES[chosen])
 
 
-@router.post("/api/v1/validate", summary="Validate candidate documents without storing them")
+@router.post(
+    "/api/v1/validate",
+    summary="Validate candidate documents without storing them",
+    response_class=Response,
+    responses=_REPORT,
+    openapi_extra=body(*ASSET_TYPES),
+)
 async def post_validate(
     request: Request,
     fmt: Annotated[Format | None, Query(alias="format")] = None,

@@ -15,10 +15,24 @@ from fastapi.responses import PlainTextResponse, Response
 
 from kg import protocol
 from kg.api.deps import graph_of, read_body, require_writer
+from kg.api.openapi import RDF_TYPES, answer, body, problems
 from kg.errors import InputError
 from kg.graph import Document
 
 router = APIRouter(tags=["graph store"])
+_TARGET = {  # indirect identification: the graph a request is about
+    "parameters": [
+        {"name": "graph", "in": "query", "schema": {"type": "string"}, "description": "Its IRI."},
+        {"name": "default", "in": "query", "schema": {"type": "string"}, "allowEmptyValue": True,
+         "description": "The default graph (any value, or none)."},
+    ]
+}  # fmt: skip
+_READ = answer(200, "The graph, by Accept.", *RDF_TYPES)
+# the protocol's own errors are text/plain; kg's (tokens, read-only graphs, governance, input
+# that does not parse, the body bounds) problem+json
+_ERRORS = problems(400, 404, text=True) | problems(413, 415)
+_WRITE_ERRORS = _ERRORS | problems(401, 403, 422)
+_WRITE_BODY = body(*RDF_TYPES, "multipart/form-data")
 
 
 def _names_default(request: Request) -> bool:
@@ -61,7 +75,20 @@ def _documents(body: bytes, content_type: str) -> list[Document]:
     return documents
 
 
-@router.api_route("/store", methods=["GET", "HEAD"], summary="Graph Store Protocol: read a graph")
+@router.get(
+    "/store",
+    summary="Graph Store Protocol: read a graph",
+    response_class=Response,
+    responses=_READ | _ERRORS,
+    openapi_extra=_TARGET,
+)
+@router.head(
+    "/store",
+    summary="Graph Store Protocol: a graph's headers",
+    response_class=Response,
+    responses=_READ | _ERRORS,
+    openapi_extra=_TARGET,
+)
 @router.api_route("/store/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
 def gsp_get(request: Request) -> Response:
     graph_iri, error = _target(request)
@@ -108,19 +135,43 @@ async def _write(request: Request, *, merge: bool) -> Response:
     return Response(status_code=204 if existed or graph_iri is None else 201)
 
 
-@router.put("/store", summary="Graph Store Protocol: replace a graph")
+@router.put(
+    "/store",
+    summary="Graph Store Protocol: replace a graph",
+    status_code=204,
+    responses=answer(201, "The graph is new.") | answer(204, "Replaced.") | _WRITE_ERRORS,
+    openapi_extra=_TARGET | _WRITE_BODY,
+)
 @router.put("/store/{path:path}", include_in_schema=False)
 async def gsp_put(request: Request) -> Response:
     return await _write(request, merge=False)
 
 
-@router.post("/store", summary="Graph Store Protocol: add to a graph, or create one")
+@router.post(
+    "/store",
+    summary="Graph Store Protocol: add to a graph, or create one",
+    status_code=204,
+    responses=answer(
+        201,
+        "A new graph; without ?graph or ?default, at Location.",
+        location="The new graph's IRI.",
+    )
+    | answer(204, "Added to the graph.")
+    | _WRITE_ERRORS,
+    openapi_extra=_TARGET | _WRITE_BODY,
+)
 @router.post("/store/{path:path}", include_in_schema=False)
 async def gsp_post(request: Request) -> Response:
     return await _write(request, merge=True)
 
 
-@router.delete("/store", summary="Graph Store Protocol: delete a graph")
+@router.delete(
+    "/store",
+    summary="Graph Store Protocol: delete a graph",
+    status_code=204,
+    responses=answer(204, "Deleted.") | _WRITE_ERRORS,
+    openapi_extra=_TARGET,
+)
 @router.delete("/store/{path:path}", include_in_schema=False)
 async def gsp_delete(request: Request) -> Response:
     require_writer(request)

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg import exports, importing, jobs
 from kg.api.deps import evaluator_of, graph_of, read_body, require_writer
+from kg.api.openapi import BUSY, EXPORT_TYPES, WRITE, answer, body, problems
 from kg.graph import Document
 from kg.lineage import Direction
 
@@ -24,7 +25,13 @@ async def _body(request: Request) -> bytes:
     return await read_body(request)
 
 
-@router.post("/api/v1/lineage", status_code=201, summary="Receive OpenLineage events")
+@router.post(
+    "/api/v1/lineage",
+    status_code=201,
+    summary="Receive OpenLineage events",
+    responses=WRITE,
+    openapi_extra=body("application/json", "application/x-ndjson"),
+)
 async def post_lineage(request: Request) -> dict[str, Any]:
     """OpenLineage RunEvent, DatasetEvent or JobEvent JSON, one event, an array or JSON lines, as
     the OpenLineage HTTP transport sends them (its default endpoint). Every event is checked
@@ -37,7 +44,13 @@ async def post_lineage(request: Request) -> dict[str, Any]:
     return report.as_dict()
 
 
-@router.post("/api/v1/ingest/{importer}", status_code=201, summary="Import catalog metadata")
+@router.post(
+    "/api/v1/ingest/{importer}",
+    status_code=201,
+    summary="Import catalog metadata",
+    responses=problems(404, detail=True) | WRITE,
+    openapi_extra=body("application/json", "application/yaml"),
+)
 async def post_ingest(request: Request, importer: importing.Importer) -> dict[str, Any]:
     """A DataHub metadata file (MCE/MCP JSON as the file sink writes it), Backstage
     catalog-info YAML (multi-document), or OpenLineage events. All or nothing; answers the
@@ -57,7 +70,11 @@ class Equivalence(BaseModel):
     remove: bool = Field(False, description="Withdraw the declaration instead.")
 
 
-@router.post("/api/v1/equivalences", summary="Declare that two names are one asset")
+@router.post(
+    "/api/v1/equivalences",
+    summary="Declare that two names are one asset",
+    responses=problems(400, detail=True) | problems(404) | WRITE,
+)
 async def post_equivalence(request: Request, body: Equivalence) -> dict[str, Any]:
     """Declare (or withdraw) owl:sameAs between an asset and its other names, for what the
     identity rules cannot match; lineage and impact follow it both ways."""
@@ -69,7 +86,19 @@ async def post_equivalence(request: Request, body: Equivalence) -> dict[str, Any
     return report.as_dict()
 
 
-@router.get("/api/v1/export", summary="The graph in a standard form")
+@router.get(
+    "/api/v1/export",
+    summary="The graph in a standard form",
+    response_class=Response,
+    responses=answer(
+        200,
+        "The export, in the media type of its format.",
+        *EXPORT_TYPES,
+        content_disposition="inline, with a file name.",
+    )
+    | problems(404)
+    | BUSY,
+)
 async def get_export(
     request: Request,
     fmt: Annotated[exports.ExportFormat, Query(alias="format")] = exports.ExportFormat.TURTLE,
@@ -98,7 +127,12 @@ async def get_export(
     )
 
 
-@router.get("/context.jsonld", summary="kg's JSON-LD context")
+@router.get(
+    "/context.jsonld",
+    summary="kg's JSON-LD context",
+    response_class=Response,
+    responses=answer(200, "The context.", "application/ld+json"),
+)
 def get_context(request: Request) -> Response:
     """The JSON-LD context of kg's exports: the mlg terms by local name."""
     body = json.dumps(exports.context(graph_of(request).ontology), indent=2)

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from kg import jobs, views
 from kg.api.deps import evaluator_of, read_body, require_writer
+from kg.api.openapi import ASSET_TYPES, BUSY, WRITE, body, problems
 from kg.graph import Document, KnowledgeGraph
 from kg.lineage import Direction
 
@@ -51,7 +52,12 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/api/v1/lineage", tags=["lineage"], summary="Upstream and/or downstream lineage")
+@router.get(
+    "/api/v1/lineage",
+    tags=["lineage"],
+    summary="Upstream and/or downstream lineage",
+    responses=problems(404),
+)
 def get_lineage(
     request: Request,
     node_id: NodeId,
@@ -67,14 +73,24 @@ def get_lineage(
     return views.lineage(graph.lineage(node_id, direction, depth, type_))
 
 
-@router.get("/api/v1/impact", tags=["lineage"], summary="Impact of a change to an asset")
+@router.get(
+    "/api/v1/impact",
+    tags=["lineage"],
+    summary="Impact of a change to an asset",
+    responses=problems(404),
+)
 def get_impact(request: Request, node_id: NodeId) -> dict[str, Any]:
     """Every downstream asset grouped by type, the production services and experiments affected,
     and the owners to notify."""
     return views.impact(_graph(request).impact(node_id))
 
 
-@router.get("/api/v1/path", tags=["lineage"], summary="Why one asset depends on another")
+@router.get(
+    "/api/v1/path",
+    tags=["lineage"],
+    summary="Why one asset depends on another",
+    responses=problems(404),
+)
 def get_path(
     request: Request,
     origin: Annotated[str, Query(alias="from")],
@@ -89,24 +105,8 @@ def get_path(
     tags=["assets"],
     summary="Load assets",
     status_code=201,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                media: {"schema": {"type": "string"}}
-                for media in (
-                    "application/yaml",
-                    "application/json",
-                    "text/turtle",
-                    "application/trig",
-                    "application/n-triples",
-                    "application/n-quads",
-                    "application/ld+json",
-                    "application/rdf+xml",
-                )
-            },
-        }
-    },
+    responses=WRITE,
+    openapi_extra=body(*ASSET_TYPES),
 )
 async def post_assets(request: Request) -> dict[str, object]:
     """Load a native asset document (YAML/JSON) or RDF, chosen by Content-Type, through the
@@ -128,6 +128,6 @@ async def _stats(request: Request) -> dict[str, object]:
     )
 
 
-@router.get("/api/v1/stats", tags=["ops"], summary="Graph size and assets by type")
+@router.get("/api/v1/stats", tags=["ops"], summary="Graph size and assets by type", responses=BUSY)
 async def get_stats(request: Request) -> dict[str, object]:
     return await _stats(request)

@@ -15,10 +15,31 @@ from starlette.datastructures import MultiDict
 
 from kg import catalog, jobs, protocol, sparqltext
 from kg.api.deps import evaluator_of, graph_of, has_write_token, read_body, require_writer
+from kg.api.openapi import RDF_TYPES, RESULT_TYPES, answer, problems
 from kg.errors import KGError
 
 router = APIRouter(tags=["sparql"])
 PATHS = ("/sparql", "/sparql/", "/query", "/query/")
+_GRAPHS = {"type": "array", "items": {"type": "string"}}
+_DATASET = [  # the protocol's dataset of a query; URL parameters on GET and POST alike
+    {"name": "default-graph-uri", "in": "query", "schema": _GRAPHS},
+    {"name": "named-graph-uri", "in": "query", "schema": _GRAPHS},
+    {"name": "format", "in": "query", "schema": {"type": "string"}, "description": "json, xml, "
+     "csv, tsv (results) or turtle, ntriples, rdfxml, jsonld, nquads, trig (graphs)."},
+]  # fmt: skip
+_RESULTS = answer(
+    200,
+    "Query results by Accept or `format` (SELECT and ASK: SPARQL results; CONSTRUCT and "
+    "DESCRIBE: RDF); with no query, the service description (RDF) or the query page (HTML).",
+    *RESULT_TYPES,
+    *RDF_TYPES,
+    "text/html",
+    kg_row_limit="The row cap of the answer (KG_MAX_ROWS).",
+    kg_truncated="`true` when the answer was cut at the row cap.",
+)
+# the protocol's own errors are text/plain; kg's (tokens, read-only graphs, governance, the
+# body bounds) problem+json
+_ERRORS = problems(400, 405, 413, 415, 503, text=True) | problems(401, 403, 404, 422)
 
 
 def _bad(message: str, status: int = 400) -> PlainTextResponse:
@@ -64,8 +85,46 @@ async def _parameters(request: Request) -> MultiDict | Response:
     return params
 
 
-@router.get(PATHS[0], summary="SPARQL 1.1 query, or the service description")
-@router.post(PATHS[0], summary="SPARQL 1.1 query and update")
+@router.get(
+    PATHS[0],
+    summary="SPARQL 1.1 query, or the service description",
+    response_class=Response,
+    responses=_RESULTS | _ERRORS,
+    openapi_extra={
+        "parameters": [{"name": "query", "in": "query", "schema": {"type": "string"}}, *_DATASET]
+    },
+)
+@router.post(
+    PATHS[0],
+    summary="SPARQL 1.1 query and update",
+    response_class=Response,
+    responses=_RESULTS
+    | answer(204, "The update was applied.", kg_load="The load record of the update.")
+    | _ERRORS,
+    openapi_extra={
+        "parameters": _DATASET,
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/sparql-query": {"schema": {"type": "string"}},
+                "application/sparql-update": {"schema": {"type": "string"}},
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "query": {"type": "string"},
+                            "update": {"type": "string"},
+                            "default-graph-uri": _GRAPHS,
+                            "named-graph-uri": _GRAPHS,
+                            "using-graph-uri": _GRAPHS,
+                            "using-named-graph-uri": _GRAPHS,
+                        },
+                    }
+                },
+            },
+        },
+    },
+)
 @router.api_route(PATHS[1], methods=["GET", "POST"], include_in_schema=False)
 @router.api_route(PATHS[2], methods=["GET", "POST"], include_in_schema=False)
 @router.api_route(PATHS[3], methods=["GET", "POST"], include_in_schema=False)
