@@ -190,6 +190,8 @@ def load(
         _say(f"unresolved: {ref.subject} {compact(ref.predicate)} {ref.target} (not loaded yet)")
     for result in report.violations:
         _say(f"warning: governance: {result.message}")
+    for warning in report.warnings:
+        _say(f"warning: {warning}")
 
 
 def _read_files(files: list[Path]) -> list[Document]:

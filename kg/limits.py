@@ -172,20 +172,26 @@ _INCOMPLETE: Final = {
 }
 
 
-def check_xml(data: bytes, limits: Limits, source: str) -> None:
+def check_xml(data: bytes, limits: Limits, source: str) -> InputError | None:
     """Refuse RDF/XML that declares a DTD internal subset or an entity (RDF/XML needs neither,
     and entities expand without bound: a few hundred bytes of nested `<!ENTITY>` make
-    gigabytes), nests elements deeper than `limits.max_depth`, or is not well-formed to its
-    end (a truncated document would otherwise load as the triples before the cut).
+    gigabytes) or nests elements deeper than `limits.max_depth`; tell whether it is
+    well-formed to its end (a truncated document would otherwise load as the triples before
+    the cut).
 
     Reads the document with expat, entities never expanded (the refusal comes at the DOCTYPE,
-    before any is declared) and no external DTD read. A document of white space only passes:
-    it is an empty load, as in the other formats."""
+    before any is declared) and no external DTD read. A document that is not well-formed
+    before its root element starts is refused here (a DTD could hide past the error). One that
+    goes wrong later is the returned error, for the caller to raise unless the RDF/XML parser
+    reports a syntax error of its own: no DTD can come after the root element starts, so
+    the parser may read it. A document of white space only passes: it is an empty load, as in
+    the other formats."""
     if not data.strip():
-        return
+        return None
     parser = expat.ParserCreate()
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     depth = 0
+    started = False
 
     def refuse(message: str) -> NoReturn:
         raise _RefusedError(InputError(message, source=source, line=parser.CurrentLineNumber))
@@ -202,7 +208,8 @@ def check_xml(data: bytes, limits: Limits, source: str) -> None:
         refuse(f"the RDF/XML document declares the entity {name[:40]!r}: kg refuses entities")
 
     def start(name: str, attributes: object) -> None:
-        nonlocal depth
+        nonlocal depth, started
+        started = True
         depth += 1
         if depth > limits.max_depth:
             raise _RefusedError(
@@ -224,14 +231,14 @@ def check_xml(data: bytes, limits: Limits, source: str) -> None:
     except expat.ExpatError as exc:
         reason = expat.errors.messages[exc.code]
         if exc.code in _INCOMPLETE:
-            raise InputError(
-                f"the RDF/XML document ends before it is complete ({reason}; was it cut short?)",
-                source=source,
-                line=exc.lineno,
-            ) from None
-        raise InputError(
-            f"RDF/XML syntax error: {reason}", source=source, line=exc.lineno
-        ) from None
+            message = f"the RDF/XML document ends before it is complete ({reason}; cut short?)"
+        else:
+            message = f"RDF/XML syntax error: {reason}"
+        error = InputError(message, source=source, line=exc.lineno)
+        if not started:
+            raise error from None
+        return error
+    return None
 
 
 # -- Turtle, TriG, N-Triples, N-Quads

@@ -1,7 +1,10 @@
-"""The ontology as data the pipeline and lineage need: terms, hierarchies, allowed values."""
+"""The ontology as data the pipeline and lineage need: terms, hierarchies, allowed values, the
+XSD datatype each datatype property takes (its `rdfs:range`), and the lexical forms of the
+common XSD datatypes, so that an ill-typed literal ("abc"^^xsd:integer) is told apart."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -16,15 +19,18 @@ from kg.vocab import (
     OWL,
     RDF,
     RDF_TYPE,
+    RDFS,
     RDFS_SUBCLASS_OF,
     RDFS_SUBPROPERTY_OF,
     SAME_AS,
+    XSD,
 )
 
 _OWL_CLASS = ox.NamedNode(OWL + "Class")
 _OBJECT_PROPERTY = ox.NamedNode(OWL + "ObjectProperty")
 _DATATYPE_PROPERTY = ox.NamedNode(OWL + "DatatypeProperty")
 _RDF_PROPERTY = ox.NamedNode(RDF + "Property")
+_RDFS_RANGE = ox.NamedNode(RDFS + "range")
 
 
 def _closure(direct: dict[str, set[str]]) -> dict[str, frozenset[str]]:
@@ -52,6 +58,8 @@ class Ontology:
     super_classes: dict[str, frozenset[str]]
     super_properties: dict[str, frozenset[str]]
     individuals: dict[str, frozenset[str]] = field(default_factory=dict)
+    # The XSD datatypes (rdfs:range) of each datatype property that declares any.
+    datatype_ranges: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def from_triples(cls, triples: Iterable[ox.Triple]) -> Ontology:
@@ -62,6 +70,7 @@ class Ontology:
         parents_c: dict[str, set[str]] = {}
         parents_p: dict[str, set[str]] = {}
         typed: list[tuple[str, str]] = []
+        ranges: dict[str, set[str]] = {}
         for t in all_triples:
             if not isinstance(t.subject, ox.NamedNode) or not isinstance(t.object, ox.NamedNode):
                 continue
@@ -79,6 +88,8 @@ class Ontology:
                 parents_c.setdefault(s, set()).add(o)
             elif t.predicate == RDFS_SUBPROPERTY_OF:
                 parents_p.setdefault(s, set()).add(o)
+            elif t.predicate == _RDFS_RANGE and o.startswith(XSD):
+                ranges.setdefault(s, set()).add(o)
         individuals: dict[str, set[str]] = {}
         for s, o in typed:
             if o in classes:
@@ -91,6 +102,7 @@ class Ontology:
             super_classes=_closure(parents_c),
             super_properties=_closure(parents_p),
             individuals={k: frozenset(v) for k, v in individuals.items()},
+            datatype_ranges={p: frozenset(r) for p, r in ranges.items() if p in datatype_props},
         )
 
     @classmethod
@@ -159,3 +171,122 @@ class Ontology:
 def default_ontology() -> Ontology:
     """The ontology shipped with kg (every ontology/*.ttl)."""
     return Ontology.from_files(resources.files("ontology", "*.ttl"))
+
+
+# -- XSD datatypes: which derives from which, and the lexical forms of the common ones
+
+# Built-in derivations (XSD 1.1 part 2): a literal of the left type is also of the right one.
+_DERIVED_FROM: dict[str, str] = {
+    XSD + sub: XSD + base
+    for sub, base in {
+        "integer": "decimal",
+        "nonPositiveInteger": "integer",
+        "negativeInteger": "nonPositiveInteger",
+        "long": "integer",
+        "int": "long",
+        "short": "int",
+        "byte": "short",
+        "nonNegativeInteger": "integer",
+        "positiveInteger": "nonNegativeInteger",
+        "unsignedLong": "nonNegativeInteger",
+        "unsignedInt": "unsignedLong",
+        "unsignedShort": "unsignedInt",
+        "unsignedByte": "unsignedShort",
+        "dateTimeStamp": "dateTime",
+        "dayTimeDuration": "duration",
+        "yearMonthDuration": "duration",
+        "normalizedString": "string",
+        "token": "normalizedString",
+        "language": "token",
+    }.items()
+}
+
+
+def derives_from(datatype: str, base: str) -> bool:
+    """Whether a literal of `datatype` is also one of `base` (rdfs:Literal takes any)."""
+    if base == RDFS + "Literal":
+        return True
+    current: str | None = datatype
+    while current is not None:
+        if current == base:
+            return True
+        current = _DERIVED_FROM.get(current)
+    return False
+
+
+_TZ = r"(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
+_YEAR = r"(?P<y>-?(?:[1-9][0-9]{3,}|0[0-9]{3}))"
+_DATE = _YEAR + r"-(?P<m>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12][0-9]|3[01])"
+_TIME = r"(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?|24:00:00(?:\.0+)?)"
+_DECIMAL = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+_DAY_TIME = r"(?:[0-9]+D)?(?:T(?=[0-9])(?:[0-9]+H)?(?:[0-9]+M)?(?:[0-9]+(?:\.[0-9]+)?S)?)?"
+_LEXICAL: dict[str, re.Pattern[str]] = {
+    XSD + name: re.compile(pattern, re.ASCII)
+    for name, pattern in {
+        "integer": r"[+-]?[0-9]+",
+        "decimal": _DECIMAL,
+        "double": rf"{_DECIMAL}(?:[eE][+-]?[0-9]+)?|[+-]?INF|NaN",
+        "float": rf"{_DECIMAL}(?:[eE][+-]?[0-9]+)?|[+-]?INF|NaN",
+        "boolean": r"true|false|1|0",
+        "date": rf"{_DATE}{_TZ}?",
+        "dateTime": rf"{_DATE}T{_TIME}{_TZ}?",
+        "dateTimeStamp": rf"{_DATE}T{_TIME}{_TZ}",
+        "time": rf"{_TIME}{_TZ}?",
+        "gYear": rf"{_YEAR}{_TZ}?",
+        "gYearMonth": rf"{_YEAR}-(?:0[1-9]|1[0-2]){_TZ}?",
+        "duration": r"-?P(?=[0-9T])(?:[0-9]+Y)?(?:[0-9]+M)?" + _DAY_TIME,
+        "dayTimeDuration": r"-?P(?=[0-9T])" + _DAY_TIME,
+        "yearMonthDuration": r"-?P(?=[0-9])(?:[0-9]+Y)?(?:[0-9]+M)?",
+        # An IRI reference (RFC 3987): none of the characters no IRI may hold, even escaped.
+        "anyURI": r'[^\x00-\x20<>"{}|\\^`\x7f]*',
+    }.items()
+}
+# The integer types' bounds, inclusive (None: unbounded).
+_INTEGER_RANGES: dict[str, tuple[int | None, int | None]] = {
+    XSD + name: bounds
+    for name, bounds in {
+        "integer": (None, None),
+        "nonPositiveInteger": (None, 0),
+        "negativeInteger": (None, -1),
+        "long": (-(2**63), 2**63 - 1),
+        "int": (-(2**31), 2**31 - 1),
+        "short": (-(2**15), 2**15 - 1),
+        "byte": (-(2**7), 2**7 - 1),
+        "nonNegativeInteger": (0, None),
+        "positiveInteger": (1, None),
+        "unsignedLong": (0, 2**64 - 1),
+        "unsignedInt": (0, 2**32 - 1),
+        "unsignedShort": (0, 2**16 - 1),
+        "unsignedByte": (0, 2**8 - 1),
+    }.items()
+}
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def valid_lexical(datatype: str, text: str) -> bool:
+    """Whether `text` is in the lexical space of the XSD `datatype` (exactly: no surrounding
+    white space). Datatypes outside the table (xsd:string, rdf:langString, any other) pass."""
+    bounds = _INTEGER_RANGES.get(datatype)
+    if bounds is not None:
+        if _LEXICAL[XSD + "integer"].fullmatch(text) is None:
+            return False
+        low, high = bounds
+        if low is None and high is None:
+            return True
+        digits = text.lstrip("+-").lstrip("0")
+        if len(digits) > 20:  # past every finite bound (and int()'s limit on digits)
+            return low is None if text.startswith("-") else high is None
+        number = int(text)
+        return (low is None or number >= low) and (high is None or number <= high)
+    pattern = _LEXICAL.get(datatype)
+    if pattern is None:
+        return True
+    found = pattern.fullmatch(text)
+    if found is None:
+        return False
+    day = found.groupdict().get("d")
+    if day is not None and int(day) > 28:  # the day must exist in that month of that year
+        year, month = int(found.group("y")), int(found.group("m"))
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        return int(day) <= (_MONTH_DAYS[month - 1] if month != 2 else 29 if leap else 28)
+    return True

@@ -26,7 +26,8 @@ from kg.ids import (
     source_graph,
 )
 from kg.ingest import Batch
-from kg.ontology import Ontology
+from kg.limits import Limits, limit_error
+from kg.ontology import Ontology, derives_from, valid_lexical
 from kg.store import GraphStore, GraphWrite
 from kg.vocab import LOADS_GRAPH, MLG, PROV, RDF_TYPE, SAME_AS, XSD, compact, mlg, value
 
@@ -54,9 +55,11 @@ class LoadReport:
     subjects: set[str] = field(default_factory=set)  # whose descriptions the write changed
     # The new descriptions of assets written whole (asset graph with its derived graph).
     descriptions: dict[str, list[ox.Triple]] = field(default_factory=dict, repr=False)
+    # What the check reports without refusing it (ill-typed literals the ontology does not fix).
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        result: dict[str, object] = {
             "load": self.load,
             "sources": self.sources,
             "assets": self.assets,
@@ -79,16 +82,116 @@ class LoadReport:
                 for r in self.violations
             ],
         }
+        if self.warnings:
+            result["warnings"] = self.warnings
+        return result
 
 
 # -- normalize: refuse what the ontology does not allow, naming where it came from
+#
+# Literals and datatypes: where the ontology fixes a datatype property's datatype (an XSD
+# rdfs:range), a literal of another datatype, or one whose lexical form is not valid for its
+# datatype, is refused ("mlg:observedAt expects xsd:dateTime ..."). Elsewhere an ill-typed
+# literal of a common XSD datatype ("abc"^^xsd:integer) is kept as given, as RDF allows, and
+# reported: the check returns a warning for it, which the load report carries. Literals longer
+# than KG_MAX_LITERAL characters and IRIs longer than KG_MAX_IRI are refused everywhere.
+
+_WARNINGS_SHOWN = 100  # ill-typed literals reported one by one; the rest are counted
 
 
-def check(batch: Batch, ontology: Ontology) -> None:
+def check(batch: Batch, ontology: Ontology, limits: Limits | None = None) -> list[str]:
+    """Refuse what the ontology does not allow and literals or IRIs past `limits` (else the
+    batch's), naming where each came from. Returns the warnings (also added to
+    `batch.warnings`): ill-typed literals on properties whose datatype the ontology leaves open.
+    """
+    bounds = limits or batch.limits
+    for name in [*batch.named_graphs, *batch.drop]:
+        if len(name.value) > bounds.max_iri:
+            raise limit_error(_long_iri(name.value, bounds), "KG_MAX_IRI", batch.source, None)
+    warnings: list[str] = []
+    ill_typed = 0
     for triple in batch.all_triples():
+        too_big = _too_big(triple, bounds)
+        if too_big:
+            raise limit_error(*too_big, batch.source, batch.line_of(triple))
         problem = _problem(triple, ontology)
         if problem:
             raise InputError(problem, source=batch.source, line=batch.line_of(triple))
+        warning = _ill_typed(triple, ontology)
+        if warning:
+            ill_typed += 1
+            if ill_typed <= _WARNINGS_SHOWN:
+                line = batch.line_of(triple)
+                warnings.append(f"{batch.source}{f':{line}' if line else ''}: {warning}")
+    if ill_typed > _WARNINGS_SHOWN:
+        warnings.append(
+            f"{batch.source}: {ill_typed - _WARNINGS_SHOWN} more ill-typed literals kept as given"
+        )
+    batch.warnings.extend(warnings)
+    return warnings
+
+
+def _shown(term: object, width: int = 60) -> str:
+    """A term as a message shows it, cut short."""
+    text = str(term)
+    return text if len(text) <= width else f"{text[: width - 3]}..."
+
+
+def _long_iri(iri: str, limits: Limits) -> str:
+    return f"an IRI of {len(iri)} characters ({_shown(iri)}), longer than {limits.max_iri}"
+
+
+def _too_big(triple: ox.Triple, limits: Limits) -> tuple[str, str] | None:
+    """(message, setting) for the first literal or IRI of the triple past the limits, looking
+    into triple terms too."""
+    terms: list[object] = [triple.subject, triple.predicate, triple.object]
+    while terms:
+        term = terms.pop()
+        if isinstance(term, ox.NamedNode) and len(term.value) > limits.max_iri:
+            return _long_iri(term.value, limits), "KG_MAX_IRI"
+        if isinstance(term, ox.Literal):
+            if len(term.value) > limits.max_literal:
+                return (
+                    f"a literal of {len(term.value)} characters on "
+                    f"{_shown(compact(triple.predicate.value))}, longer than "
+                    f"{limits.max_literal}",
+                    "KG_MAX_LITERAL",
+                )
+            terms.append(term.datatype)
+        elif isinstance(term, ox.Triple):
+            terms += [term.subject, term.predicate, term.object]
+    return None
+
+
+def _literal_problem(predicate: str, literal: ox.Literal, ontology: Ontology) -> str | None:
+    """Why a literal does not fit the XSD datatype the ontology fixes for the property."""
+    datatype = literal.datatype.value
+    for expected in sorted(ontology.datatype_ranges.get(predicate, ())):
+        if not derives_from(datatype, expected):
+            return (
+                f"{compact(predicate)} expects {compact(expected)}, not {_shown(literal)} "
+                f"({compact(datatype)})"
+            )
+        if not valid_lexical(datatype, literal.value):
+            return (
+                f"{compact(predicate)} expects {compact(expected)}: {_shown(literal)} is not "
+                f"a valid {compact(datatype)}"
+            )
+    return None
+
+
+def _ill_typed(triple: ox.Triple, ontology: Ontology) -> str | None:
+    """A warning for a literal whose lexical form its XSD datatype does not allow, on a property
+    whose datatype the ontology does not fix (those are refused by `_problem`)."""
+    o = triple.object
+    if not isinstance(o, ox.Literal) or triple.predicate.value in ontology.datatype_ranges:
+        return None
+    if valid_lexical(o.datatype.value, o.value):
+        return None
+    return (
+        f"ill-typed literal {_shown(o)} on {compact(triple.predicate.value)}: not a valid "
+        f"{compact(o.datatype.value)} (kept as given)"
+    )
 
 
 def _problem(triple: ox.Triple, ontology: Ontology) -> str | None:
@@ -102,10 +205,13 @@ def _problem(triple: ox.Triple, ontology: Ontology) -> str | None:
         return None
     if p in ontology.object_properties and isinstance(o, ox.Literal):
         return (
-            f"{compact(p)} must point at an asset, not the literal {o!s} (subject {triple.subject})"
+            f"{compact(p)} must point at an asset, not the literal {_shown(o)} "
+            f"(subject {_shown(triple.subject)})"
         )
     if p in ontology.datatype_properties and not isinstance(o, ox.Literal):
-        return f"{compact(p)} takes a literal value, not {o}"
+        return f"{compact(p)} takes a literal value, not {_shown(o)}"
+    if isinstance(o, ox.Literal) and p in ontology.datatype_ranges:
+        return _literal_problem(p, o, ontology)
     if isinstance(o, ox.NamedNode) and o.value.startswith(MLG) and not ontology.is_term(o.value):
         return f"unknown term {compact(o.value)} (not in the mlg ontology)"
     return None

@@ -25,10 +25,11 @@ def parse(
     limits: Limits = DEFAULT_LIMITS,
 ) -> Batch:
     text = _decode(data, source)
+    malformed = None  # an RDF/XML error after the root element, if pyoxigraph misses it
     if rdf_format in _JSON_FORMATS:
         check_json(data, limits, source)
     elif rdf_format == ox.RdfFormat.RDF_XML:
-        check_xml(data, limits, source)
+        malformed = check_xml(data, limits, source)
     else:
         check_rdf_text(data, limits, source)
     batch = Batch(source=source, text=text, limits=limits)
@@ -46,6 +47,8 @@ def parse(
         raise InputError(
             f"{rdf_format.name} syntax error: {exc.msg}", source=source, line=exc.lineno
         ) from exc
+    if malformed is not None:  # pyoxigraph read a truncated document as the part before the cut
+        raise malformed
     return batch
 
 
