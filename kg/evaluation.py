@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import importlib
+import os
 import signal
 import socket
 import subprocess
@@ -231,6 +232,9 @@ class Evaluator:
             worker.conn.send((str(view), job.__module__, job.__name__, args, kwargs))
             with anyio.fail_after(budget):
                 await anyio.wait_readable(worker.conn.fileno())
+                # the event loop may have made the socket non-blocking; the rest of a large
+                # answer is read in a thread, blocking
+                os.set_blocking(worker.conn.fileno(), True)
                 reply = await anyio.to_thread.run_sync(worker.conn.recv)
             finished = True
         except TimeoutError:
