@@ -23,7 +23,7 @@ from kg.api.deps import (
     read_body,
     require_writer,
 )
-from kg.api.openapi import ASSET_TYPES, WRITE, answer, body, problems
+from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, WRITE, answer, body, problems
 from kg.governance.render import linkable
 from kg.graph import Document, KnowledgeGraph
 from kg.vocab import compact
@@ -111,7 +111,7 @@ def get_asset(request: Request, identifier: str) -> Response:
     | problems(403)
     | problems(404, detail=True)
     | WRITE,
-    openapi_extra=body(*ASSET_TYPES),
+    openapi_extra=body(*ASSET_TYPES, examples=ASSET_EXAMPLES),
 )
 async def put_asset(request: Request, identifier: str) -> JSONResponse:
     """The body (a native asset, where `id` may be left out, or RDF about this asset only)

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg import jobs
 from kg.api.deps import evaluator_of, graph_of, read_body, require_writer
-from kg.api.openapi import ASSET_TYPES, BUSY, REPORT_TYPES, answer, body, problems
+from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, BUSY, REPORT_TYPES, answer, body, problems
 from kg.governance.model import Report, Severity
 from kg.governance.render import MEDIA_TYPES, Format
 from kg.governance.validation import Engine
@@ -108,7 +108,7 @@ async def post_validation(
     summary="Validate candidate documents without storing them",
     response_class=Response,
     responses=_REPORT,
-    openapi_extra=body(*ASSET_TYPES),
+    openapi_extra=body(*ASSET_TYPES, examples=ASSET_EXAMPLES),
 )
 async def post_validate(
     request: Request,

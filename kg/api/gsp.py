@@ -15,14 +15,15 @@ from fastapi.responses import PlainTextResponse, Response
 
 from kg import protocol
 from kg.api.deps import graph_of, read_body, require_writer
-from kg.api.openapi import RDF_TYPES, answer, body, problems
+from kg.api.openapi import RDF_EXAMPLES, RDF_TYPES, answer, body, problems
 from kg.errors import InputError
 from kg.graph import Document
 
 router = APIRouter(tags=["graph store"])
 _TARGET = {  # indirect identification: the graph a request is about
     "parameters": [
-        {"name": "graph", "in": "query", "schema": {"type": "string"}, "description": "Its IRI."},
+        {"name": "graph", "in": "query", "schema": {"type": "string"}, "description": "Its IRI.",
+         "example": "https://example.org/graph"},
         {"name": "default", "in": "query", "schema": {"type": "string"}, "allowEmptyValue": True,
          "description": "The default graph (any value, or none)."},
     ]
@@ -32,7 +33,7 @@ _READ = answer(200, "The graph, by Accept.", *RDF_TYPES)
 # that does not parse, the body bounds) problem+json
 _ERRORS = problems(400, 404, text=True) | problems(413, 415)
 _WRITE_ERRORS = _ERRORS | problems(401, 403, 422)
-_WRITE_BODY = body(*RDF_TYPES, "multipart/form-data")
+_WRITE_BODY = body(*RDF_TYPES, "multipart/form-data", examples=RDF_EXAMPLES)
 
 
 def _names_default(request: Request) -> bool:

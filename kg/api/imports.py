@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg import exports, importing, jobs
 from kg.api.deps import evaluator_of, graph_of, read_body, require_writer
-from kg.api.openapi import BUSY, EXPORT_TYPES, WRITE, answer, body, problems
+from kg.api.openapi import BUSY, EXPORT_TYPES, OPENLINEAGE_EXAMPLE, WRITE, answer, body, problems
 from kg.graph import Document
 from kg.lineage import Direction
 
@@ -30,7 +30,11 @@ async def _body(request: Request) -> bytes:
     status_code=201,
     summary="Receive OpenLineage events",
     responses=WRITE,
-    openapi_extra=body("application/json", "application/x-ndjson"),
+    openapi_extra=body(
+        "application/json",
+        "application/x-ndjson",
+        examples={"application/json": OPENLINEAGE_EXAMPLE},
+    ),
 )
 async def post_lineage(request: Request) -> dict[str, Any]:
     """OpenLineage RunEvent, DatasetEvent or JobEvent JSON, one event, an array or JSON lines, as

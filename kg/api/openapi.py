@@ -146,9 +146,40 @@ ASSET_TYPES: Final = (
 )
 
 
-def body(*types: str, required: bool = True) -> dict[str, Any]:
-    """An `openapi_extra` request body of these media types, read as the route reads it."""
-    return {"requestBody": {"required": required, "content": media(*types)}}
+def body(*types: str, examples: dict[str, object] | None = None) -> dict[str, Any]:
+    """An `openapi_extra` request body of these media types, read as the route reads it, with
+    an example for some of them."""
+    content = media(*types)
+    for media_type, example in (examples or {}).items():
+        content[media_type] = {**content[media_type], "example": example}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+# examples of bodies, for the reader and for the fuzzer's first cases
+ASSET_EXAMPLES: Final[dict[str, object]] = {
+    "application/yaml": "id: dataset/example-events\ntype: Dataset\nname: Example events\n"
+    "owner: team/data-platform\n",
+    "application/json": {
+        "id": "dataset/example-events",
+        "type": "Dataset",
+        "name": "Example events",
+        "owner": "team/data-platform",
+    },
+}
+RDF_EXAMPLES: Final[dict[str, object]] = {
+    "text/turtle": '<https://example.org/s> <https://example.org/p> "o" .',
+    "application/n-triples": '<https://example.org/s> <https://example.org/p> "o" .\n',
+}
+OPENLINEAGE_EXAMPLE: Final[dict[str, object]] = {
+    "eventType": "COMPLETE",
+    "eventTime": "2026-03-02T10:00:00.000Z",
+    "producer": "https://example.com/producer",
+    "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+    "run": {"runId": "0190a0c4-1f2e-7a3b-9c4d-5e6f7a8b9c0d"},
+    "job": {"namespace": "airflow-prod", "name": "features.build_example"},
+    "inputs": [{"namespace": "postgres://warehouse:5432", "name": "analytics.public.clicks"}],
+    "outputs": [{"namespace": "s3://features", "name": "example"}],
+}
 
 
 def complete(document: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from kg import jobs, views
 from kg.api.deps import evaluator_of, read_body, require_writer
-from kg.api.openapi import ASSET_TYPES, BUSY, WRITE, body, problems
+from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, BUSY, WRITE, body, problems
 from kg.graph import Document, KnowledgeGraph
 from kg.lineage import Direction
 
@@ -26,7 +26,12 @@ def _graph(request: Request) -> KnowledgeGraph:
 
 
 NodeId = Annotated[
-    str, Query(alias="nodeId", description="Asset IRI, prefix:local name or local id.")
+    str,
+    Query(
+        alias="nodeId",
+        description="Asset IRI, prefix:local name or local id.",
+        examples=["service/homepage"],
+    ),
 ]
 
 
@@ -106,7 +111,7 @@ def get_path(
     summary="Load assets",
     status_code=201,
     responses=WRITE,
-    openapi_extra=body(*ASSET_TYPES),
+    openapi_extra=body(*ASSET_TYPES, examples=ASSET_EXAMPLES),
 )
 async def post_assets(request: Request) -> dict[str, object]:
     """Load a native asset document (YAML/JSON) or RDF, chosen by Content-Type, through the

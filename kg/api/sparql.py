@@ -21,6 +21,8 @@ from kg.errors import KGError
 router = APIRouter(tags=["sparql"])
 PATHS = ("/sparql", "/sparql/", "/query", "/query/")
 _GRAPHS = {"type": "array", "items": {"type": "string"}}
+_SELECT = "SELECT * WHERE { ?s ?p ?o } LIMIT 10"
+_UPDATE = 'INSERT DATA { GRAPH <https://example.org/g> { <https://example.org/s> <urn:p> "o" } }'
 _DATASET = [  # the protocol's dataset of a query; URL parameters on GET and POST alike
     {"name": "default-graph-uri", "in": "query", "schema": _GRAPHS},
     {"name": "named-graph-uri", "in": "query", "schema": _GRAPHS},
@@ -91,7 +93,10 @@ async def _parameters(request: Request) -> MultiDict | Response:
     response_class=Response,
     responses=_RESULTS | _ERRORS,
     openapi_extra={
-        "parameters": [{"name": "query", "in": "query", "schema": {"type": "string"}}, *_DATASET]
+        "parameters": [
+            {"name": "query", "in": "query", "schema": {"type": "string"}, "example": _SELECT},
+            *_DATASET,
+        ]
     },
 )
 @router.post(
@@ -106,8 +111,8 @@ async def _parameters(request: Request) -> MultiDict | Response:
         "requestBody": {
             "required": True,
             "content": {
-                "application/sparql-query": {"schema": {"type": "string"}},
-                "application/sparql-update": {"schema": {"type": "string"}},
+                "application/sparql-query": {"schema": {"type": "string"}, "example": _SELECT},
+                "application/sparql-update": {"schema": {"type": "string"}, "example": _UPDATE},
                 "application/x-www-form-urlencoded": {
                     "schema": {
                         "type": "object",

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -140,7 +141,14 @@ OPENAPI = _published_openapi()
 schema = schemathesis.openapi.from_dict(
     OPENAPI,
     config=schemathesis.Config.from_dict(
-        {"seed": SEED, "request-timeout": 60, "phases": {"stateful": {"enabled": False}}}
+        {
+            "seed": SEED,
+            "request-timeout": 60,
+            "phases": {"stateful": {"enabled": False}},
+            # 503 is kg's documented busy answer; status_code_conformance still requires that
+            # the operation documents it
+            "checks": {"not_a_server_error": {"expected-statuses": ["2xx", "3xx", "4xx", "503"]}},
+        }
     ),
 )
 
@@ -156,8 +164,28 @@ def test_the_live_server_publishes_the_fuzzed_openapi(server: Server) -> None:
         assert json.load(response) == OPENAPI
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/export?format=turtle",
+        "/api/v1/export?format=jsonld",
+        "/sparql?" + urllib.parse.urlencode({"query": "SELECT * WHERE { ?s ?p ?o }"}),
+    ],
+)
+def test_large_answers_come_whole(server: Server, path: str) -> None:
+    """Answers bigger than a socket buffer, read back from an evaluation worker under the
+    server's real event loop (uvloop): the fuzzer met these as rare 500s."""
+    for _ in range(3):
+        try:
+            with urllib.request.urlopen(server.base + path, timeout=30) as response:  # noqa: S310
+                status, size = response.status, len(response.read())
+        except urllib.error.HTTPError as exc:
+            status, size = exc.code, len(exc.read())
+        assert (status, size > 20_000) == (200, True), path
+
+
 @settings(
-    max_examples=15,
+    max_examples=25,
     derandomize=True,
     deadline=None,
     database=None,
