@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Final, NoReturn
 from xml.parsers import expat
 
 import yaml
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.events import CollectionStartEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kg.errors import InputError, LimitError
 
@@ -228,6 +229,8 @@ def check_xml(data: bytes, limits: Limits, source: str) -> InputError | None:
         parser.Parse(data, True)
     except _RefusedError as refusal:
         raise refusal.error from None
+    except LookupError as exc:  # an encoding expat does not know
+        raise InputError(f"RDF/XML syntax error: {exc}", source=source, line=1) from None
     except expat.ExpatError as exc:
         reason = expat.errors.messages[exc.code]
         if exc.code in _INCOMPLETE:
@@ -305,10 +308,13 @@ class BoundedLoader(yaml.SafeLoader):
         self._depth = 0
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if not isinstance(event, CollectionStartEvent):  # scalars and aliases nest nothing
+            return super().compose_node(parent, index)
         self._depth += 1
         try:
             if self._depth > self.limits.max_depth:
-                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                mark = event.start_mark
                 raise too_deep(self.limits, self.source, mark.line + 1 if mark else None)
             return super().compose_node(parent, index)
         finally:
@@ -343,7 +349,8 @@ def _check_expansion(root: Node, limits: Limits, source: str | None) -> None:
         if done:
             children = _children(node)
             size[key] = 1 + sum(size[id(c)] for c in children)
-            depth[key] = 1 + max((depth[id(c)] for c in children), default=0)
+            own = 0 if isinstance(node, ScalarNode) else 1  # as in JSON: collections count
+            depth[key] = own + max((depth[id(c)] for c in children), default=0)
             open_.discard(key)
             line = node.start_mark.line + 1 if node.start_mark else None
             if size[key] > limits.max_yaml_nodes:
