@@ -23,6 +23,7 @@ from kg import (
     pipeline,
     recovery,
     resources,
+    sparqltext,
     updates,
 )
 from kg import lineage as walks
@@ -346,16 +347,18 @@ class KnowledgeGraph:
                 + ", ".join(sorted(others) or ["named graphs"]),
                 source=document.name,
             )
-        created = not assets.exists(self.store, iri)
-        return created, self.load_batches([batch])
+        with self.writing:  # "created" is true of the store the write commits to
+            created = not assets.exists(self.store, iri)
+            return created, self.load_batches([batch])
 
     def delete_asset(self, identifier: str) -> pipeline.LoadReport:
         """Remove an asset's description; edges pointing at it stay, and show as unresolved."""
         iri = self.iri(identifier)
-        graphs = [g for g in self.store.graphs() if described_subject(g.value) == iri]
-        if not graphs:
-            raise NotFoundError(f"no asset {iri} in the graph")
-        return self.load_batches([Batch(source=f"delete {iri}", drop=graphs)])
+        with self.writing:  # of two deletes of one asset, the second finds nothing
+            graphs = [g for g in self.store.graphs() if described_subject(g.value) == iri]
+            if not graphs:
+                raise NotFoundError(f"no asset {iri} in the graph")
+            return self.load_batches([Batch(source=f"delete {iri}", drop=graphs)])
 
     # -- SPARQL and the Graph Store Protocol
 
@@ -387,28 +390,50 @@ class KnowledgeGraph:
         using_named: Sequence[str] = (),
         base_iri: str | None = None,
     ) -> pipeline.LoadReport | None:
-        """A SPARQL update, run on a scratch copy and committed through the pipeline."""
-        text = updates.with_dataset(update, list(using), list(using_named))
-        batch = updates.plan_update(self.store, text, base_iri=base_iri)
-        return None if batch is None else self.load_batches([batch])
+        """A SPARQL update, planned against the store (kg.updates) and committed through the
+        pipeline. The plan reads the store and the commit writes it under `writing`, so no
+        other write lands in between. None when the update changes nothing."""
+        sparqltext.check_size_and_depth(
+            update,
+            max_bytes=self.settings.max_body,
+            max_depth=self.settings.max_depth,
+            kind="update",
+        )
+        # LOAD makes the server fetch a document: refused unless KG_FEDERATION_ALLOW allows it
+        sparqltext.check_outbound(
+            update, self.settings.federation_prefixes(), trusted=True, base_iri=base_iri
+        )
+        dataset = updates.protocol_dataset(using, using_named)  # 400 before any work
+        with self.writing:
+            plan = updates.plan_update(
+                self.store,
+                update,
+                using=[g.value for g in dataset.using],
+                using_named=[g.value for g in dataset.using_named],
+                base_iri=base_iri,
+            )
+            return None if plan.batch is None else self.load_batches([plan.batch])
 
     def graph_read(self, graph: str | None) -> list[ox.Triple] | None:
+        """A graph's triples (the default graph: the union of the data graphs; kg's own graphs
+        can be read too), or None when a named graph does not exist. Reads take no lock."""
         return graphstore.read(self.store, ox.NamedNode(graph) if graph else None)
 
     def graph_write(
         self, graph: str | None, document: Document | None, *, merge: bool = False
     ) -> pipeline.LoadReport | None:
         """PUT (replace), POST (merge) or DELETE (document None) one graph of the store.
-        None when a DELETE names a graph that does not exist."""
+        None when a DELETE names a graph that does not exist. What is stored is read, and
+        the write committed, under `writing`: a concurrent write cannot slip in between."""
         name = ox.NamedNode(graph) if graph else None
         source = f"graph store {graph or 'default graph'}"
-        if document is None:
-            batch = graphstore.delete(self.store, name, source)
-            return None if batch is None else self.load_batches([batch])
-        parsed = self.parse([document])[0]
-        triples = parsed.all_triples()
-        operation = graphstore.merge if merge else graphstore.replace
-        return self.load_batches([operation(self.store, name, triples, source)])
+        parsed = None if document is None else self.parse([document])[0]
+        with self.writing:
+            if parsed is None:
+                batch = graphstore.delete(self.store, name, source)
+                return None if batch is None else self.load_batches([batch])
+            operation = graphstore.merge if merge else graphstore.replace
+            return self.load_batches([operation(self.store, name, parsed.all_triples(), source)])
 
     # -- governance
 

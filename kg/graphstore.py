@@ -3,17 +3,23 @@
 `graph=None` is the protocol's default graph, which in kg is the union of the data graphs:
 what is put there is filed per subject into asset graphs, and reading it gives back the
 union. A named graph is kept as given and replaced or merged as a whole.
+
+kg's own graphs (the ontology, shapes, load records, reports and derived graphs) can be read
+by name (GET ?graph=urn:kg:graph:loads answers the load records, as SPARQL would) but not
+written: a PUT, POST or DELETE of one becomes a batch the pipeline refuses (403). They are
+not part of the default graph.
+
+The callers (KnowledgeGraph.graph_write) hold the write lock from these reads to the commit.
 """
 
 from __future__ import annotations
 
 import pyoxigraph as ox
 
-from kg.ids import ASSET_GRAPH_PREFIX, described_subject
+from kg.ids import ASSET_GRAPH_PREFIX, described_subject, is_data_graph
 from kg.ingest import Batch
 from kg.pipeline import DEFAULT_DATA_GRAPH, orphans
 from kg.store import GraphStore
-from kg.updates import is_data_graph
 
 
 def read(store: GraphStore, graph: ox.NamedNode | None) -> list[ox.Triple] | None:
@@ -24,9 +30,10 @@ def read(store: GraphStore, graph: ox.NamedNode | None) -> list[ox.Triple] | Non
             if is_data_graph(q.graph_name):
                 seen.setdefault(q.triple)
         return list(seen)
-    if graph not in store.graphs() or not is_data_graph(graph):
+    triples = store.graph(graph)
+    if not triples and graph not in store.graphs():
         return None
-    return store.graph(graph)
+    return triples
 
 
 def _asset_graphs(store: GraphStore) -> list[ox.NamedNode]:
@@ -58,7 +65,7 @@ def merge(
 ) -> Batch:
     """POST: `triples` are added to what the graph holds."""
     batch = Batch(source=source)
-    if graph is not None:
+    if graph is not None:  # (a system graph: the pipeline refuses the batch)
         existing = store.graph(graph)
         present = set(existing)
         batch.named_graphs[graph] = existing + [t for t in triples if t not in present]
@@ -76,9 +83,10 @@ def merge(
 
 
 def delete(store: GraphStore, graph: ox.NamedNode | None, source: str) -> Batch | None:
-    """DELETE: None when a named graph does not exist."""
+    """DELETE: None when a named data graph does not exist (a system graph: a batch the
+    pipeline refuses, whether it exists or not)."""
     if graph is None:
         return Batch(source=source, drop=[*_asset_graphs(store), DEFAULT_DATA_GRAPH])
-    if graph not in store.graphs() or not is_data_graph(graph):
+    if is_data_graph(graph) and read(store, graph) is None:
         return None
     return Batch(source=source, drop=[graph])

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from pyoxigraph import NamedNode
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode
 
 from kg.errors import InputError
-from kg.vocab import PREFIXES, compact, expand
+from kg.vocab import LOADS_GRAPH, ONTOLOGY_GRAPH, PREFIXES, SHAPES_GRAPH, compact, expand
 
 _ABSOLUTE = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|urn:|mailto:|tag:)")
 _SAFE = "/-._~:@!$&'()*+,;=%"
@@ -16,6 +16,41 @@ _SAFE = "/-._~:@!$&'()*+,;=%"
 ASSET_GRAPH_PREFIX = "urn:kg:graph:asset:"
 DERIVED_GRAPH_PREFIX = "urn:kg:graph:derived:"
 SOURCE_GRAPH_PREFIX = "urn:kg:graph:source:"
+REPORT_GRAPH_PREFIX = "urn:kg:graph:reports/"
+
+# kg's own graphs, which only kg writes (through the store directly, never through the write
+# pipeline): what each one holds, for the messages that refuse a write to one.
+SYSTEM_GRAPHS: dict[NamedNode, str] = {
+    ONTOLOGY_GRAPH: "the mlg ontology",
+    SHAPES_GRAPH: "the SHACL shapes",
+    LOADS_GRAPH: "load records",
+}
+SYSTEM_GRAPH_PREFIXES: dict[str, str] = {
+    REPORT_GRAPH_PREFIX: "validation reports",
+    DERIVED_GRAPH_PREFIX: "triples kg derives",
+}
+
+
+def system_graph(name: NamedNode) -> str | None:
+    """What a kg system graph holds ("load records"...), or None for any other graph."""
+    if name in SYSTEM_GRAPHS:
+        return SYSTEM_GRAPHS[name]
+    for prefix, role in SYSTEM_GRAPH_PREFIXES.items():
+        if name.value.startswith(prefix):
+            return role
+    return None
+
+
+def is_data_graph(name: NamedNode | BlankNode | DefaultGraph) -> bool:
+    """A named graph of data: every graph that is not one of kg's own (the ontology, shapes,
+    load records, reports and derived graphs). Only data graphs take protocol writes.
+
+    >>> is_data_graph(NamedNode("urn:kg:graph:asset:https://kg.example/id/a"))
+    True
+    >>> is_data_graph(NamedNode("urn:kg:graph:loads"))
+    False
+    """
+    return isinstance(name, NamedNode) and system_graph(name) is None
 
 
 def to_iri(identifier: str, base_iri: str) -> NamedNode:

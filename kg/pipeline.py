@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from kg.errors import InputError
+from kg.errors import InputError, ReadOnlyGraphError
 from kg.governance.gate import Gate
 from kg.governance.model import Result
 from kg.ids import (
@@ -24,6 +24,7 @@ from kg.ids import (
     asset_graph,
     derived_graph,
     source_graph,
+    system_graph,
 )
 from kg.ingest import Batch
 from kg.limits import Limits, limit_error
@@ -385,6 +386,15 @@ def prepare(ontology: Ontology, batches: Sequence[Batch]) -> GraphWrite:
 
 
 def _prepare(ontology: Ontology, batches: Sequence[Batch]) -> tuple[GraphWrite, LoadReport]:
+    for batch in batches:
+        # kg's own graphs (ontology, shapes, load records, reports, derived) take no protocol
+        # write: kg writes them itself, through the store, never through this pipeline.
+        for name in [*batch.named_graphs, *batch.drop]:
+            role = system_graph(name)
+            if role is not None:
+                raise ReadOnlyGraphError(
+                    f"{name.value} is kg's own graph ({role}) and read-only: write data graphs only"
+                )
     for batch in batches:
         check(batch, ontology)
     graphs: dict[ox.NamedNode, list[ox.Triple]] = {}

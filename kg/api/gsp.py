@@ -124,13 +124,17 @@ async def _write(request: Request, *, merge: bool) -> Response:
         graph_iri = created_iri
     body = await read_body(request)
     documents = _documents(body, request.headers.get("content-type", ""))
-    existed = graph_iri is not None and graph.graph_read(graph_iri) is not None
 
-    def run() -> None:
-        for position, document in enumerate(documents):
-            graph.graph_write(graph_iri, document, merge=merge or position > 0)
+    def run() -> bool:
+        # Whether the graph existed (201 or 204) is decided by the write that commits: under
+        # the write lock, with the writes, so two PUTs of a new graph cannot both create it.
+        with graph.writing:
+            existed = graph_iri is not None and graph.graph_read(graph_iri) is not None
+            for position, document in enumerate(documents):
+                graph.graph_write(graph_iri, document, merge=merge or position > 0)
+            return existed
 
-    await anyio.to_thread.run_sync(run)
+    existed = await anyio.to_thread.run_sync(run)
     if created_iri is not None:
         return Response(status_code=201, headers={"location": created_iri})
     return Response(status_code=204 if existed or graph_iri is None else 201)
