@@ -80,7 +80,10 @@ def said(base: str, subject: str, graph: str | None = None) -> set[str]:
 
 def acknowledged(statuses: list[list[int]], ok: set[int]) -> set[str]:
     return {
-        f"w{w}-r{r}" for r, codes in enumerate(statuses) for w, code in enumerate(codes) if code in ok
+        f"w{w}-r{r}"
+        for r, codes in enumerate(statuses)
+        for w, code in enumerate(codes)
+        if code in ok
     }
 
 
