@@ -167,16 +167,17 @@ def _too_big(triple: ox.Triple, limits: Limits) -> tuple[str, str] | None:
 def _literal_problem(predicate: str, literal: ox.Literal, ontology: Ontology) -> str | None:
     """Why a literal does not fit the XSD datatype the ontology fixes for the property."""
     datatype = literal.datatype.value
+    shown = f'"{_shown(literal.value)}"'
     for expected in sorted(ontology.datatype_ranges.get(predicate, ())):
         if not derives_from(datatype, expected):
             return (
-                f"{compact(predicate)} expects {compact(expected)}, not {_shown(literal)} "
+                f"{compact(predicate)} expects {compact(expected)}, not {shown} "
                 f"({compact(datatype)})"
             )
         if not valid_lexical(datatype, literal.value):
             return (
-                f"{compact(predicate)} expects {compact(expected)}: {_shown(literal)} is not "
-                f"a valid {compact(datatype)}"
+                f"{compact(predicate)} expects {compact(expected)}: {shown} is not a valid "
+                f"{compact(datatype)}"
             )
     return None
 
@@ -189,8 +190,9 @@ def _ill_typed(triple: ox.Triple, ontology: Ontology) -> str | None:
         return None
     if valid_lexical(o.datatype.value, o.value):
         return None
+    shown = f'"{_shown(o.value)}"'
     return (
-        f"ill-typed literal {_shown(o)} on {compact(triple.predicate.value)}: not a valid "
+        f"ill-typed literal {shown} on {compact(triple.predicate.value)}: not a valid "
         f"{compact(o.datatype.value)} (kept as given)"
     )
 
