@@ -291,6 +291,37 @@ def test_graph_store_default_graph_is_filed_per_asset(client: TestClient) -> Non
     )
 
 
+def test_graph_store_reads_but_never_writes_kgs_own_graphs(client: TestClient) -> None:
+    graph = client.app.state.graph  # type: ignore[attr-defined]
+    loads = client.get(
+        "/store",
+        params={"graph": "urn:kg:graph:loads"},
+        headers={"accept": "application/n-triples"},
+    )
+    assert loads.status_code == 200
+    assert "https://w3id.org/mlg#Load" in loads.text
+    before = snapshot(graph)
+    for method, name in [
+        ("PUT", "urn:kg:graph:loads"),
+        ("POST", "urn:kg:graph:shapes"),
+        ("DELETE", "urn:kg:graph:ontology"),
+        ("DELETE", "urn:kg:graph:derived:urn:kg:graph:asset:urn:nothing"),
+    ]:
+        response = client.request(
+            method,
+            "/store",
+            params={"graph": name},
+            content=None if method == "DELETE" else TURTLE,
+            headers={"content-type": "text/turtle"},
+        )
+        assert response.status_code == 403, (method, name, response.text)
+        assert name in response.text and "read-only" in response.text
+    assert snapshot(graph) == before
+    # the default graph is the data, not kg's own graphs
+    default = client.get("/store?default", headers={"accept": "application/n-triples"})
+    assert "https://w3id.org/mlg/shapes#" not in default.text
+
+
 def test_graph_store_writes_are_gated(client: TestClient) -> None:
     body = b"@prefix mlg: <https://w3id.org/mlg#> . <https://w3id.org/mlg/id/dataset/new> a mlg:Dataset ."
     response = client.put(
