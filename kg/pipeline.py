@@ -145,12 +145,13 @@ def _long_iri(iri: str, limits: Limits) -> str:
 def _too_big(triple: ox.Triple, limits: Limits) -> tuple[str, str] | None:
     """(message, setting) for the first literal or IRI of the triple past the limits, looking
     into triple terms too."""
-    terms: list[object] = [triple.subject, triple.predicate, triple.object]
+    terms: list[object] = [triple.object, triple.predicate, triple.subject]
     while terms:
         term = terms.pop()
-        if isinstance(term, ox.NamedNode) and len(term.value) > limits.max_iri:
-            return _long_iri(term.value, limits), "KG_MAX_IRI"
-        if isinstance(term, ox.Literal):
+        if isinstance(term, ox.NamedNode):
+            if len(term.value) > limits.max_iri:
+                return _long_iri(term.value, limits), "KG_MAX_IRI"
+        elif isinstance(term, ox.Literal):
             if len(term.value) > limits.max_literal:
                 return (
                     f"a literal of {len(term.value)} characters on "
@@ -158,9 +159,10 @@ def _too_big(triple: ox.Triple, limits: Limits) -> tuple[str, str] | None:
                     f"{limits.max_literal}",
                     "KG_MAX_LITERAL",
                 )
-            terms.append(term.datatype)
+            if len(term.datatype.value) > limits.max_iri:
+                return _long_iri(term.datatype.value, limits), "KG_MAX_IRI"
         elif isinstance(term, ox.Triple):
-            terms += [term.subject, term.predicate, term.object]
+            terms += [term.object, term.predicate, term.subject]
     return None
 
 
