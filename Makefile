@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run test lint typecheck unit bench bench-large bench-safety clean
+.PHONY: setup run test lint typecheck unit bench bench-large bench-safety bench-updates clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,9 @@ bench: $(BENCH_STAMP)
 
 bench-large: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run --scales 1000000 --skip-reference
+
+bench-updates: $(STAMP)
+	$(BIN)/python -m bench.updates --scales 10000 100000
 
 bench-safety: $(BENCH_STAMP)
 	$(BIN)/python -m bench.safety --scales 10000 100000
