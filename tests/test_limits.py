@@ -338,3 +338,146 @@ def test_yaml_multi_documents_are_each_bounded() -> None:
 def test_yaml_safe_loading_is_kept() -> None:
     with pytest.raises(yaml.YAMLError):
         load("!!python/object/apply:os.system ['true']")
+
+
+# -- after parsing: literal and IRI sizes, datatypes
+
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+MLG = "https://w3id.org/mlg#"
+
+
+def checked(statements: str, limits: Limits = DEFAULT_LIMITS) -> list[str]:
+    from kg.ontology import default_ontology
+    from kg.pipeline import check
+
+    text = f"@prefix mlg: <{MLG}> . @prefix xsd: <{XSD}> .\n{statements}\n"
+    batch = parse_document(text.encode(), source="doc.ttl", base_iri=BASE, limits=limits)
+    warnings = check(batch, default_ontology())
+    assert batch.warnings == warnings
+    return warnings
+
+
+def test_literals_and_iris_at_their_limits_pass_one_more_character_is_refused() -> None:
+    limits = Limits(max_literal=10, max_iri=len(BASE) + 21)  # xsd:string is 39 characters
+    assert checked(f'<{BASE}{"a" * 21}> mlg:platform "{"x" * 10}" .', limits) == []
+    with pytest.raises(LimitError) as caught:
+        checked(f'<{BASE}a> mlg:email "x" ;\n  mlg:platform "{"x" * 11}" .', limits)
+    assert caught.value.message == (
+        "doc.ttl: a literal of 11 characters on mlg:platform, longer than 10 at line 3 "
+        "(KG_MAX_LITERAL)"
+    )
+    with pytest.raises(LimitError, match=r"an IRI of 46 characters .* \(KG_MAX_IRI\)"):
+        checked(f'<{BASE}{"a" * 22}> mlg:platform "x" .', limits)
+
+
+def test_sizes_are_checked_inside_triple_terms_and_graph_names() -> None:
+    from kg.ontology import default_ontology
+    from kg.pipeline import check
+
+    limits = Limits(max_literal=5, max_iri=30)
+    inner = ox.Triple(ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p"), ox.Literal("x" * 6))
+    batch = parse_document(b"", source="doc.ttl", base_iri=BASE)
+    batch.triples.append(ox.Triple(ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p"), inner))
+    with pytest.raises(LimitError, match="KG_MAX_LITERAL"):
+        check(batch, default_ontology(), limits)
+    batch = parse_document(b"", source="doc.ttl", base_iri=BASE)
+    batch.named_graphs[ox.NamedNode("http://e/" + "g" * 30)] = []
+    with pytest.raises(LimitError, match="KG_MAX_IRI"):
+        check(batch, default_ontology(), limits)
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ('mlg:observedAt "yesterday"^^xsd:dateTime', 'mlg:observedAt expects xsd:dateTime: "yesterday" is not a valid xsd:dateTime'),
+        ('mlg:observedAt "2026-02-30T10:00:00Z"^^xsd:dateTime', "is not a valid xsd:dateTime"),
+        ('mlg:observedAt "2026-11-30"^^xsd:date', 'mlg:observedAt expects xsd:dateTime, not "2026-11-30" (xsd:date)'),
+        ("mlg:platform 5", 'mlg:platform expects xsd:string, not "5" (xsd:integer)'),
+        ('mlg:platform "s3"@en', "mlg:platform expects xsd:string"),
+    ],
+)  # fmt: skip
+def test_a_datatype_the_ontology_fixes_is_enforced(statement: str, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        checked(f"<{BASE}a> a mlg:Dataset ;\n  {statement} .")
+    assert message in caught.value.message
+    assert caught.value.line == 3
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        'mlg:observedAt "2026-11-30T10:00:00Z"^^xsd:dateTime',
+        'mlg:observedAt "2026-11-30T10:00:00.5+01:00"^^xsd:dateTimeStamp',  # derived from it
+        'mlg:platform "s3"',
+        'mlg:platform "s3"^^xsd:string',
+    ],
+)
+def test_literals_of_the_fixed_datatype_pass(statement: str) -> None:
+    assert checked(f"<{BASE}a> a mlg:Dataset ; {statement} .") == []
+
+
+def test_ill_typed_literals_the_ontology_leaves_open_are_reported_not_refused() -> None:
+    warnings = checked(
+        f'<{BASE}a> <http://e/rows> "abc"^^xsd:integer ;\n'
+        f'  <http://e/at> "yesterday"^^xsd:dateTime ;\n  <http://e/ok> "5"^^xsd:integer .'
+    )
+    assert warnings == [
+        'doc.ttl:2: ill-typed literal "abc" on http://e/rows: not a valid xsd:integer '
+        "(kept as given)",
+        'doc.ttl:3: ill-typed literal "yesterday" on http://e/at: not a valid xsd:dateTime '
+        "(kept as given)",
+    ]
+
+
+def test_many_ill_typed_literals_are_counted_past_the_first_hundred() -> None:
+    statements = " ".join(f'<{BASE}a> <http://e/n{i}> "x"^^xsd:integer .' for i in range(150))
+    warnings = checked(statements)
+    assert len(warnings) == 101
+    assert warnings[-1] == "doc.ttl: 50 more ill-typed literals kept as given"
+
+
+def test_the_load_report_carries_warnings_only_when_there_are_some() -> None:
+    from kg.pipeline import LoadReport
+
+    report = LoadReport(load="urn:kg:load:x", sources=["doc"])
+    assert "warnings" not in report.as_dict()
+    report.warnings = ["doc:1: ill-typed literal"]
+    assert report.as_dict()["warnings"] == ["doc:1: ill-typed literal"]
+
+
+@pytest.mark.parametrize(
+    ("datatype", "text", "valid"),
+    [
+        ("integer", "-42", True), ("integer", "4.2", False), ("integer", " 42", False), ("integer", "\u0663", False),
+        ("byte", "-128", True), ("byte", "128", False), ("unsignedLong", "18446744073709551615", True),
+        ("unsignedLong", "18446744073709551616", False), ("nonNegativeInteger", "9" * 5000, True),
+        ("long", "9" * 5000, False), ("positiveInteger", "0", False), ("negativeInteger", "-1", True),
+        ("decimal", "-.5", True), ("decimal", "1e5", False), ("double", "-1.5E-3", True),
+        ("double", "INF", True), ("float", "NaN", True), ("float", "nan", False),
+        ("boolean", "0", True), ("boolean", "TRUE", False),
+        ("date", "2024-02-29", True), ("date", "2023-02-29", False), ("date", "2000-02-29Z", True),
+        ("date", "1900-02-29", False), ("date", "-0044-03-15", True), ("date", "2024-4-01", False),
+        ("dateTime", "2024-01-01T24:00:00", True), ("dateTime", "2024-01-01T10:00", False),
+        ("dateTime", "2024-01-01T10:00:00+14:00", True), ("dateTime", "2024-01-01T10:00:00+14:30", False),
+        ("dateTimeStamp", "2024-01-01T10:00:00", False), ("time", "23:59:59.999", True),
+        ("gYear", "2024", True), ("gYear", "224", False), ("gYearMonth", "2024-12", True),
+        ("duration", "P1Y2M3DT4H5M6.7S", True), ("duration", "P", False), ("duration", "PT", False),
+        ("duration", "P1DT", False), ("duration", "-PT0.5S", True), ("dayTimeDuration", "P1M", False),
+        ("yearMonthDuration", "P2Y", True), ("anyURI", "http://e/x#y", True), ("anyURI", "a b", False),
+        ("string", "\u00e9 anything", True), ("hexBinary", "not checked", True),
+    ],
+)  # fmt: skip
+def test_lexical_forms(datatype: str, text: str, valid: bool) -> None:
+    from kg.ontology import valid_lexical
+
+    assert valid_lexical(XSD + datatype, text) is valid
+
+
+def test_derived_datatypes() -> None:
+    from kg.ontology import derives_from
+
+    assert derives_from(XSD + "unsignedByte", XSD + "decimal")
+    assert derives_from(XSD + "dateTimeStamp", XSD + "dateTime")
+    assert not derives_from(XSD + "decimal", XSD + "integer")
+    assert derives_from(XSD + "gYear", "http://www.w3.org/2000/01/rdf-schema#Literal")
