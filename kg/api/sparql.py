@@ -183,7 +183,7 @@ async def _query(request: Request, query: str, params: MultiDict) -> Response:
             budget=settings.query_timeout,
         )
     except KGError as exc:
-        return _bad(exc.message, exc.status if exc.status in (413, 503) else 400)
+        return _bad(exc.message, exc.status)
     headers = {}
     if answer.form != "ASK":
         headers["kg-row-limit"] = str(settings.max_rows)
