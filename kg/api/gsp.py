@@ -1,6 +1,12 @@
 """The SPARQL 1.1 Graph Store Protocol at /store: `?graph=IRI` or `?default`; GET, HEAD, PUT,
 POST (merge, or create a new graph when no graph is named), DELETE. Writes go through the
-pipeline and need write rights."""
+pipeline and need write rights.
+
+The default graph is the union of the data graphs. kg's own graphs (urn:kg:graph:loads,
+ontology, shapes, reports/..., derived:...) answer GET and HEAD like any named graph (what
+SPARQL shows of them too), and refuse PUT, POST and DELETE with 403: only kg writes them.
+A write reads what it needs (the graph it merges with, whether the graph exists: 201 or 204)
+under the write lock it commits under."""
 
 from __future__ import annotations
 
