@@ -69,6 +69,7 @@ def _write(
         source=f"{importer.value}: {', '.join(sources)}",
         triples=[t for ts in description.values() for t in ts],
         scope=importer.value,
+        limits=Limits.from_settings(graph.settings),
     )
     report.load = graph.load_batches([batch], gate)
     return report

@@ -54,19 +54,25 @@ def unescape(iri: str) -> str:
     return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), iri)
 
 
+_NESTING = re.compile(r"<<|>>|\{\||\|\}|[{}()\[\]\n]")
+_OPENERS = {"{", "(", "[", "<<", "{|"}
+
+
 def nesting(masked: str) -> tuple[int, int]:
-    """The deepest nesting of `{`, `(` and `[` in masked text, and the line where it is."""
+    """The deepest nesting of groups, expressions, blank nodes, quoted triples (`<< >>`) and
+    annotations (`{| |}`) in masked text, and the line where it is."""
     deepest = depth = 0
     line = at = 1
-    for char in masked:
-        if char in "{([":
+    for match in _NESTING.finditer(masked):
+        token = match.group(0)
+        if token in _OPENERS:
             depth += 1
             if depth > deepest:
                 deepest, at = depth, line
-        elif char in "})]":
-            depth -= 1
-        elif char == "\n":
+        elif token == "\n":
             line += 1
+        else:
+            depth -= 1
     return deepest, at
 
 
