@@ -64,12 +64,12 @@ def nesting(masked: str) -> tuple[int, int]:
     deepest = depth = 0
     line = at = 1
     for match in _NESTING.finditer(masked):
-        token = match.group(0)
-        if token in _OPENERS:
+        lexeme = match.group(0)
+        if lexeme in _OPENERS:
             depth += 1
             if depth > deepest:
                 deepest, at = depth, line
-        elif token == "\n":
+        elif lexeme == "\n":
             line += 1
         else:
             depth -= 1
