@@ -178,7 +178,7 @@ def load(
     """Load files through the write pipeline, all at once or not at all."""
     documents = _read_files(files)
     with _graph(store) as graph:
-        report = _run(lambda: graph.load(documents, gate))
+        report = _run(lambda: graph.load(documents, gate, restore=True))
     if output is Output.json:
         _print_json(report.as_dict())
         return

@@ -194,10 +194,20 @@ class KnowledgeGraph:
         ]
 
     def load(
-        self, documents: Sequence[Document], gate: GateMode | None = None
+        self,
+        documents: Sequence[Document],
+        gate: GateMode | None = None,
+        *,
+        restore: bool = False,
     ) -> pipeline.LoadReport:
-        """Parse, check, derive, pass the gate and commit all documents at once, or nothing."""
-        return self.load_batches(self.parse(documents), gate)
+        """Parse, check, derive, pass the gate and commit all documents at once, or nothing.
+        `restore` (a local `kg load` of a dump) leaves out kg's own graphs instead of refusing
+        them, with a warning each."""
+        batches = self.parse(documents)
+        if restore:
+            for batch in batches:
+                pipeline.without_own_graphs(batch)
+        return self.load_batches(batches, gate)
 
     def load_batches(
         self, batches: Sequence[Batch], gate: GateMode | None = None

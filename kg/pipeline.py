@@ -23,6 +23,7 @@ from kg.ids import (
     DERIVED_GRAPH_PREFIX,
     asset_graph,
     derived_graph,
+    is_data_graph,
     source_graph,
     system_graph,
 )
@@ -384,6 +385,23 @@ def touched_subjects(store: GraphStore, write: GraphWrite) -> set[str]:
     return subjects
 
 
+def without_own_graphs(batch: Batch) -> list[str]:
+    """Take kg's own graphs (load records, derived triples, reports, shapes, ontology) out of a
+    batch, as a restore from `kg dump` needs: kg makes them itself. Returns a warning per graph
+    left out."""
+    skipped = [g for g in batch.named_graphs if not is_data_graph(g)]
+    for name in skipped:
+        del batch.named_graphs[name]
+    warnings = [
+        f"{batch.source}: left out {name.value}, kg's own graph (kg makes it itself)"
+        for name in skipped[:20]
+    ]
+    if len(skipped) > 20:
+        warnings.append(f"{batch.source}: and {len(skipped) - 20} more of kg's own graphs")
+    batch.warnings.extend(warnings)
+    return warnings
+
+
 def prepare(ontology: Ontology, batches: Sequence[Batch]) -> GraphWrite:
     """The write a load would make, without making it."""
     return _prepare(ontology, batches)[0]
@@ -409,6 +427,7 @@ def _prepare(ontology: Ontology, batches: Sequence[Batch]) -> tuple[GraphWrite, 
             known.extend(t for t in triples if t not in present)
     replace: dict[ox.NamedNode, list[ox.Triple]] = dict(graphs)
     report = LoadReport(load=f"urn:kg:load:{uuid.uuid4()}", sources=[b.source for b in batches])
+    report.warnings = [w for b in batches for w in b.warnings]
     for name, triples in graphs.items():
         derived = derive(triples, ontology)
         replace[derived_graph(name)] = derived

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner
@@ -11,6 +12,7 @@ from kg import cli, resources
 from kg.cli import app
 from kg.config import Settings
 from kg.graph import KnowledgeGraph
+from kg.ids import is_data_graph
 
 runner = CliRunner()
 
@@ -153,6 +155,27 @@ def test_dump_and_stats(store: Path, tmp_path: Path) -> None:
     assert "mlg#trainedOn" in output
     code, output = run("stats", "--store", str(store), "--format", "json")
     assert json.loads(output)["assets_by_type"]["mlg:ModelVersion"] == 11
+
+
+def test_a_dump_loads_back_into_a_new_store(store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "all.nq"
+    assert run("dump", "-o", str(out), "--store", str(store))[0] == 0
+    copy = tmp_path / "copy"
+    code, output = run("load", str(out), "--store", str(copy), "--gate", "off")
+    assert code == 0, output
+    assert "kg's own graph (kg makes it itself)" in output
+
+    def data(path: Path) -> set[str]:
+        graph = KnowledgeGraph.open(Settings(store=path))  # type: ignore[call-arg]
+        try:
+            quads = graph.store.quads(None, None, None)
+            dataset = ox.Dataset(q for q in quads if is_data_graph(q.graph_name))
+            dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+            return {str(q) for q in dataset}
+        finally:
+            graph.close()
+
+    assert data(copy) == data(store)
 
 
 def test_queries_catalogue() -> None:

@@ -19,10 +19,10 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from kg import protocol
-from kg.api.deps import graph_of, read_body, require_writer
+from kg import jobs
+from kg.api.deps import evaluator_of, graph_of, read_body, require_writer
 from kg.api.openapi import RDF_EXAMPLES, RDF_TYPES, answer, body, problems
-from kg.errors import InputError
+from kg.errors import InputError, KGError
 from kg.graph import Document
 
 router = APIRouter(tags=["graph store"])
@@ -97,23 +97,32 @@ def _documents(body: bytes, content_type: str) -> list[Document]:
     openapi_extra=_TARGET,
 )
 @router.api_route("/store/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
-def gsp_get(request: Request) -> Response:
+async def gsp_get(request: Request) -> Response:
     graph_iri, error = _target(request)
     if error is not None:
         return error
     if graph_iri is None and not _names_default(request):
         return PlainTextResponse("give ?graph=IRI or ?default", status_code=400)
-    triples = graph_of(request).graph_read(graph_iri)
-    if triples is None:
+    graph = graph_of(request)
+    try:  # the default graph is every data graph: read under the budget, in a worker
+        answer = await evaluator_of(request).run(
+            jobs.graph_triples,
+            graph_iri,
+            request.headers.get("accept"),
+            budget=graph.settings.task_timeout,
+            setting="KG_TASK_TIMEOUT",
+        )
+    except KGError as exc:
+        return PlainTextResponse(exc.message, status_code=exc.status)
+    if answer is None:
         return PlainTextResponse(f"no graph {graph_iri}", status_code=404)
-    media = protocol.graph_media(request.headers.get("accept"), None)
-    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
-    body = ox.serialize(dataset, format=protocol.GRAPH_TYPES[media]) or b""
     if request.method == "HEAD":
         return Response(
-            status_code=200, media_type=media, headers={"content-length": str(len(body))}
+            status_code=200,
+            media_type=answer.media,
+            headers={"content-length": str(len(answer.body))},
         )
-    return Response(body, media_type=media)
+    return Response(answer.body, media_type=answer.media)
 
 
 async def _write(request: Request, *, merge: bool) -> Response:
