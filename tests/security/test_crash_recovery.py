@@ -147,9 +147,13 @@ def test_kill_during_a_bulk_write_leaves_all_or_nothing(tmp_path: Path, delay: f
     if writer.poll() is None:
         os.kill(writer.pid, signal.SIGKILL)
     writer.wait(60)
+    (store / "bulk-0123456789abcdef.sst").write_bytes(b"what a killed bulk loader left")
+    views = store.with_name(store.name + ".views")
+    (views / "0000000001-deadbeef").mkdir(parents=True, exist_ok=True)
     graph = KnowledgeGraph.open(_settings(store))
     try:
         assert not list(store.glob("bulk-*.sst"))
+        assert not views.exists()
         size = graph.store.size()
         loaded = graph.exists("https://w3id.org/mlg/id/dataset/bulk0")
         if loaded:

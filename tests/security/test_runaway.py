@@ -76,6 +76,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
             "KG_QUERY_WORKERS": "2",
             "KG_QUERY_QUEUE": "0.5",
             "KG_MAX_ROWS": "7",
+            "KG_TASK_TIMEOUT": "0.005",
             "KG_API_TOKENS": TOKEN,
         },
     )
@@ -101,6 +102,23 @@ def test_a_runaway_query_is_stopped_and_the_cpu_comes_back(server: tuple[str, in
     assert used < 1.0, f"{used:.2f} CPU seconds in 2 s after the runaway was stopped"
     status, body, _ = _sparql(base, "ASK { ?s ?p ?o }")
     assert (status, json.loads(body)["boolean"]) == (200, True)
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/validation", "/api/v1/export?format=trig", "/store?default"]
+)
+def test_validations_exports_and_dumps_have_a_budget_too(
+    server: tuple[str, int], path: str
+) -> None:
+    base, _ = server
+    try:
+        with urllib.request.urlopen(base + path, timeout=60) as response:  # noqa: S310
+            status, body = response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        status, body = exc.code, exc.read().decode()
+    assert status == 503, body[:300]
+    assert "KG_TASK_TIMEOUT" in body
+    time.sleep(1.0)  # the replacement worker starts
 
 
 def test_at_most_the_configured_workers_run_at_once(server: tuple[str, int]) -> None:
