@@ -232,3 +232,34 @@ def graph_triples(store: GraphStore, graph: str | None, accept: str | None) -> A
     media = protocol.graph_media(accept, None)
     body = ox.serialize(triples, format=protocol.GRAPH_TYPES[media]) or b""
     return Answer(body, media, "CONSTRUCT")
+
+
+def preview(
+    store: GraphStore,
+    data: bytes,
+    name: str,
+    media_type: str | None,
+    shape_paths: Sequence[str],
+    base_iri: str,
+    limits: object,
+) -> object:
+    """The report a document would get from the write gate, as if loaded (nothing stored):
+    parsed and checked here too, so a hostile document's cost is under the budget."""
+    from kg import pipeline
+    from kg.governance.gate import Gate, GateMode
+    from kg.governance.model import Report
+    from kg.governance.shapes import Shapes
+    from kg.ingest import parse_document
+    from kg.limits import Limits
+    from kg.ontology import default_ontology
+
+    assert isinstance(limits, Limits)
+    batch = parse_document(
+        data, source=name, base_iri=base_iri, media_type=media_type, limits=limits
+    )
+    write = pipeline.prepare(default_ontology(), [batch])
+    shapes = _shapes(tuple(shape_paths))
+    assert isinstance(shapes, Shapes)
+    gate = Gate(shapes, GateMode.ENFORCE)  # the lineage index lives in the server process
+    focus, results = gate.candidate(store, write)
+    return Report(results=results, shapes=shapes.count, focus_nodes=len(focus))

@@ -15,7 +15,7 @@ from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, BUSY, REPORT_TYPES, answ
 from kg.governance.model import Report, Severity
 from kg.governance.render import MEDIA_TYPES, Format
 from kg.governance.validation import Engine
-from kg.graph import Document, KnowledgeGraph
+from kg.limits import Limits
 from kg.protocol import accepted
 
 router = APIRouter(tags=["governance"])
@@ -116,10 +116,20 @@ async def post_validate(
     fail_on: Annotated[Severity, Query(alias="failOn")] = Severity.VIOLATION,
 ) -> Response:
     """Results for the assets the document would touch, as the graph would be with it."""
-    graph: KnowledgeGraph = request.app.state.graph
+    graph = graph_of(request)
     data = await read_body(request)
-    document = Document("request body", data, request.headers.get("content-type"))
-    report = await run_in_threadpool(graph.preview, [document])
+    report = await evaluator_of(request).run(
+        jobs.preview,
+        data,
+        "request body",
+        request.headers.get("content-type"),
+        [str(p) for p in graph.settings.shape_paths()],
+        graph.settings.base_iri,
+        Limits.from_settings(graph.settings),
+        budget=graph.settings.task_timeout,
+        setting="KG_TASK_TIMEOUT",
+    )
+    assert isinstance(report, Report)
     chosen = _format(request.headers.get("accept"), fmt)
     body = graph.render(report, chosen, fail_on)
     return Response(body, media_type=MEDIA_TYPES[chosen])
