@@ -224,8 +224,9 @@ class Evaluator:
         setting: str,
     ) -> T:
         assert isinstance(self.store, OxigraphStore)
-        view = await anyio.to_thread.run_sync(self.store.view)
-        worker = await anyio.to_thread.run_sync(self._take)
+        with anyio.CancelScope(shield=True):  # a worker taken is always given back or killed
+            view = await anyio.to_thread.run_sync(self.store.view)
+            worker = await anyio.to_thread.run_sync(self._take)
         worker.view = view
         finished = False
         try:
