@@ -155,8 +155,32 @@ def _aspect_name(class_name: str) -> str:
 
 
 def _field_path(path: str) -> str:
-    """A v2 field path (`[version=2.0].[type=struct].a.[type=int].b`) -> `a.b`."""
-    return ".".join(part for part in path.split(".") if not part.startswith("[")) or path
+    """A DataHub field path -> the field's name path, as DataHub reads it.
+
+    A v2 path (it starts `[version=2.0]`) interleaves annotations in brackets (`[type=struct]`,
+    `[key=True]`) with the names, and a bracket may hold a dot: `[version=2.0].[type=struct]
+    .address.[type=string].zip` -> `address.zip` (`""` where it names no field). A v1 path is
+    the dotted names themselves."""
+    segments: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for char in path:
+        if char == "[":
+            depth += 1
+        elif char == "]" and depth:
+            depth -= 1
+        if char == "." and not depth:
+            segments.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    segments.append("".join(current))
+    if not segments[0].startswith("[version="):
+        return path
+    return ".".join(s for s in segments if s and not (s.startswith("[") and s.endswith("]")))
+
+
+_SCHEMA_FIELD = re.compile(r"^urn:li:schemaField:\((urn:li:dataset:\(.+\)),(.+)\)$")
 
 
 class _Mapper:
@@ -175,8 +199,16 @@ class _Mapper:
         if kind in ("corpuser", "corpGroup"):
             return identity.datahub_agent(self.base, urn)
         if kind == "schemaField":
-            return identity.datahub_field(self.base, urn)
+            dataset, name = self.schema_field(urn)
+            return identity.field(identity.datahub_dataset_iri(self.base, dataset), name)
         return identity.urn(urn)
+
+    def schema_field(self, urn: str) -> tuple[str, str]:
+        """A schemaField URN -> (its dataset's URN, the field's name path)."""
+        found = _SCHEMA_FIELD.match(urn)
+        if found is None:
+            raise InputError(f"{urn[:200]!r} is not a DataHub schemaField URN", source=self.source)
+        return found.group(1), _field_path(found.group(2))
 
     def kind(self, urn: str) -> str:
         found = _URN.match(urn)
@@ -288,15 +320,22 @@ class _Mapper:
             if upstream.get("dataset"):
                 self.add(s, mlg("derivedFrom"), self.node(upstream["dataset"]))
         for fine in v.get("fineGrainedLineages") or []:
+            upstreams = [
+                self.node(u)
+                for u in fine.get("upstreams") or []
+                if self.kind(u) == "schemaField" and self.schema_field(u)[1]
+            ]
             for downstream in fine.get("downstreams") or []:
                 if self.kind(downstream) != "schemaField":
                     continue
+                name = self.schema_field(downstream)[1]
+                if not name:
+                    continue
                 target = self.node(downstream)
                 self.add(target, RDF_TYPE, mlg("Field"))
-                self.add(target, RDFS_LABEL, ox.Literal(downstream.rsplit(",", 1)[-1][:-1]))
-                for upstream in fine.get("upstreams") or []:
-                    if self.kind(upstream) == "schemaField":
-                        self.add(target, mlg("fieldDerivedFrom"), self.node(upstream))
+                self.add(target, RDFS_LABEL, ox.Literal(name))
+                for upstream in upstreams:
+                    self.add(target, mlg("fieldDerivedFrom"), upstream)
 
     def _ownership(self, s: ox.NamedNode, v: dict[str, Any]) -> None:
         for item in v.get("owners") or []:

@@ -125,3 +125,58 @@ def test_bad_input_is_refused_and_nothing_is_written(
     with pytest.raises(InputError, match=message):
         ingest(graph, ("bad.json", body))
     assert data_nquads(graph) == before
+
+
+DATASET = "urn:li:dataset:(urn:li:dataPlatform:kafka,events.users,PROD)"
+UPSTREAM = "urn:li:dataset:(urn:li:dataPlatform:kafka,events.raw,PROD)"
+
+
+def _field(dataset: str, path: str) -> str:
+    return f"urn:li:schemaField:({dataset},{path})"
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("[version=2.0].[type=boolean].field_bar", "field_bar"),
+        ("[version=2.0].[type=struct].address.[type=string].zip", "address.zip"),
+        ("[version=2.0].[key=True].[type=long].id", "id"),
+        ("[version=2.0].[type=union].[type=struct].[type=array].[type=string].tags", "tags"),
+        ("address.zip", "address.zip"),  # v1: the dotted names themselves
+        ("plain", "plain"),
+    ],
+)
+def test_field_paths_read_as_datahub_reads_them(path: str, name: str) -> None:
+    records = [
+        {
+            "entityUrn": DATASET,
+            "aspectName": "schemaMetadata",
+            "aspect": {"json": {"fields": [{"fieldPath": path, "nativeDataType": "x"}]}},
+        },
+        {
+            "entityUrn": DATASET,
+            "aspectName": "upstreamLineage",
+            "aspect": {
+                "json": {
+                    "upstreams": [{"dataset": UPSTREAM, "type": "TRANSFORMED"}],
+                    "fineGrainedLineages": [
+                        {
+                            "upstreams": [_field(UPSTREAM, path)],
+                            "downstreams": [_field(DATASET, path)],
+                        }
+                    ],
+                }
+            },
+        },
+    ]
+    read = datahub.read(json.dumps(records).encode(), "v2.json", BASE)
+    field = iri("dataset/kafka/events.users/field/" + name)
+    origin = iri("dataset/kafka/events.raw/field/" + name)
+    fields = {s.value: ts for s, ts in read.description.items() if "/field/" in s.value}
+    assert set(fields) == {field}
+    labels = {t.object.value for t in fields[field] if t.predicate.value.endswith("#label")}
+    assert labels == {name}
+    derived = {
+        t.object.value for t in fields[field] if t.predicate.value.endswith("fieldDerivedFrom")
+    }
+    assert derived == {origin}
