@@ -82,6 +82,24 @@ def previous(
     return {s: graph.store.graph(source_graph(importer.value, s)) for s in subjects}
 
 
+def _old_field_lineage(graph: KnowledgeGraph, datasets: set[ox.NamedNode]) -> set[ox.NamedNode]:
+    """The fields of these datasets that DataHub gave field-level lineage before."""
+    from kg.ingest.datahub import FIELD_DERIVED_FROM, fields_of
+
+    if not datasets:
+        return set()
+    found = set()
+    for quad in graph.store.quads(None, FIELD_DERIVED_FROM, None):
+        subject = quad.subject
+        if (
+            isinstance(subject, ox.NamedNode)
+            and quad.graph_name == source_graph(Importer.DATAHUB.value, subject)
+            and any(fields_of(d, subject) for d in datasets)
+        ):
+            found.add(subject)
+    return found
+
+
 def openlineage(
     graph: KnowledgeGraph,
     documents: Sequence[Document],
@@ -151,6 +169,7 @@ def catalog(
     report = IngestReport(importer=importer.value)
     found: Description = {}
     defined: set[ox.NamedNode] = set()
+    restated: set[ox.NamedNode] = set()
     for done, document in enumerate(documents, start=1):
         reader = datahub.read if importer is Importer.DATAHUB else backstage.read
         try:
@@ -170,6 +189,9 @@ def catalog(
         report.items += read.items
         report.skipped += read.skipped
         defined |= read.defined
+        for dataset in read.lineage_restated:
+            datahub.clear_field_lineage(found, dataset)
+        restated |= read.lineage_restated
         _combine(found, read.description, datahub.merge)
         if progress:
             progress(done, len(documents))
@@ -177,7 +199,11 @@ def catalog(
         return report
     with graph.writing:
         if importer is Importer.DATAHUB:
+            for subject in _old_field_lineage(graph, restated):
+                found.setdefault(subject, [])
             before = previous(graph, importer, found)
+            for dataset in restated:
+                datahub.clear_field_lineage(before, dataset)
             found = {s: datahub.merge(before[s], ts) for s, ts in found.items()}
         else:  # what only refers to an entity adds to what Backstage said of it before
             before = previous(graph, importer, [s for s in found if s not in defined])

@@ -189,6 +189,8 @@ class _Mapper:
         self.source = source
         self.subjects: Description = {}
         self.skipped: Counter[str] = Counter()
+        self.restated: set[ox.NamedNode] = set()  # datasets given a whole upstreamLineage
+        self.patching = False
 
     # -- naming
 
@@ -279,6 +281,7 @@ class _Mapper:
         if handler is None or not isinstance(value, dict):
             self.skipped[f"aspect {name}"] += 1
             return
+        self.patching = change == "PATCH"
         handler(subject, value)
 
     def _status(self, s: ox.NamedNode, v: dict[str, Any]) -> None:
@@ -316,6 +319,9 @@ class _Mapper:
             self.text(target, DCTERMS_DESCRIPTION, column.get("description"))
 
     def _upstream_lineage(self, s: ox.NamedNode, v: dict[str, Any]) -> None:
+        if not self.patching:  # the aspect replaces the lineage, its field-level lineage too
+            self.restated.add(s)
+            clear_field_lineage(self.subjects, s)
         for upstream in v.get("upstreams") or []:
             if upstream.get("dataset"):
                 self.add(s, mlg("derivedFrom"), self.node(upstream["dataset"]))
@@ -553,7 +559,22 @@ def read(data: bytes, source: str, base_iri: str, *, limits: Limits = DEFAULT_LI
         Refusal(f"{source}: {what}", f"not part of the ML lifecycle graph ({count} times)")
         for what, count in sorted(mapper.skipped.items())
     ]
-    return Read(mapper.subjects, len(records), skipped)
+    return Read(mapper.subjects, len(records), skipped, lineage_restated=mapper.restated)
+
+
+FIELD_DERIVED_FROM = mlg("fieldDerivedFrom")
+
+
+def fields_of(dataset: ox.NamedNode, subject: ox.NamedNode) -> bool:
+    return subject.value.startswith(dataset.value + "/field/")
+
+
+def clear_field_lineage(description: Description, dataset: ox.NamedNode) -> None:
+    """Forget the field-level lineage of the dataset's fields (a new upstreamLineage aspect of
+    the dataset says it all again)."""
+    for subject, triples in description.items():
+        if fields_of(dataset, subject):
+            description[subject] = [t for t in triples if t.predicate != FIELD_DERIVED_FROM]
 
 
 def merge(old: list[ox.Triple], new: list[ox.Triple]) -> list[ox.Triple]:

@@ -29,6 +29,8 @@ class Read:
     skipped: list[Refusal] = field(default_factory=list)
     defined: set[ox.NamedNode] = field(default_factory=set)  # entities described whole
     locations: list[str] = field(default_factory=list)  # other files the file points at
+    # datasets whose upstream lineage (field-level lineage included) the file states anew
+    lineage_restated: set[ox.NamedNode] = field(default_factory=set)
 
 
 @dataclass

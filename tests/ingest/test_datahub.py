@@ -180,3 +180,62 @@ def test_field_paths_read_as_datahub_reads_them(path: str, name: str) -> None:
         t.object.value for t in fields[field] if t.predicate.value.endswith("fieldDerivedFrom")
     }
     assert derived == {origin}
+
+
+CLICKS_CLEAN = "urn:li:dataset:(urn:li:dataPlatform:postgres,analytics.public.clicks_clean,PROD)"
+CLICKS_RAW = "urn:li:dataset:(urn:li:dataPlatform:postgres,analytics.public.clicks_raw,PROD)"
+
+
+def _field_lineage(graph: KnowledgeGraph) -> set[tuple[str, str]]:
+    rows = graph.sparql(
+        "SELECT ?f ?u WHERE { GRAPH ?g { ?f <https://w3id.org/mlg#fieldDerivedFrom> ?u } }"
+    )
+    return {(row[0].value, row[1].value) for row in rows}  # type: ignore[union-attr,index]
+
+
+@pytest.mark.parametrize("together", [False, True])
+def test_a_restated_upstream_lineage_replaces_the_field_level_lineage(
+    graph: KnowledgeGraph, together: bool
+) -> None:
+    restated = [{
+        "entityUrn": CLICKS_CLEAN,
+        "changeType": "UPSERT",
+        "aspectName": "upstreamLineage",
+        "aspect": {"json": {
+            "upstreams": [{"dataset": CLICKS_RAW, "type": "TRANSFORMED"}],
+            "fineGrainedLineages": [{
+                "upstreams": [f"urn:li:schemaField:({CLICKS_RAW},uid)"],
+                "downstreams": [f"urn:li:schemaField:({CLICKS_CLEAN},user_id)"],
+            }],
+        }},
+    }]  # fmt: skip
+    old = (
+        iri("dataset/postgres/analytics.public.clicks_clean/field/clicked_at"),
+        iri("dataset/postgres/analytics.public.clicks_raw/field/ts"),
+    )
+    new = (
+        iri("dataset/postgres/analytics.public.clicks_clean/field/user_id"),
+        iri("dataset/postgres/analytics.public.clicks_raw/field/uid"),
+    )
+    files = [(SAMPLE.name, SAMPLE.read_bytes()), ("restated.json", json.dumps(restated).encode())]
+    if together:
+        ingest(graph, *files)
+    else:
+        ingest(graph, files[0])
+        assert old in _field_lineage(graph)
+        ingest(graph, files[1])
+    lineage = _field_lineage(graph)
+    assert new in lineage
+    assert old not in lineage
+    # within one file, the later aspect wins too
+    read = datahub.read(
+        json.dumps([*json.loads(SAMPLE.read_bytes()), *restated]).encode(), "both.json", BASE
+    )
+    stated = {
+        (t.subject.value, t.object.value)
+        for ts in read.description.values()
+        for t in ts
+        if t.predicate.value.endswith("#fieldDerivedFrom")
+    }
+    assert new in stated
+    assert old not in stated
