@@ -18,6 +18,7 @@ import pyoxigraph as ox
 
 from kg import protocol
 from kg.errors import QueryError
+from kg.sparqltext import declares_dataset
 from kg.store import GraphStore, Term
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -39,7 +40,7 @@ def sparql(
     text: str,
     *,
     accept: str | None,
-    fmt: str | None,
+    formats: Sequence[str],
     max_rows: int,
     default_graphs: Sequence[str] = (),
     named_graphs: Sequence[str] = (),
@@ -55,7 +56,7 @@ def sparql(
             store,
             text,
             accept,
-            fmt,
+            formats,
             max_rows,
             default_graphs,
             named_graphs,
@@ -74,7 +75,7 @@ def _sparql(
     store: GraphStore,
     text: str,
     accept: str | None,
-    fmt: str | None,
+    fmt: Sequence[str],
     max_rows: int,
     default_graphs: Sequence[str],
     named_graphs: Sequence[str],
@@ -90,6 +91,8 @@ def _sparql(
         dataset: dict[str, object] = {"default_graph": defaults, "named_graphs": named}
     elif named:
         dataset = {"default_graph": [], "named_graphs": named}
+    elif declares_dataset(text):  # the query's FROM / FROM NAMED
+        dataset = {"as_written": True}
     else:  # kg's default: the union of all graphs
         dataset = {}
     result = store.query(
@@ -110,17 +113,27 @@ def _sparql(
     media = protocol.results_media(accept, fmt)
     variables = [v.value for v in result.variables]
     rows = list(islice(result, max_rows + 1))
-    body = _solutions(variables, rows[:max_rows], protocol.RESULT_TYPES[media])
-    return Answer(body, media, "SELECT", len(rows) > max_rows)
+    truncated = len(rows) > max_rows
+    body = _solutions(variables, rows[:max_rows], protocol.RESULT_TYPES[media], truncated)
+    return Answer(body, media, "SELECT", truncated)
+
+
+TRUNCATED = "urn:kg:truncated"  # the JSON results' head link saying the row cap cut the answer
 
 
 def _solutions(
-    variables: list[str], rows: list[ox.QuerySolution], results_format: ox.QueryResultsFormat
+    variables: list[str],
+    rows: list[ox.QuerySolution],
+    results_format: ox.QueryResultsFormat,
+    truncated: bool = False,
 ) -> bytes:
-    """Solutions as SPARQL 1.1 JSON results, converted by Oxigraph's own serializers when
-    another format is asked for."""
+    """Solutions as SPARQL 1.1 JSON results (a cut answer says so with a `head.link`, which the
+    format allows), converted by Oxigraph's own serializers when another format is asked for."""
+    head: dict[str, object] = {"vars": variables}
+    if truncated:
+        head["link"] = [TRUNCATED]
     document = {
-        "head": {"vars": variables},
+        "head": head,
         "results": {
             "bindings": [
                 {name: _term(row[name]) for name in variables if row[name] is not None}
@@ -163,17 +176,40 @@ def graph_sizes(store: GraphStore) -> dict[str, int]:
 
 
 def stats(store: GraphStore, base_iri: str) -> dict[str, object]:
-    """Graph size, named graphs by kind, assets by type."""
-    from kg.ids import ASSET_GRAPH_PREFIX, SOURCE_GRAPH_PREFIX, to_id
-    from kg.vocab import SPARQL_PREFIXES
+    """Graph size, named graphs by kind, assets by type and in all.
+
+    Each asset (an IRI typed with an mlg class in a data graph) counts once, under its most
+    specific stated type (`Ontology.specific_type`, as the asset list's type facet): the
+    super-classes kg derives are not counted again. One SPARQL pass groups the assets by their
+    set of stated types; only those few sets, not the assets, are looked at here.
+    """
+    from kg.ids import (
+        ASSET_GRAPH_PREFIX,
+        DERIVED_GRAPH_PREFIX,
+        REPORT_GRAPH_PREFIX,
+        SOURCE_GRAPH_PREFIX,
+        to_id,
+    )
+    from kg.ontology import default_ontology
+    from kg.vocab import LOADS_GRAPH, MLG, ONTOLOGY_GRAPH, SHAPES_GRAPH
 
     result = store.query(
-        SPARQL_PREFIXES
-        + "SELECT ?type (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a a mlg:Asset ; a ?type . "
-        "FILTER(STRSTARTS(STR(?type), STR(mlg:)) && ?type != mlg:Asset) } GROUP BY ?type"
+        "SELECT ?types (COUNT(*) AS ?n) WHERE { "
+        "SELECT ?a (GROUP_CONCAT(DISTINCT STR(?t); SEPARATOR=' ') AS ?types) WHERE { "
+        "GRAPH ?g { ?a a ?t } "
+        f'FILTER(isIRI(?a) && STRSTARTS(STR(?t), "{MLG}") '
+        f'&& !STRSTARTS(STR(?g), "{DERIVED_GRAPH_PREFIX}") '
+        f'&& !STRSTARTS(STR(?g), "{REPORT_GRAPH_PREFIX}") '
+        f"&& ?g NOT IN ({LOADS_GRAPH}, {ONTOLOGY_GRAPH}, {SHAPES_GRAPH})) "
+        "} GROUP BY ?a } GROUP BY ?types"
     )
     assert isinstance(result, ox.QuerySolutions)
-    by_type = {to_id(row["type"].value, base_iri): int(row["n"].value) for row in result}
+    ontology = default_ontology()
+    by_type: Counter[str] = Counter()
+    for row in result:
+        kind = ontology.specific_type(row["types"].value.split(" "))
+        if kind is not None:
+            by_type[to_id(kind, base_iri)] += int(row["n"].value)
     sizes = store.graph_sizes()
     sources = Counter(
         g.removeprefix(SOURCE_GRAPH_PREFIX).split(":", 1)[0]
@@ -185,6 +221,7 @@ def stats(store: GraphStore, base_iri: str) -> dict[str, object]:
         "graphs": len(sizes),
         "asset_graphs": sum(1 for g in sizes if g.startswith(ASSET_GRAPH_PREFIX)),
         "source_graphs": dict(sorted(sources.items())),
+        "assets": sum(by_type.values()),
         "assets_by_type": dict(sorted(by_type.items())),
     }
 

@@ -4,7 +4,7 @@ and the service description."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -28,13 +28,20 @@ GRAPH_TYPES: dict[str, ox.RdfFormat] = {
     "application/trig": ox.RdfFormat.TRIG,
     "text/plain": ox.RdfFormat.N_TRIPLES,
 }
-# ?format= names, for clients that cannot set Accept.
-RESULT_NAMES = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
+# ?format= (and ?output=, ?results=) names, as SPARQLWrapper, YASGUI and Fuseki clients send them.
+RESULT_NAMES = {"json": "application/sparql-results+json", "srj": "application/sparql-results+json",
+                "xml": "application/sparql-results+xml", "srx": "application/sparql-results+xml",
                 "csv": "text/csv", "tsv": "text/tab-separated-values"}  # fmt: skip
-GRAPH_NAMES = {"turtle": "text/turtle", "ttl": "text/turtle", "ntriples": "application/n-triples",
-               "nt": "application/n-triples", "xml": "application/rdf+xml", "rdfxml": "application/rdf+xml",  # noqa: E501
-               "jsonld": "application/ld+json", "json": "application/ld+json",
-               "nquads": "application/n-quads", "trig": "application/trig"}  # fmt: skip
+GRAPH_NAMES = {"turtle": "text/turtle", "ttl": "text/turtle", "n3": "text/turtle",
+               "text/n3": "text/turtle", "ntriples": "application/n-triples",
+               "n-triples": "application/n-triples", "nt": "application/n-triples",
+               "xml": "application/rdf+xml", "rdf": "application/rdf+xml",
+               "rdfxml": "application/rdf+xml", "rdf+xml": "application/rdf+xml",
+               "rdf/xml": "application/rdf+xml", "jsonld": "application/ld+json",
+               "json-ld": "application/ld+json", "json": "application/ld+json",
+               "nquads": "application/n-quads", "n-quads": "application/n-quads",
+               "nq": "application/n-quads", "trig": "application/trig"}  # fmt: skip
+FORMAT_PARAMETERS = ("format", "output", "results")
 
 
 def accepted(header: str | None) -> list[str]:
@@ -55,34 +62,51 @@ def accepted(header: str | None) -> list[str]:
     return [media for _, _, media in sorted(ranked)]
 
 
+def _named(value: str, table: Mapping[str, object], names: Mapping[str, str]) -> str | None:
+    key = value.split(";", 1)[0].strip().lower()
+    return names.get(key) or (key if key in table else None)
+
+
 def negotiate(
     accept: str | None,
-    fmt: str | None,
+    formats: Sequence[str] | str | None,
     table: Mapping[str, object],
     names: Mapping[str, str],
     default: str,
 ) -> str:
-    """The media type to answer with: `format` wins, then Accept, then the default."""
-    if fmt:
-        chosen = names.get(fmt.lower()) or (fmt.lower() if fmt.lower() in table else None)
-        if chosen is None:
-            raise QueryError(f"unknown format {fmt!r}; use one of {', '.join(sorted(names))}")
-        return chosen
+    """The media type to answer with: the first usable `format` value (each may be a comma
+    list of names or media types), else the best usable Accept, else the default. A format
+    this answer cannot take (turtle for a SELECT) never overrides a usable Accept; a value no
+    answer could take, with nothing else usable, is an error naming the known ones."""
+    values = [formats] if isinstance(formats, str) else list(formats or ())
+    parts = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    for part in parts:
+        chosen = _named(part, table, names)
+        if chosen is not None:
+            return chosen
     for media in accepted(accept):
         if media in table:
             return media
         if media in ("*/*", "application/*", "text/*"):
             return default
+    everything = {**RESULT_TYPES, **GRAPH_TYPES}
+    known = {**RESULT_NAMES, **GRAPH_NAMES}
+    unknown = [p for p in parts if _named(p, everything, known) is None]
+    if unknown and len(unknown) == len(parts):
+        raise QueryError(
+            f"unknown format {unknown[0]!r}; use a media type or one of "
+            + ", ".join(sorted(set(RESULT_NAMES) | set(GRAPH_NAMES)))
+        )
     return default
 
 
-def results_media(accept: str | None, fmt: str | None) -> str:
+def results_media(accept: str | None, formats: Sequence[str] | str | None) -> str:
     default = "application/sparql-results+json"
-    return negotiate(accept, fmt, RESULT_TYPES, RESULT_NAMES, default)
+    return negotiate(accept, formats, RESULT_TYPES, RESULT_NAMES, default)
 
 
-def graph_media(accept: str | None, fmt: str | None) -> str:
-    return negotiate(accept, fmt, GRAPH_TYPES, GRAPH_NAMES, "text/turtle")
+def graph_media(accept: str | None, formats: Sequence[str] | str | None) -> str:
+    return negotiate(accept, formats, GRAPH_TYPES, GRAPH_NAMES, "text/turtle")
 
 
 _PROLOGUE = re.compile(

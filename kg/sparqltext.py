@@ -174,3 +174,46 @@ def check_outbound(
                 f"{call.keyword} <{call.target}> is not under a prefix of KG_FEDERATION_ALLOW"
             )
     return bool(calls)
+
+
+_POSITION = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
+_PREFIXED_NAME = re.compile(r"(?<![\w:?$<\\])([A-Za-z][\w.-]*)?:(?=[\w%\\-])")
+_PREFIX_DECLARED = re.compile(r"(?<![\w:?$\-.])PREFIX\s+([^\s:]*):", re.IGNORECASE)
+
+
+def explain_syntax_error(text: str, error: str) -> str:
+    """A parser error made short and pointed at the user's own text: line, column, the line
+    with a caret, what was expected (at most a few alternatives), and the prefix that was never
+    declared when that is the cause."""
+    found = _POSITION.match(error.strip())
+    if found is None:
+        return error.strip()[:300]
+    line, column, expected = int(found.group(1)), int(found.group(2)), found.group(3)
+    masked = mask(text)
+    declared = {m.group(1) for m in _PREFIX_DECLARED.finditer(masked)}
+    undeclared = sorted(
+        {m.group(1) or "" for m in _PREFIXED_NAME.finditer(masked)} - declared - {""}
+    )
+    if "Prefix not found" in expected and undeclared:
+        reason = f"undeclared prefix {undeclared[0]}: (add PREFIX {undeclared[0]}: <...>)"
+    else:
+        alternatives = [a.strip() for a in expected.removeprefix("expected one of ").split(", ")]
+        if expected.startswith("expected one of ") and len(alternatives) > 6:
+            reason = "expected one of " + ", ".join(alternatives[:6]) + ", ..."
+        else:
+            reason = expected.split("\n", 1)[0][:200]
+    lines = text.splitlines() or [""]
+    source = lines[line - 1] if 0 < line <= len(lines) else ""
+    start = max(0, column - 60)
+    excerpt = source[start : start + 100]
+    caret = " " * (column - 1 - start) + "^"
+    return f"line {line}, column {column}: {reason}\n  {excerpt}\n  {caret}"
+
+
+_FROM = re.compile(_KEYWORD.format("FROM"), re.IGNORECASE)
+
+
+def declares_dataset(text: str) -> bool:
+    """True when a query names its own dataset (FROM / FROM NAMED), which then replaces kg's
+    default (the union of all graphs), as the SPARQL 1.1 Protocol says."""
+    return _FROM.search(mask(text)) is not None

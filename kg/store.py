@@ -18,6 +18,7 @@ from typing import IO, Protocol
 import pyoxigraph as ox
 
 from kg.errors import QueryError, StoreLockedError
+from kg.sparqltext import explain_syntax_error
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 BULK_THRESHOLD = 100_000  # quads: above, writes use the bulk loader (see OxigraphStore.commit)
@@ -42,6 +43,7 @@ class GraphStore(Protocol):
         default_graph: list[ox.NamedNode] | None = None,
         named_graphs: list[ox.NamedNode] | None = None,
         base_iri: str | None = None,
+        as_written: bool = False,
     ) -> QueryResult: ...
 
     def triples(
@@ -129,8 +131,10 @@ class OxigraphStore:
         default_graph: list[ox.NamedNode] | None = None,
         named_graphs: list[ox.NamedNode] | None = None,
         base_iri: str | None = None,
+        as_written: bool = False,
     ) -> QueryResult:
-        """Run a SPARQL query; the default graph is the union of all graphs unless one is given."""
+        """Run a SPARQL query; the default graph is the union of all graphs unless one is given,
+        or unless `as_written` (the query's own FROM / FROM NAMED choose its dataset)."""
         subs: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
             ox.Variable(k): v for k, v in (substitutions or {}).items()
         }
@@ -138,6 +142,8 @@ class OxigraphStore:
             list(named_graphs) if named_graphs is not None else None
         )
         try:
+            if as_written and default_graph is None and named_graphs is None:
+                return self._store.query(sparql, substitutions=subs, base_iri=base_iri)
             if default_graph is not None:
                 return self._store.query(
                     sparql,
@@ -154,7 +160,8 @@ class OxigraphStore:
                 base_iri=base_iri,
             )
         except SyntaxError as exc:
-            raise QueryError(f"SPARQL syntax error: {exc}") from exc
+            reason = explain_syntax_error(sparql, str(exc))
+            raise QueryError(f"SPARQL syntax error at {reason}") from exc
         except (OSError, ValueError) as exc:
             raise QueryError(f"query failed: {exc}") from exc
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from kg import catalog, jobs
+from kg import catalog, jobs, protocol
 from kg.api.deps import (
     MAX_OFFSET,
     evaluator_of,
@@ -110,13 +110,15 @@ async def run_query(request: Request, name: str) -> Response:
     under the same time budget, worker limit and row cap."""
     graph = graph_of(request)
     settings = graph.settings
-    params = {k: v for k, v in request.query_params.items() if k != "format"}
+    params = {k: v for k, v in request.query_params.items() if k not in protocol.FORMAT_PARAMETERS}
     query = catalog.named_query(name)
     answer = await evaluator_of(request).run(
         jobs.sparql,
         query.text,
         accept=request.headers.get("accept"),
-        fmt=request.query_params.get("format"),
+        formats=[
+            v for name in protocol.FORMAT_PARAMETERS for v in request.query_params.getlist(name)
+        ],
         max_rows=settings.max_rows,
         substitutions=query.bind(params, settings.base_iri),
         budget=settings.query_timeout,

@@ -174,7 +174,7 @@ async def _query(request: Request, query: str, params: MultiDict) -> Response:
             jobs.sparql,
             query,
             accept=request.headers.get("accept"),
-            fmt=params.get("format"),
+            formats=[v for name in protocol.FORMAT_PARAMETERS for v in params.getlist(name)],
             max_rows=settings.max_rows,
             default_graphs=params.getlist("default-graph-uri"),
             named_graphs=params.getlist("named-graph-uri"),

@@ -85,8 +85,14 @@ def test_content_negotiation(
 @pytest.mark.parametrize(
     ("kwargs", "status", "message"),
     [
-        ({"params": {"query": "SELECT ?x WHERE { ?x"}}, 400, "1:"),
-        ({"params": {"query": "ASK {}", "format": "png"}}, 400, "unknown format"),
+        ({"params": {"query": "SELECT ?x WHERE { ?x"}}, 400, "line 1, column 21"),
+        ({"params": {"query": "SELECT * { ?s a ex:T }"}}, 400, "undeclared prefix ex:"),
+        (
+            {"params": {"query": "ASK {}", "format": "png"}, "headers": {"accept": "image/png"}},
+            400,
+            "unknown format",
+        ),
+        ({"params": {"query": "ASK {}", "format": "png"}}, 200, "boolean"),  # Accept: */*
         ({"params": [("query", "ASK {}"), ("query", "ASK {}")]}, 400, "one query"),
         ({"params": {"update": "CLEAR ALL"}}, 405, "POST"),
         ({"params": {"query": "ASK {}", "default-graph-uri": "not an iri"}}, 400, "not valid"),
@@ -405,6 +411,8 @@ def test_row_cap(demo: KnowledgeGraph) -> None:
     response = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"})
     assert len(response.json()["results"]["bindings"]) == 5
     assert response.headers["kg-row-limit"] == "5"
+    assert response.headers["kg-truncated"] == "true"
+    assert response.json()["head"]["link"] == ["urn:kg:truncated"]
 
 
 def test_runaway_query_stops_at_its_budget(graph: KnowledgeGraph) -> None:
