@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
+from kg import identity
 from kg.errors import InputError
 from kg.governance.gate import GateMode
 from kg.ids import source_graph
@@ -23,7 +24,7 @@ from kg.ingest.olschema import EventSchema
 from kg.ingest.report import Description, IngestReport, Read, Refusal
 from kg.limits import Limits
 from kg.pipeline import LoadReport
-from kg.vocab import RDF_TYPE, SAME_AS
+from kg.vocab import OWNER, RDF_TYPE, RDFS_LABEL, SAME_AS, mlg
 
 if TYPE_CHECKING:
     from kg.graph import Document, KnowledgeGraph
@@ -100,6 +101,49 @@ def _old_field_lineage(graph: KnowledgeGraph, datasets: set[ox.NamedNode]) -> se
     return found
 
 
+def _default_owners(graph: KnowledgeGraph, triples: list[ox.Triple]) -> set[ox.NamedNode]:
+    """The namespace default owners (KG_NAMESPACE_OWNERS) of what these statements identify."""
+    names = [
+        t.object.value
+        for t in triples
+        if t.predicate == ol.IDENTIFIER and isinstance(t.object, ox.Literal)
+    ]
+    return {
+        identity.owner(graph.settings.base_iri, owner)
+        for namespace, owner in graph.settings.namespace_owners.items()
+        if any(name.startswith(namespace + "/") for name in names)
+    }
+
+
+def _producers_owners(graph: KnowledgeGraph, triples: list[ox.Triple]) -> set[ox.NamedNode]:
+    """The owners of the runs (their jobs' owners) that generated a dataset, as stored."""
+    found: set[ox.NamedNode] = set()
+    for t in triples:
+        if t.predicate == ol.GENERATED_BY and isinstance(t.object, ox.NamedNode):
+            stored = graph.store.graph(source_graph(Importer.OPENLINEAGE.value, t.object))
+            found |= {u.object for u in stored if u.predicate == OWNER}  # type: ignore[misc]
+    return found
+
+
+def _stated_elsewhere(
+    graph: KnowledgeGraph, importer: Importer, subject: ox.NamedNode, predicate: ox.NamedNode
+) -> bool:
+    """Whether a graph other than this source's graph of the subject says `predicate` of it."""
+    own = source_graph(importer.value, subject)
+    return any(q.graph_name != own for q in graph.store.quads(subject, predicate, None))
+
+
+def _no_second_names(graph: KnowledgeGraph, description: Description) -> None:
+    """An owner an ownership facet names keeps the name kg has for it: the facet's name is
+    stated only for a team or person no other source has named."""
+    agents = {mlg("Team"), mlg("Person")}
+    for subject, triples in description.items():
+        if any(t.predicate == RDF_TYPE and t.object in agents for t in triples) and (
+            _stated_elsewhere(graph, Importer.OPENLINEAGE, subject, RDFS_LABEL)
+        ):
+            description[subject] = [t for t in triples if t.predicate != RDFS_LABEL]
+
+
 def openlineage(
     graph: KnowledgeGraph,
     documents: Sequence[Document],
@@ -145,7 +189,19 @@ def openlineage(
         return report
     with graph.writing:
         before = previous(graph, Importer.OPENLINEAGE, observed)
-        description = {s: ol.merge(before[s], ts) for s, ts in observed.items()}
+        description = {}
+        for subject, triples in observed.items():
+            old = ol.ranked(
+                before[subject],
+                _default_owners(graph, [*before[subject], *triples]),
+                _producers_owners(graph, before[subject]),
+            )
+            description[subject] = ol.resolve(
+                subject,
+                ol.merge(old, triples),
+                owned_elsewhere=_stated_elsewhere(graph, Importer.OPENLINEAGE, subject, OWNER),
+            )
+        _no_second_names(graph, description)
         names = [d.name for d in documents]
         return _write(graph, Importer.OPENLINEAGE, description, report, GateMode.WARN, names)
 

@@ -49,6 +49,7 @@ STARTED = ox.NamedNode(PROV + "startedAtTime")
 ENDED = ox.NamedNode(PROV + "endedAtTime")
 IDENTIFIER = ox.NamedNode(DCTERMS + "identifier")
 SAME_AS = ox.NamedNode(OWL + "sameAs")
+GENERATED_BY = mlg("generatedBy")
 _STATES = {
     "START": "Started",
     "RUNNING": "Running",
@@ -70,6 +71,13 @@ ACCUMULATING = {
     mlg("errorMessage"),
 }
 _DATE_TIME = ox.NamedNode(XSD + "dateTime")
+# Owners an observation gives by precedence: an ownership facet states `mlg:owner` itself; the
+# producing job's owner (of an output) and the namespace's default owner are stated with these
+# working predicates, which `resolve` turns into `mlg:owner` (the strongest that is there) before
+# anything is stored. They are replaced by a later event like `mlg:owner`.
+JOB_OWNER = ox.NamedNode("urn:kg:openlineage:jobOwner")
+DEFAULT_OWNER = ox.NamedNode("urn:kg:openlineage:defaultOwner")
+_OWNERS = (OWNER, JOB_OWNER, DEFAULT_OWNER)
 
 
 def read_events(data: bytes, source: str, *, limits: Limits = DEFAULT_LIMITS) -> list[Any]:
@@ -145,12 +153,12 @@ class _Observation:
             self.add(subject, OBSERVED_AT, self.time)
         return self.subjects
 
-    def owner(self, asset: ox.NamedNode, name: str) -> None:
+    def owner(self, asset: ox.NamedNode, name: str, rank: ox.NamedNode = OWNER) -> None:
         agent = identity.owner(self.settings.base_iri, name)
         kind = "Team" if "/team/" in agent.value else "Person"
         self.add(agent, RDF_TYPE, mlg(kind))
         self.add(agent, RDFS_LABEL, ox.Literal(name.partition(":")[2] or name))
-        self.add(asset, OWNER, agent)
+        self.add(asset, rank, agent)
 
     def owners_from(self, asset: ox.NamedNode, facets: dict[str, Any]) -> bool:
         owners = (facets.get("ownership") or {}).get("owners") or []
@@ -158,7 +166,12 @@ class _Observation:
             self.owner(asset, str(item["name"]))
         return bool(owners)
 
+    def default_owner(self, asset: ox.NamedNode, namespace: str) -> None:
+        if namespace in self.settings.namespace_owners:
+            self.owner(asset, self.settings.namespace_owners[namespace], DEFAULT_OWNER)
+
     def job(self, job: dict[str, Any]) -> tuple[ox.NamedNode, list[str]]:
+        """The job, and the owners its ownership facet names."""
         namespace, name = str(job["namespace"]), str(job["name"])
         iri = identity.job(self.settings.base_iri, namespace, name)
         facets = job.get("facets") or {}
@@ -169,14 +182,15 @@ class _Observation:
         if doc:
             self.add(iri, DCTERMS_DESCRIPTION, ox.Literal(str(doc)))
         owners = [str(o["name"]) for o in (facets.get("ownership") or {}).get("owners") or []]
-        if not owners and namespace in self.settings.namespace_owners:
-            owners = [self.settings.namespace_owners[namespace]]
         for owner in owners:
             self.owner(iri, owner)
+        if not owners:
+            self.default_owner(iri, namespace)
         return iri, owners
 
     def dataset(self, item: dict[str, Any], owners: list[str] | None = None) -> ox.NamedNode:
-        """A dataset and its facets; `owners` are the producing job's, for outputs."""
+        """A dataset and its facets; `owners` are the producing job's (its ownership facet),
+        for outputs."""
         namespace, name = str(item["namespace"]), str(item["name"])
         platform, key = identity.openlineage_dataset(namespace, name)
         iri = identity.dataset(self.settings.base_iri, platform, key)
@@ -189,13 +203,10 @@ class _Observation:
         if doc:
             self.add(iri, DCTERMS_DESCRIPTION, ox.Literal(str(doc)))
         if not self.owners_from(iri, facets):
-            fallback = owners or (
-                [self.settings.namespace_owners[namespace]]
-                if namespace in self.settings.namespace_owners
-                else []
-            )
-            for owner in fallback:
-                self.owner(iri, owner)
+            for owner in owners or []:
+                self.owner(iri, owner, JOB_OWNER)
+            if not owners:
+                self.default_owner(iri, namespace)
         self._schema(iri, facets.get("schema"))
         for link in (facets.get("symlinks") or {}).get("identifiers") or []:
             other = identity.dataset(
@@ -256,6 +267,7 @@ def observe(event: dict[str, Any], settings: Settings) -> Description:
     job_iri, job_owners = (
         seen.job(event["job"]) if isinstance(event.get("job"), dict) else (None, [])
     )
+    job_namespace = str(event["job"]["namespace"]) if job_iri is not None else ""
     if "dataset" in event and "run" not in event:
         seen.dataset(event["dataset"])
         return seen.stamp()
@@ -277,6 +289,8 @@ def observe(event: dict[str, Any], settings: Settings) -> Description:
         seen.add(run_iri, mlg("runOf"), job_iri)
         for owner in job_owners:
             seen.owner(run_iri, owner)
+        if not job_owners:
+            seen.default_owner(run_iri, job_namespace)
         state = str(event.get("eventType") or "OTHER")
         seen.add(run_iri, mlg("runState"), mlg(_STATES.get(state, "OtherState")))
         if state == "START":
@@ -300,6 +314,32 @@ def observe(event: dict[str, Any], settings: Settings) -> Description:
         for output in outputs:
             seen.add(output, mlg("generatedBy"), run_iri)
     return seen.stamp()
+
+
+def resolve(
+    subject: ox.NamedNode, triples: list[ox.Triple], *, owned_elsewhere: bool = False
+) -> list[ox.Triple]:
+    """One subject's statements as stored: its owners are the ownership facet's, else the
+    producing job's, else the namespace's default (only for what has no owner elsewhere)."""
+    by_rank = {rank: [t.object for t in triples if t.predicate == rank] for rank in _OWNERS}
+    kept = [t for t in triples if t.predicate not in _OWNERS]
+    owners = by_rank[OWNER] or by_rank[JOB_OWNER]
+    if not owners and not owned_elsewhere:
+        owners = by_rank[DEFAULT_OWNER]
+    return kept + [ox.Triple(subject, OWNER, o) for o in dict.fromkeys(owners)]
+
+
+def ranked(
+    triples: list[ox.Triple], defaults: set[ox.NamedNode], job_owners: set[ox.NamedNode]
+) -> list[ox.Triple]:
+    """Stored statements (owners resolved) with their owners ranked again, for a merge: owners
+    that are all the namespace's default count as the default, owners that the producing jobs
+    gave as theirs, the others as the ownership facet's."""
+    owners = {t.object for t in triples if t.predicate == OWNER}
+    if not owners:
+        return triples
+    rank = DEFAULT_OWNER if owners <= defaults else JOB_OWNER if owners <= job_owners else OWNER
+    return [ox.Triple(t.subject, rank, t.object) if t.predicate == OWNER else t for t in triples]
 
 
 def _text(term: object) -> str:

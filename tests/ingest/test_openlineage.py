@@ -218,3 +218,130 @@ def test_without_the_spec_the_core_check_still_refuses_what_kg_maps() -> None:
                  "marquez_event_without_schema_url.json", "ol_proxy_event_invalid_run_facet.json"):  # fmt: skip
         event = ol.read_events((root / "events" / "invalid" / name).read_bytes(), name)[0]
         assert schema.problems(event), name
+
+
+WAREHOUSE = "postgres://wh.internal:5432"
+
+
+def _ownership(owner: str, kind: str) -> dict[str, object]:
+    return {
+        "ownership": {
+            "_producer": "https://example.com/kg-tests",
+            "_schemaURL": f"https://openlineage.io/spec/facets/1-0-1/Ownership{kind}Facet.json",
+            "owners": [{"name": owner}],
+        }
+    }
+
+
+def _event(
+    time: str,
+    job: str,
+    *,
+    job_owner: str | None = None,
+    inputs: list[dict[str, object]] | None = None,
+    outputs: list[dict[str, object]] | None = None,
+    run: str = "0190a0c4-1f2e-7a3b-9c4d-000000000001",
+) -> dict[str, object]:
+    facets = _ownership(job_owner, "Job") if job_owner else {}
+    return {
+        "eventType": "COMPLETE",
+        "eventTime": time,
+        "producer": "https://example.com/kg-tests",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": run},
+        "job": {"namespace": "dbt", "name": job, "facets": facets},
+        "inputs": inputs or [],
+        "outputs": outputs or [],
+    }
+
+
+def _dataset(name: str, owner: str | None = None) -> dict[str, object]:
+    facets = _ownership(owner, "Dataset") if owner else {}
+    return {"namespace": WAREHOUSE, "name": name, "facets": facets}
+
+
+def _dbt_build() -> list[dict[str, object]]:
+    mart, explicit, seed = (
+        _dataset("db.mart"),
+        _dataset("db.explicit", "user:ana"),
+        _dataset("db.seed"),
+    )
+    return [
+        # the models: the job owns its output, the explicit facet wins over the job
+        _event(
+            "2026-03-02T10:00:00Z",
+            "model.mart",
+            job_owner="team:analytics",
+            inputs=[seed],
+            outputs=[mart, explicit],
+        ),
+        # the tests: they name the marts as inputs, and the job says no owner
+        _event(
+            "2026-03-02T10:05:00Z",
+            "test.mart",
+            inputs=[_dataset("db.mart"), _dataset("db.explicit")],
+            run="0190a0c4-1f2e-7a3b-9c4d-000000000002",
+        ),
+        # another owned job writes the explicitly owned table, without a facet this time
+        _event(
+            "2026-03-02T10:10:00Z",
+            "model.other",
+            job_owner="team:other",
+            outputs=[_dataset("db.explicit")],
+            run="0190a0c4-1f2e-7a3b-9c4d-000000000003",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("one_request", [True, False])
+def test_ownership_precedence_facet_then_producing_job_then_namespace(one_request: bool) -> None:
+    graph = KnowledgeGraph.open(
+        settings(namespace_owners={WAREHOUSE: "team:warehouse", "dbt": "team:dbt"})
+    )
+    build = _dbt_build()
+    for repeat in range(2):  # every `dbt build` says it all again
+        if one_request:
+            ingest(graph, (f"build{repeat}", json.dumps(build).encode()))
+        else:
+            for n, event in enumerate(build):
+                ingest(graph, (f"build{repeat}-{n}", json.dumps(event).encode()))
+        assert owners(graph, "dataset/postgres/db.explicit") == [iri("person/ana")]
+        assert owners(graph, "dataset/postgres/db.mart") == [iri("team/analytics")]
+        assert owners(graph, "dataset/postgres/db.seed") == [iri("team/warehouse")]
+        assert owners(graph, "job/dbt/model.mart") == [iri("team/analytics")]
+        assert owners(graph, "job/dbt/test.mart") == [iri("team/dbt")]
+    graph.close()
+
+
+def test_an_input_keeps_the_owner_another_source_gave_it() -> None:
+    from kg.importing import Importer
+
+    graph = KnowledgeGraph.open(settings(namespace_owners={WAREHOUSE: "team:warehouse"}))
+    catalog = [{
+        "entityUrn": "urn:li:dataset:(urn:li:dataPlatform:postgres,db.seed,PROD)",
+        "aspectName": "ownership",
+        "aspect": {"json": {"owners": [{"owner": "urn:li:corpGroup:finance", "type": "DATAOWNER"}]}},
+    }]  # fmt: skip
+    importing.ingest(
+        graph, Importer.DATAHUB, [Document("dh.json", json.dumps(catalog).encode())], strict=True
+    )
+    ingest(graph, ("e", json.dumps(_dbt_build()[0]).encode()))
+    assert owners(graph, "dataset/postgres/db.seed") == [iri("team/finance")]
+    graph.close()
+
+
+def test_an_ownership_facet_gives_no_second_name_to_a_known_team(graph: KnowledgeGraph) -> None:
+    from kg.importing import Importer
+
+    sample = GOLDEN / "datahub-metadata.json"
+    importing.ingest(
+        graph, Importer.DATAHUB, [Document(sample.name, sample.read_bytes())], strict=True
+    )
+    ingest(graph, (EVENTS.name, EVENTS.read_bytes()))  # facets name team:data-platform
+    labels = graph.sparql(
+        "SELECT ?l WHERE { GRAPH ?g { <" + iri("team/data-platform") + "> "
+        "<http://www.w3.org/2000/01/rdf-schema#label> ?l } }"
+    )
+    assert [row[0].value for row in labels] == ["Data Platform"]  # type: ignore[index,union-attr]
+    # a team kg has not seen is named after the facet
+    assert graph.asset("team/feature-eng").label == "feature-eng"
