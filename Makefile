@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run test lint typecheck unit bench bench-large bench-safety bench-updates clean
+.PHONY: setup run test lint typecheck unit bench bench-large bench-safety bench-updates bench-queries clean
 
 setup: $(STAMP)
 
@@ -44,6 +44,9 @@ bench-updates: $(STAMP)
 
 bench-safety: $(BENCH_STAMP)
 	$(BIN)/python -m bench.safety --scales 10000 100000
+
+bench-queries: $(BENCH_STAMP)
+	$(BIN)/python -m bench.queries --scales 10000 100000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
