@@ -194,16 +194,21 @@ def explain_syntax_error(text: str, error: str) -> str:
     undeclared = sorted(
         {m.group(1) or "" for m in _PREFIXED_NAME.finditer(masked)} - declared - {""}
     )
-    if "Prefix not found" in expected and undeclared:
-        reason = f"undeclared prefix {undeclared[0]}: (add PREFIX {undeclared[0]}: <...>)"
-    else:
-        alternatives = [a.strip() for a in expected.removeprefix("expected one of ").split(", ")]
-        if expected.startswith("expected one of ") and len(alternatives) > 6:
-            reason = "expected one of " + ", ".join(alternatives[:6]) + ", ..."
-        else:
-            reason = expected.split("\n", 1)[0][:200]
     lines = text.splitlines() or [""]
     source = lines[line - 1] if 0 < line <= len(lines) else ""
+    at = source[column - 1 : column]
+    if "Prefix not found" in expected and undeclared:
+        reason = f"undeclared prefix {undeclared[0]}: (add PREFIX {undeclared[0]}: <...>)"
+    elif at == "/" and re.search(r"[\w-]:[\w.-]*$", source[: column - 1]):
+        reason = "a prefixed name cannot hold '/': write the full IRI in <...>, or '\\/'"
+    elif expected.startswith("expected one of "):
+        # the parser also lists character classes ('[...]'): the tokens are what helps
+        listed = [a.strip() for a in expected.removeprefix("expected one of ").split(", ")]
+        tokens = [a for a in listed if a and not a.startswith(("[", "'"))]
+        more = ", ..." if len(tokens) > 6 or len(tokens) < len(listed) else ""
+        reason = "expected one of " + ", ".join(tokens[:6]) + more
+    else:
+        reason = expected.split("\n", 1)[0][:200]
     start = max(0, column - 60)
     excerpt = source[start : start + 100]
     caret = " " * (column - 1 - start) + "^"

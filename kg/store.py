@@ -256,7 +256,8 @@ class OxigraphStore:
             try:
                 self._store.update(sparql, base_iri=base_iri)
             except SyntaxError as exc:
-                raise QueryError(f"SPARQL update syntax error: {exc}") from exc
+                reason = explain_syntax_error(sparql, str(exc))
+                raise QueryError(f"SPARQL update syntax error at {reason}") from exc
             except (OSError, ValueError, RuntimeError) as exc:
                 raise QueryError(f"update failed: {exc}") from exc
 
