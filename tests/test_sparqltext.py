@@ -84,3 +84,24 @@ def test_check_outbound(allowed: list[str], trusted: bool, refused: str | None) 
     with pytest.raises(OutboundRefusedError, match=refused):
         sparqltext.check_outbound(text, allowed, trusted=trusted)
     assert not sparqltext.check_outbound("ASK {}", [], trusted=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("SELECT ?x WHERE { ?x a ex:Thing }", "line 1, column 32: undeclared prefix ex:"),
+        ("PREFIX id: <https://kg.example/id/>\nSELECT * { id:dataset/x ?p ?o }",
+         "line 2, column 22: a prefixed name cannot hold '/'"),
+        ("SELECT * WHERE { ?s ?p ?o ", "line 1, column 27: expected one of"),
+    ],
+)  # fmt: skip
+def test_syntax_errors_point_into_the_text(text: str, words: str) -> None:
+    from kg.errors import QueryError
+    from kg.store import open_store
+
+    store = open_store(None)
+    with pytest.raises(QueryError) as refused:
+        store.query(text)
+    assert words in refused.value.message
+    assert "\\u{" not in refused.value.message  # no character-class listings
+    assert len(refused.value.message) < 400
