@@ -61,19 +61,38 @@ def _write(
     gate: GateMode | None,
     sources: Sequence[str],
 ) -> IngestReport:
+    changed: Description = {}
     for subject, triples in description.items():
+        kind = _known_types(graph, triples)
+        if _as_stored(triples) == _as_stored(
+            graph.store.graph(source_graph(importer.value, subject))
+        ):
+            report.unchanged[subject.value] = kind
+            continue
+        changed[subject] = triples
         existed = graph.exists(subject.value)
-        (report.updated if existed else report.created)[subject.value] = _known_types(
-            graph, triples
-        )
+        (report.updated if existed else report.created)[subject.value] = kind
+    if not changed:  # said again as it is: nothing to write, no load record
+        return report
     batch = Batch(
         source=f"{importer.value}: {', '.join(sources)}",
-        triples=[t for ts in description.values() for t in ts],
+        triples=[t for ts in changed.values() for t in ts],
         scope=importer.value,
         limits=Limits.from_settings(graph.settings),
     )
     report.load = graph.load_batches([batch], gate)
     return report
+
+
+def _as_stored(triples: Iterable[ox.Triple]) -> set[ox.Triple]:
+    """Statements as the store keeps them (literals in canonical form, blank nodes
+    canonicalized), to tell whether a subject's graph would change."""
+    store = ox.Store()
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples)
+    dataset = ox.Dataset(store)
+    if any(isinstance(term, ox.BlankNode) for q in dataset for term in (q.subject, q.object)):
+        dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return {q.triple for q in dataset}
 
 
 def previous(

@@ -1,4 +1,5 @@
-"""What an import did: created, updated, unresolved, refused and skipped, with reasons."""
+"""What an import did: created, updated, unchanged, unresolved, refused and skipped, with
+reasons."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ class IngestReport:
     items: int = 0  # events or entities read
     created: dict[str, str] = field(default_factory=dict)  # IRI -> type
     updated: dict[str, str] = field(default_factory=dict)
+    unchanged: dict[str, str] = field(default_factory=dict)  # said again as its source has it
     refused: list[Refusal] = field(default_factory=list)
     skipped: list[Refusal] = field(default_factory=list)
     rejected: int = 0  # items refused (a refused file refuses all its items)
@@ -54,6 +56,7 @@ class IngestReport:
             "accepted": self.accepted,
             "created": len(self.created),
             "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
             "unresolved": len(self.load.unresolved) if self.load else 0,
             "refused": self.rejected,
             "skipped": len(self.skipped),
@@ -62,9 +65,13 @@ class IngestReport:
 
     def by_type(self) -> dict[str, dict[str, int]]:
         result: dict[str, dict[str, int]] = {}
-        for label, found in (("created", self.created), ("updated", self.updated)):
+        for label, found in (
+            ("created", self.created),
+            ("updated", self.updated),
+            ("unchanged", self.unchanged),
+        ):
             for kind, n in Counter(found.values()).items():
-                result.setdefault(kind, {"created": 0, "updated": 0})[label] = n
+                result.setdefault(kind, {"created": 0, "updated": 0, "unchanged": 0})[label] = n
         return dict(sorted(result.items()))
 
     def as_dict(self) -> dict[str, Any]:
@@ -75,6 +82,7 @@ class IngestReport:
             "byType": self.by_type(),
             "created": sorted(self.created),
             "updated": sorted(self.updated),
+            "unchanged": sorted(self.unchanged),
             "refused": [{"item": r.item, "reason": r.reason} for r in self.refused],
             "skipped": [{"item": r.item, "reason": r.reason} for r in self.skipped],
             "unresolved": load["unresolved"] if load else [],
@@ -82,3 +90,19 @@ class IngestReport:
             "violations": load["violations"] if load else [],
             "load": load["load"] if load else None,
         }
+
+    def lines(self) -> list[str]:
+        """The report as the CLI prints it: the counts, then the counts of each type."""
+        counts = self.counts()
+        found = [
+            f"{self.importer}: {counts['items']} read, {counts['accepted']} accepted; "
+            f"{counts['created']} created, {counts['updated']} updated, "
+            f"{counts['unchanged']} unchanged, {counts['unresolved']} unresolved, "
+            f"{counts['refused']} refused, {counts['skipped']} skipped"
+        ]
+        for kind, numbers in self.by_type().items():
+            found.append(
+                f"  {kind}: {numbers['created']} created, {numbers['updated']} updated, "
+                f"{numbers['unchanged']} unchanged"
+            )
+        return found
