@@ -265,7 +265,7 @@ def catalog(
         report.skipped += read.skipped
         defined |= read.defined
         for dataset in read.lineage_restated:
-            datahub.clear_field_lineage(found, dataset)
+            datahub.clear_field_lineage(found, dataset, dataset_too=True)
         restated |= read.lineage_restated
         _combine(found, read.description, datahub.merge)
         if progress:
@@ -278,7 +278,7 @@ def catalog(
                 found.setdefault(subject, [])
             before = previous(graph, importer, found)
             for dataset in restated:
-                datahub.clear_field_lineage(before, dataset)
+                datahub.clear_field_lineage(before, dataset, dataset_too=True)
             found = {s: datahub.merge(before[s], ts) for s, ts in found.items()}
         else:  # what only refers to an entity adds to what Backstage said of it before
             before = previous(graph, importer, [s for s in found if s not in defined])

@@ -569,12 +569,17 @@ def fields_of(dataset: ox.NamedNode, subject: ox.NamedNode) -> bool:
     return subject.value.startswith(dataset.value + "/field/")
 
 
-def clear_field_lineage(description: Description, dataset: ox.NamedNode) -> None:
+def clear_field_lineage(
+    description: Description, dataset: ox.NamedNode, *, dataset_too: bool = False
+) -> None:
     """Forget the field-level lineage of the dataset's fields (a new upstreamLineage aspect of
-    the dataset says it all again)."""
+    the dataset says it all again), and with `dataset_too` the dataset's `mlg:derivedFrom`
+    (what an earlier file or import said: an aspect with no upstreams leaves none)."""
     for subject, triples in description.items():
         if fields_of(dataset, subject):
             description[subject] = [t for t in triples if t.predicate != FIELD_DERIVED_FROM]
+        elif dataset_too and subject == dataset:
+            description[subject] = [t for t in triples if t.predicate != mlg("derivedFrom")]
 
 
 def merge(old: list[ox.Triple], new: list[ox.Triple]) -> list[ox.Triple]:

@@ -239,3 +239,27 @@ def test_a_restated_upstream_lineage_replaces_the_field_level_lineage(
     }
     assert new in stated
     assert old not in stated
+
+
+@pytest.mark.parametrize("together", [False, True])
+def test_an_upstream_lineage_with_no_upstreams_leaves_none(
+    graph: KnowledgeGraph, together: bool
+) -> None:
+    cleared = [{
+        "entityUrn": CLICKS_CLEAN,
+        "aspectName": "upstreamLineage",
+        "aspect": {"json": {"upstreams": []}},
+    }]  # fmt: skip
+    files = [(SAMPLE.name, SAMPLE.read_bytes()), ("cleared.json", json.dumps(cleared).encode())]
+    if together:
+        ingest(graph, *files)
+    else:
+        ingest(graph, files[0])
+        ingest(graph, files[1])
+    derived = graph.sparql(
+        "SELECT ?u WHERE { GRAPH ?g { <"
+        + iri("dataset/postgres/analytics.public.clicks_clean")
+        + "> <https://w3id.org/mlg#derivedFrom> ?u } }"
+    )
+    assert list(derived) == []  # type: ignore[call-overload]
+    assert not {f for f, _ in _field_lineage(graph) if "clicks_clean/field/" in f}
