@@ -204,9 +204,10 @@ def explain_syntax_error(text: str, error: str) -> str:
     elif expected.startswith("expected one of "):
         # the parser also lists character classes ('[...]'): the tokens are what helps
         listed = [a.strip() for a in expected.removeprefix("expected one of ").split(", ")]
-        tokens = [a for a in listed if a and not a.startswith(("[", "'"))]
-        more = ", ..." if len(tokens) > 6 or len(tokens) < len(listed) else ""
-        reason = "expected one of " + ", ".join(tokens[:6]) + more
+        sentences = [a for a in listed if " " in a and not a.startswith(('"', "[", "'"))]
+        tokens = [a for a in listed if a and a not in sentences and not a.startswith(("[", "'"))]
+        more = ", ..." if len(tokens) > 6 or len(tokens) + len(sentences) < len(listed) else ""
+        reason = sentences[0] if sentences else "expected one of " + ", ".join(tokens[:6]) + more
     else:
         reason = expected.split("\n", 1)[0][:200]
     start = max(0, column - 60)
