@@ -111,7 +111,10 @@ def test_every_acknowledged_write_survives_a_kill(tmp_path: Path, path: str) -> 
 
     thread = threading.Thread(target=writer)
     thread.start()
-    time.sleep(1.5)
+    deadline = time.monotonic() + 30
+    while len(acknowledged) < 5 and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.05)
+    time.sleep(0.3)  # and kill in the middle of a later write
     os.kill(process.pid, signal.SIGKILL)
     process.wait(10)
     stop.set()
