@@ -1,11 +1,21 @@
 """The `kg` command line: thin commands over kg.graph, one exit-code convention.
 
-Exit codes: 0 success; 1 the input was refused (bad file, bad query, unknown asset) and nothing
-was written; 2 a usage error or the store is unavailable (for example in use by a server).
+Exit codes, the same for every command:
+
+    0  success
+    1  a finding (`kg validate` does not conform; `kg ingest` refused a file, the others
+       loaded) or refused input, which writes nothing: a bad file or query, an unknown asset,
+       team, type, status, stage or named query
+    2  usage or environment: an unknown option or option value (a `--format` kg does not
+       write), no store at the `--store` path, the store in use by another process, or
+       (`kg validate`) shapes that cannot be read
+
+Only `kg serve`, `kg load` and `kg ingest` create a store; every other command needs one.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -23,7 +33,7 @@ from rich.text import Text
 
 from kg import catalog, importing, views
 from kg.config import Settings
-from kg.errors import InputError, KGError, StoreLockedError
+from kg.errors import InputError, KGError, NotFoundError, StoreLockedError
 from kg.exports import ExportFormat
 from kg.governance.gate import GateError, GateMode
 from kg.governance.model import Severity
@@ -76,10 +86,21 @@ def _settings(store: Path | None, memory: bool = False) -> Settings:
     return settings.model_copy(update=updates)
 
 
+def _is_store(path: Path) -> bool:
+    """A folder with something in it: opening anything else would create a new, empty store."""
+    return path.is_dir() and next(path.iterdir(), None) is not None
+
+
 @contextmanager
-def _graph(store: Path | None) -> Iterator[KnowledgeGraph]:
+def _graph(store: Path | None, create: bool = False) -> Iterator[KnowledgeGraph]:
+    """The graph at `--store`. Only loading commands (`create`) may start a new store: a
+    mistyped path elsewhere is `no store at PATH`, exit 2."""
+    settings = _settings(store)
+    path = settings.store_path()
+    if not create and path is not None and not _is_store(path):
+        raise _fail(f"no store at {path}", 2)
     try:
-        graph = KnowledgeGraph.open(_settings(store))
+        graph = KnowledgeGraph.open(settings)
     except StoreLockedError as exc:
         raise _fail(exc.message, 2) from exc
     try:
@@ -177,7 +198,7 @@ def load(
 ) -> None:
     """Load files through the write pipeline, all at once or not at all."""
     documents = _read_files(files)
-    with _graph(store) as graph:
+    with _graph(store, create=True) as graph:
         report = _run(lambda: graph.load(documents, gate, restore=True))
     if output is Output.json:
         _print_json(report.as_dict())
@@ -267,7 +288,7 @@ def ingest(
         files = _run(lambda: _with_locations(files))
     documents = _read_files(files)
     with (
-        _graph(store) as graph,
+        _graph(store, create=True) as graph,
         rich.progress.Progress(console=err, transient=True, disable=not err.is_terminal) as bar,
     ):
         task = bar.add_task(f"mapping {importer.value}", total=None)
@@ -314,6 +335,13 @@ def same_as(
     """Declare that assets named differently by different sources are one asset (owl:sameAs);
     lineage and impact follow the equivalence both ways."""
     with _graph(store) as graph:
+
+        def check() -> None:
+            for name in [asset, *others]:
+                if not graph.exists(graph.iri(name)):
+                    raise NotFoundError(f"no asset {name} in the graph")
+
+        _run(check)
         _run(lambda: importing.declare_same(graph, asset, others, remove=remove))
         verb = "no longer the same as" if remove else "the same as"
         _say(f"{graph.iri(asset)} is {verb} {', '.join(graph.iri(o) for o in others)}")
@@ -339,10 +367,17 @@ def query(
 
         def run() -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
             path = Path(name_or_file)
-            if name_or_file in catalog.catalogue() or not (
-                path.suffix == ".rq" or " " in name_or_file
-            ):
+            names = list(catalog.catalogue())
+            if name_or_file in names or not (path.suffix == ".rq" or " " in name_or_file):
+                if name_or_file not in names:
+                    hint = difflib.get_close_matches(name_or_file, names, n=3)
+                    more = f" (did you mean {' or '.join(hint)}?)" if hint else ""
+                    raise NotFoundError(
+                        f"no named query {name_or_file!r}{more}; known: {', '.join(names)}"
+                    )
                 return graph.named_query(name_or_file, params)
+            if path.suffix == ".rq" and not path.is_file():
+                raise NotFoundError(f"no file {name_or_file}")
             text = path.read_text(encoding="utf-8") if path.suffix == ".rq" else name_or_file
             return graph.query(text)
 
@@ -419,7 +454,8 @@ def lineage(
         Direction.BOTH if both else Direction.DOWNSTREAM if downstream else Direction.UPSTREAM
     )
     with _graph(store) as graph:
-        result = _run(lambda: graph.lineage(asset, direction, depth, type_))
+        types = _run(lambda: _class_names(graph, type_ or []))
+        result = _run(lambda: graph.lineage(asset, direction, depth, types or None))
         if output is Output.json:
             _print_json(views.lineage(result))
             return
@@ -444,6 +480,18 @@ def lineage(
                 via if n.distance else "",
             )
         out.print(table)
+
+
+def _class_names(graph: KnowledgeGraph, names: list[str]) -> list[str]:
+    """mlg classes named in any case (`dataset`, `mlg:Dataset`, the IRI); unknown names refused."""
+    classes = {c.rpartition("#")[2]: c for c in graph.ontology.mlg_classes()}
+    known = {k.lower(): c for n, c in classes.items() for k in (n, f"mlg:{n}", c)}
+    for name in names:
+        if name.lower() not in known:
+            hint = difflib.get_close_matches(name, list(classes), n=3, cutoff=0.5)
+            more = f" (did you mean {' or '.join(hint)}?)" if hint else ""
+            raise InputError(f"unknown type {name!r}{more}; known: {', '.join(classes)}")
+    return [known[name.lower()] for name in names]
 
 
 @app.command()
@@ -537,10 +585,12 @@ def validate(
         ),
     ] = False,
 ) -> None:
-    """Check the graph against the governance rules (exit 0 conforms, 1 does not, 2 error)."""
+    """Check the graph against the governance rules (exit 0 conforms; 1 does not, or an
+    unknown asset or team; 2 usage, no store, or shapes kg cannot read)."""
     with _graph(store) as graph:
-        try:
-            report = graph.validate(graph.scope(asset, team, lineage), engine, shapes or ())
+        focus = _run(lambda: graph.scope(asset, team, lineage))  # an unknown name: 1
+        try:  # shapes kg cannot read, or a subset asked to be saved: the check itself failed, 2
+            report = graph.validate(focus, engine, shapes or ())
             if save:
                 graph.save_report(report)
             rendered = graph.render(report, fmt, fail_on)
@@ -560,6 +610,12 @@ def search(
     ] = "",
     type_: Annotated[list[str] | None, typer.Option("--type", help="Only these classes.")] = None,
     owner: Annotated[list[str] | None, typer.Option(help="Only these owners.")] = None,
+    status: Annotated[
+        list[str] | None, typer.Option(help="Only these statuses (Active, Deprecated...).")
+    ] = None,
+    stage: Annotated[
+        list[str] | None, typer.Option(help="Only these stages (Production, Staging...).")
+    ] = None,
     tag: Annotated[list[str] | None, typer.Option(help="Only these tags.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
     rebuild: Annotated[
@@ -573,7 +629,10 @@ def search(
         if rebuild:
             count = graph.search_index.rebuild(graph.store)
             _say_err(f"search index rebuilt: {count} subjects")
-        filters = {"type": type_ or [], "owner": owner or [], "tag": tag or []}
+        filters = {
+            "type": type_ or [], "owner": owner or [], "status": status or [],
+            "stage": stage or [], "tag": tag or [],
+        }  # fmt: skip
         result = _run(lambda: graph.search(text, filters, limit))
         if output is Output.json:
             _print_json({

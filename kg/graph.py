@@ -278,14 +278,46 @@ class KnowledgeGraph:
         limit: int = 20,
         offset: int = 0,
     ) -> SearchResult:
-        expanded = {
-            facet: [self.iri(v) if facet != "tag" else v for v in values]
-            for facet, values in (filters or {}).items()
+        """Ranked matches with facet counts. Facet values are checked first: a type, status or
+        stage is one the ontology knows, by local name in any case (`dataset` is mlg:Dataset),
+        prefixed name or IRI; an owner is in the graph. Anything else is refused (InputError),
+        naming the value and the known ones."""
+        import difflib
+
+        from kg.vocab import compact
+
+        def term(facet: str, value: str, iris: Iterable[str]) -> str:
+            known = sorted(iris)
+            names: dict[str, str] = {}
+            for iri in known:
+                short = compact(iri)
+                for key in (iri, short, short.rpartition(":")[2]):
+                    names.setdefault(key.lower(), iri)
+            if value.lower() in names:
+                return names[value.lower()]
+            shown = [compact(i).removeprefix("mlg:") for i in known]
+            hint = [n for n in shown if n.lower().startswith(value.lower())][:3] or (
+                difflib.get_close_matches(value, shown, n=3, cutoff=0.5)
+            )
+            more = f" (did you mean {' or '.join(hint)}?)" if hint else ""
+            raise InputError(f"unknown {facet} {value!r}{more}; known: {', '.join(shown)}")
+
+        choices = {
+            "type": self.ontology.mlg_classes(),
+            "status": self.ontology.values_of("Status"),
+            "stage": self.ontology.values_of("Stage"),
         }
-        if "type" in expanded:
-            expanded["type"] = [
-                self.iri(v if ":" in v else f"mlg:{v}") for v in (filters or {})["type"]
-            ]
+        expanded: dict[str, list[str]] = {}
+        for facet, values in (filters or {}).items():
+            if facet in choices:
+                expanded[facet] = [term(facet, v, choices[facet]) for v in values]
+            elif facet == "owner":
+                expanded[facet] = [self.iri(v) for v in values]
+                for v, iri in zip(values, expanded[facet], strict=True):
+                    if not self.exists(iri):
+                        raise InputError(f"unknown owner {v!r}: no such team or person")
+            else:
+                expanded[facet] = list(values)
         return self.search_index.search(text, expanded, limit, offset)
 
     # -- exports
@@ -468,6 +500,19 @@ class KnowledgeGraph:
             focus |= {f"<{n.id}>" for n in self.lineage(lineage, Direction.UPSTREAM).nodes}
         if team:
             team_node = ox.NamedNode(self.iri(team))
+            if not self.exists(team_node.value):
+                import difflib
+
+                from kg.vocab import RDF_TYPE
+
+                teams = [
+                    self.short(t.subject.value)
+                    for t in self.store.triples(None, RDF_TYPE, mlg("Team"))
+                    if isinstance(t.subject, ox.NamedNode)
+                ]
+                hint = difflib.get_close_matches(team, teams, n=3)
+                more = f" (did you mean {' or '.join(hint)}?)" if hint else ""
+                raise NotFoundError(f"no team {team} in the graph{more}")
             owners = [team_node]
             owners += [
                 t.subject

@@ -208,6 +208,12 @@ def test_ingest_export_and_same_as(tmp_path: Path) -> None:
     assert "run.runId: required, missing" in output
     code, output = run("same-as", "lake/clicks", "dataset/postgres/analytics.public.clicks_clean",
                        "--store", path)  # fmt: skip
+    assert (code, "no asset lake/clicks in the graph" in output) == (1, True)  # not there yet
+    lake = tmp_path / "lake.yaml"
+    lake.write_text("- {id: lake/clicks, type: Dataset}\n")
+    assert run("load", str(lake), "--store", path)[0] == 0
+    code, output = run("same-as", "lake/clicks", "dataset/postgres/analytics.public.clicks_clean",
+                       "--store", path)  # fmt: skip
     assert code == 0, output
     out_file = tmp_path / "catalog.ttl"
     code, output = run("export", "--format", "dcat", "--store", path, "-o", str(out_file))
@@ -238,3 +244,153 @@ def test_ingest_backstage_follows_locations(tmp_path: Path) -> None:
                        "--store", str(tmp_path / "store"))  # fmt: skip
     assert code == 0, output
     assert "mlg:Team: 1 created" in output
+
+
+# -- unknown means an error: one exit-code table for every command (see kg.cli's docstring)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["search", "--type", "dataset"], 0, "dataset/legacy-ratings"),  # any case
+        (["search", "--type", "mlg:Dataset", "--stage", "production"], 0, "match(es)"),
+        (["search", "--type", "Bogus"], 1, "unknown type 'Bogus'"),
+        (["search", "--type", "Datset"], 1, "did you mean Dataset"),
+        (["search", "--stage", "Prod"], 1, "unknown stage 'Prod' (did you mean Production?)"),
+        (["search", "--status", "Gone"], 1, "known: Active, Deprecated, Experimental, Retired"),
+        (["search", "--owner", "team/nope"], 1, "unknown owner 'team/nope'"),
+        (["lineage", "service/homepage", "--type", "dataset"], 0, "dataset/legacy-ratings"),
+        (["lineage", "service/homepage", "--type", "Bogus"], 1, "unknown type 'Bogus'"),
+        (["validate", "--team", "team/nope"], 1, "no team team/nope in the graph"),
+        (["validate", "--team", "team/personalisation"], 1, "did you mean team/personalization"),
+        (["validate", "--asset", "nope"], 1, "no asset"),
+        (["validate", "--lineage", "nope"], 1, "no asset"),
+        (["same-as", "dataset/legacy-ratings", "ghost"], 1, "no asset ghost in the graph"),
+        (["same-as", "ghost", "dataset/legacy-ratings"], 1, "no asset ghost in the graph"),
+        (["query", "missing.rq"], 1, "no file missing.rq"),
+        (["query", "upstrem"], 1, "did you mean upstream?"),
+        (["export", "--team", "team/nope"], 1, "no team"),
+    ],
+)
+def test_unknown_names_are_refused(store: Path, args: list[str], code: int, message: str) -> None:
+    result_code, output = run(*args, "--store", str(store))
+    assert (result_code, message in output.replace("\n", " ")) == (code, True), output
+
+
+def test_same_as_with_an_unknown_id_writes_nothing(store: Path) -> None:
+    before = run("stats", "--store", str(store), "--format", "json")[1]
+    assert run("same-as", "dataset/legacy-ratings", "ghost", "--store", str(store))[0] == 1
+    assert run("stats", "--store", str(store), "--format", "json")[1] == before
+
+
+READERS = [
+    ["stats"], ["dump"], ["search"], ["lineage", "service/homepage"],
+    ["impact", "service/homepage"], ["path", "service/homepage", "dataset/legacy-ratings"],
+    ["query", "unowned-assets"], ["validate"], ["export"],
+    ["same-as", "dataset/legacy-ratings", "dataset/abuse-reports"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("args", READERS, ids=lambda a: a[0])
+def test_a_mistyped_store_is_not_created(tmp_path: Path, args: list[str]) -> None:
+    typo = tmp_path / "stroe"
+    code, output = run(*args, "--store", str(typo))
+    assert code == 2
+    assert f"no store at {typo}" in output.replace("\n", "")
+    assert not typo.exists()
+    (typo).mkdir()  # an empty folder is no store either
+    assert run(*args, "--store", str(typo))[0] == 2
+
+
+def test_only_load_and_ingest_create_a_store(tmp_path: Path) -> None:
+    assert run("load", DEMO, "--store", str(tmp_path / "a"))[0] == 0
+    events = str(GOLDEN_DIR / "openlineage-events.jsonl")
+    assert run("ingest", "openlineage", events, "--store", str(tmp_path / "b"))[0] == 0
+    assert run("stats", "--store", str(tmp_path / "b"))[0] == 0
+
+
+EVENTS = str(GOLDEN_DIR / "openlineage-events.jsonl")
+WITH_FORMAT = [
+    ["load", DEMO], ["ingest", "openlineage", EVENTS], ["query", "upstream"], ["queries"],
+    ["lineage", "service/homepage"], ["impact", "service/homepage"],
+    ["path", "service/homepage", "dataset/legacy-ratings"], ["validate"], ["search"],
+    ["export"], ["dump"], ["stats"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("args", WITH_FORMAT, ids=lambda a: a[0])
+def test_an_unknown_format_is_a_usage_error(store: Path, args: list[str]) -> None:
+    store_args = [] if args == ["queries"] else ["--store", str(store)]
+    code, output = run(*args, *store_args, "--format", "yaml")
+    assert code == 2
+    assert "yaml" in output
+    assert "json" in output or "nq" in output or "turtle" in output  # the known ones
+
+
+def _served(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
+
+
+# One success and one failure per command, with the code of the exit-code table.
+EXIT_CODES = [
+    ("serve", ["serve", "--memory"], 0),
+    ("serve", ["serve", "--port", "nope"], 2),
+    ("load", ["load", DEMO, "--gate", "off", "--store", "{store}"], 0),
+    ("load", ["load", "{bad}", "--store", "{store}"], 1),
+    ("ingest", ["ingest", "openlineage", "{events}", "--store", "{store}"], 0),
+    ("ingest", ["ingest", "openlineage", "{bad}", "--store", "{store}"], 1),
+    ("ingest", ["ingest", "atlas", "{events}", "--store", "{store}"], 2),
+    ("same-as", ["same-as", "dataset/legacy-ratings", "dataset/abuse-reports", "--store", "{store}"], 0),
+    ("same-as", ["same-as", "dataset/legacy-ratings", "ghost", "--store", "{store}"], 1),
+    ("query", ["query", "unowned-assets", "--store", "{store}"], 0),
+    ("query", ["query", "missing.rq", "--store", "{store}"], 1),
+    ("queries", ["queries"], 0),
+    ("queries", ["queries", "--format", "csv"], 2),
+    ("lineage", ["lineage", "service/homepage", "--store", "{store}"], 0),
+    ("lineage", ["lineage", "ghost", "--store", "{store}"], 1),
+    ("impact", ["impact", "dataset/legacy-ratings", "--store", "{store}"], 0),
+    ("impact", ["impact", "ghost", "--store", "{store}"], 1),
+    ("path", ["path", "service/homepage", "dataset/legacy-ratings", "--store", "{store}"], 0),
+    ("path", ["path", "service/homepage", "ghost", "--store", "{store}"], 1),
+    ("validate", ["validate", "--fail-on", "info", "--store", "{store}"], 1),
+    ("validate", ["validate", "--asset", "dataset/legacy-ratings", "--fail-on", "violation",
+                  "--store", "{store}"], 0),
+    ("validate", ["validate", "--team", "team/nope", "--store", "{store}"], 1),
+    ("search", ["search", "ratings", "--store", "{store}"], 0),
+    ("search", ["search", "--type", "Bogus", "--store", "{store}"], 1),
+    ("export", ["export", "--format", "prov", "--store", "{store}"], 0),
+    ("export", ["export", "--asset", "ghost", "--store", "{store}"], 1),
+    ("dump", ["dump", "--store", "{store}"], 0),
+    ("dump", ["dump", "--store", "{missing}"], 2),
+    ("stats", ["stats", "--store", "{store}"], 0),
+    ("stats", ["stats", "--store", "{missing}"], 2),
+]  # fmt: skip
+
+
+def test_every_command_has_its_exit_codes() -> None:
+    tested = {name for name, _, _ in EXIT_CODES}
+    commands = {c.name or c.callback.__name__ for c in app.registered_commands}  # type: ignore[union-attr]
+    assert tested == commands
+    for name in commands:
+        assert {code for n, _, code in EXIT_CODES if n == name} & {0}, name
+        assert {code for n, _, code in EXIT_CODES if n == name} - {0}, name
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "code"), EXIT_CODES, ids=[f"{n}-{c}" for n, _, c in EXIT_CODES]
+)
+def test_exit_codes(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    name: str, args: list[str], code: int,
+) -> None:  # fmt: skip
+    _served(monkeypatch)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"eventTime": "2026-01-01T00:00:00Z", "run": {}}')
+    places = {
+        "store": str(store), "missing": str(tmp_path / "missing"), "bad": str(bad),
+        "events": str(GOLDEN_DIR / "openlineage-events.jsonl"),
+    }  # fmt: skip
+    result_code, output = run(*(a.format(**places) for a in args))
+    assert result_code == code, output

@@ -79,12 +79,14 @@ def facet_filters(
     stage: Annotated[list[str] | None, Query(description="Production, Staging...")] = None,
     tag: Annotated[list[str] | None, Query(description="Tags.")] = None,
 ) -> dict[str, list[str]]:
-    """The facet filters shared by search and the asset list."""
+    """The facet filters shared by search and the asset list, as the client gave them:
+    `KnowledgeGraph.search` resolves types, statuses and stages by name in any case and refuses
+    unknown ones and owners (400 naming the value and the known ones)."""
     return {
         "type": type_ or [],
         "owner": owner or [],
-        "status": [s if ":" in s else f"mlg:{s}" for s in status or []],
-        "stage": [s if ":" in s else f"mlg:{s}" for s in stage or []],
+        "status": status or [],
+        "stage": stage or [],
         "tag": tag or [],
     }
 

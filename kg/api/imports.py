@@ -84,6 +84,11 @@ async def post_equivalence(request: Request, body: Equivalence) -> dict[str, Any
     identity rules cannot match; lineage and impact follow it both ways."""
     require_writer(request)
     graph = graph_of(request)
+    for name in [body.asset, *body.same_as]:
+        if not graph.exists(graph.iri(name)):
+            from kg.errors import NotFoundError
+
+            raise NotFoundError(f"no asset {name} in the graph")
     report = await run_in_threadpool(
         importing.declare_same, graph, body.asset, body.same_as, remove=body.remove
     )

@@ -222,3 +222,66 @@ def test_named_query_catalogue_and_run(client: TestClient) -> None:
     assert client.get("/api/v1/queries/nope").status_code == 404
     missing = client.get("/api/v1/queries/upstream")
     assert missing.status_code == 400 and "asset" in missing.json()["detail"]
+
+
+# -- unknown means an error: filters name known types, statuses and stages, in any case
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "words"),
+    [
+        ("/api/v1/search?type=dataset", 200, ()),
+        ("/api/v1/search?type=Bogus", 400, ("'Bogus'", "known: Agent", "Dataset")),
+        ("/api/v1/search?type=Datset", 400, ("did you mean Dataset",)),
+        ("/api/v1/search?stage=Prod", 400, ("'Prod'", "did you mean Production")),
+        ("/api/v1/search?status=Gone", 400, ("'Gone'", "Active, Deprecated, Experimental")),
+        ("/api/v1/search?owner=team/nope", 400, ("unknown owner 'team/nope'",)),
+        ("/api/v1/assets?type=dataset&stage=production&status=active", 200, ()),
+        ("/api/v1/assets?status=mlg:Deprecated", 200, ()),
+        ("/api/v1/assets?type=Bogus", 400, ("'Bogus'",)),
+        ("/api/v1/assets?stage=Prod", 400, ("did you mean Production",)),
+        ("/api/v1/assets?status=Gone", 400, ("'Gone'",)),
+        ("/api/v1/lineage?nodeId=service/homepage&type=dataset", 200, ()),
+        ("/api/v1/lineage?nodeId=service/homepage&type=Bogus", 400, ("'Bogus'", "known:")),
+        ("/api/v1/lineage?nodeId=service/homepage&type=Datset", 400, ("did you mean Dataset",)),
+    ],
+)
+def test_unknown_filter_values_are_refused(
+    client: TestClient, url: str, status: int, words: tuple[str, ...]
+) -> None:
+    response = client.get(url)
+    assert response.status_code == status, response.text
+    if status == 200:
+        return
+    assert response.headers["content-type"].startswith("application/problem+json")
+    detail = response.json()["detail"]
+    assert all(w in detail for w in words), detail
+
+
+def test_filter_names_in_any_case_find_what_the_iri_finds(client: TestClient) -> None:
+    by_iri = client.get("/api/v1/assets?type=mlg:ModelVersion&stage=mlg:Production").json()
+    by_name = client.get("/api/v1/assets?type=modelversion&stage=PRODUCTION").json()
+    assert by_name["total"] == by_iri["total"] > 0
+    assert by_name["items"] == by_iri["items"]
+    lineage = client.get("/api/v1/lineage?nodeId=service/homepage&type=dataset").json()
+    assert iri("dataset/legacy-ratings") in {n["id"] for n in lineage["graph"]}
+
+
+@pytest.mark.parametrize(
+    ("body", "missing"),
+    [
+        ({"asset": "dataset/legacy-ratings", "sameAs": ["ghost"]}, "ghost"),
+        ({"asset": "ghost", "sameAs": ["dataset/legacy-ratings"]}, "ghost"),
+    ],
+)
+def test_an_equivalence_with_an_unknown_id_is_a_404(
+    client: TestClient, body: dict[str, object], missing: str
+) -> None:
+    response = client.post("/api/v1/equivalences", json=body)
+    assert response.status_code == 404
+    assert f"no asset {missing} in the graph" in response.json()["detail"]
+    ok = client.post(
+        "/api/v1/equivalences",
+        json={"asset": "dataset/legacy-ratings", "sameAs": ["dataset/abuse-reports"]},
+    )
+    assert ok.status_code == 200, ok.text
