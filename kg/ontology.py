@@ -60,6 +60,9 @@ class Ontology:
     individuals: dict[str, frozenset[str]] = field(default_factory=dict)
     # The XSD datatypes (rdfs:range) of each datatype property that declares any.
     datatype_ranges: dict[str, frozenset[str]] = field(default_factory=dict)
+    # The mlg classes (rdfs:range) an mlg object property's targets must be of: the pipeline
+    # refuses an edge to a target typed with none of them (nor a subclass).
+    ranges: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def from_triples(cls, triples: Iterable[ox.Triple]) -> Ontology:
@@ -88,7 +91,7 @@ class Ontology:
                 parents_c.setdefault(s, set()).add(o)
             elif t.predicate == RDFS_SUBPROPERTY_OF:
                 parents_p.setdefault(s, set()).add(o)
-            elif t.predicate == _RDFS_RANGE and o.startswith(XSD):
+            elif t.predicate == _RDFS_RANGE:
                 ranges.setdefault(s, set()).add(o)
         individuals: dict[str, set[str]] = {}
         for s, o in typed:
@@ -102,7 +105,18 @@ class Ontology:
             super_classes=_closure(parents_c),
             super_properties=_closure(parents_p),
             individuals={k: frozenset(v) for k, v in individuals.items()},
-            datatype_ranges={p: frozenset(r) for p, r in ranges.items() if p in datatype_props},
+            datatype_ranges={
+                p: frozenset(x for x in r if x.startswith(XSD))
+                for p, r in ranges.items()
+                if p in datatype_props and any(x.startswith(XSD) for x in r)
+            },
+            ranges={
+                p: frozenset(c for c in r if c.startswith(MLG) and c in classes)
+                for p, r in ranges.items()
+                if p.startswith(MLG)
+                and p in object_props
+                and any(c.startswith(MLG) and c in classes for c in r)
+            },
         )
 
     @classmethod
@@ -150,12 +164,17 @@ class Ontology:
             {k: v for k, v in properties.items() if v},
         )
 
+    def within(self, cls: str, range_: str) -> bool:
+        """Whether `cls` is `range_` or one of its subclasses."""
+        return cls == range_ or range_ in self.super_classes.get(cls, ())
+
     def mlg_classes(self) -> list[str]:
         return sorted(c for c in self.classes if c.startswith(MLG))
 
     def specific_type(self, types: Iterable[str]) -> str | None:
-        """The most specific mlg class among `types` (one that no other given type is below)."""
-        candidates = [t for t in types if t.startswith(MLG) and t in self.classes]
+        """The most specific mlg class among `types` (one that no other given type is below);
+        of several unrelated ones, the first by IRI, so that every count agrees."""
+        candidates = sorted({t for t in types if t.startswith(MLG) and t in self.classes})
         for t in candidates:
             if not any(
                 t in self.super_classes.get(other, ()) for other in candidates if other != t

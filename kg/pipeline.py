@@ -223,6 +223,62 @@ def _problem(triple: ox.Triple, ontology: Ontology) -> str | None:
     return None
 
 
+# -- ranges: an edge's target must be of the class the ontology gives the property
+#
+# For every mlg object property with an mlg class as rdfs:range (mlg:deploys -> mlg:ModelVersion),
+# a target typed (in the write, else in the store) with mlg classes none of which is that class
+# or below it is refused. A target with no mlg type is an unresolved reference, allowed: kg
+# keeps edges to assets not loaded yet. The store is asked once per distinct target.
+
+
+def check_ranges(
+    batches: Sequence[Batch], ontology: Ontology, store: GraphStore | None = None
+) -> None:
+    """Refuse an edge whose target the write or the store types outside the property's range,
+    naming the subject, the property, the target, its type and the line."""
+    if not ontology.ranges:
+        return
+    stated: dict[object, set[str]] = {}  # what the write itself types
+    for batch in batches:
+        for t in batch.all_triples():
+            if t.predicate == RDF_TYPE and isinstance(t.object, ox.NamedNode):
+                stated.setdefault(t.subject, set()).add(t.object.value)
+    values = {v: c for c, vs in ontology.individuals.items() for v in vs}
+    known: dict[object, list[str]] = {}
+    for batch in batches:
+        for t in batch.all_triples():
+            expected = ontology.ranges.get(t.predicate.value)
+            target = t.object
+            if expected is None or not isinstance(target, ox.NamedNode | ox.BlankNode):
+                continue
+            if target not in known:
+                if target in stated:
+                    types = stated[target]
+                elif isinstance(target, ox.NamedNode) and target.value in values:
+                    types = {values[target.value]}
+                elif store is not None and isinstance(target, ox.NamedNode):
+                    types = {value(x.object) for x in store.triples(target, RDF_TYPE, None)}
+                else:
+                    types = set()
+                known[target] = sorted(
+                    c for c in types if c.startswith(MLG) and c in ontology.classes
+                )
+            types_of = known[target]
+            if not types_of:
+                continue  # not described (yet): an unresolved reference
+            if all(any(ontology.within(c, r) for c in types_of) for r in expected):
+                continue
+            actual = ontology.specific_type(types_of) or types_of[0]
+            raise InputError(
+                f"{_shown(value(t.subject))} {compact(t.predicate.value)} {_shown(value(target))}: "
+                f"{compact(t.predicate.value)} expects "
+                f"{' and '.join(compact(r) for r in sorted(expected))}, but "
+                f"{_shown(value(target))} is {compact(actual)}",
+                source=batch.source,
+                line=batch.line_of(t),
+            )
+
+
 # -- group: one graph per described subject
 
 DEFAULT_DATA_GRAPH = ox.NamedNode("urn:kg:graph:default")
@@ -344,7 +400,7 @@ def load(
     one atomic write. Nothing is written unless every batch passes (and, when the gate
     enforces, unless the write adds no Violation).
     """
-    write, report = _prepare(ontology, batches)
+    write, report = _prepare(ontology, batches, store)
     report.subjects = touched_subjects(store, write)
     if gate is not None:
         report.gate = gate.mode.value
@@ -407,7 +463,9 @@ def prepare(ontology: Ontology, batches: Sequence[Batch]) -> GraphWrite:
     return _prepare(ontology, batches)[0]
 
 
-def _prepare(ontology: Ontology, batches: Sequence[Batch]) -> tuple[GraphWrite, LoadReport]:
+def _prepare(
+    ontology: Ontology, batches: Sequence[Batch], store: GraphStore | None = None
+) -> tuple[GraphWrite, LoadReport]:
     for batch in batches:
         # kg's own graphs (ontology, shapes, load records, reports, derived) take no protocol
         # write: kg writes them itself, through the store, never through this pipeline.
@@ -419,6 +477,7 @@ def _prepare(ontology: Ontology, batches: Sequence[Batch]) -> tuple[GraphWrite, 
                 )
     for batch in batches:
         check(batch, ontology)
+    check_ranges(batches, ontology, store)
     graphs: dict[ox.NamedNode, list[ox.Triple]] = {}
     for batch in batches:
         for name, triples in group(batch).items():

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.ids import ASSET_GRAPH_PREFIX
+from kg.ids import ASSET_GRAPH_PREFIX, is_data_graph
 from kg.ontology import Ontology
 from kg.store import GraphStore
 from kg.vocab import (
@@ -162,12 +162,21 @@ class SearchIndex:
         types: list[str] = []
         names, descriptions, tags, owners = [], [], [], []
         status = stage = None
+        if known is None:
+            # The types stated in data graphs, as kg.jobs.stats counts them (derived
+            # super-classes and kg's own graphs left out), so the type facet agrees with it.
+            types = [
+                value(q.object)
+                for q in store.quads(node, RDF_TYPE, None)
+                if is_data_graph(q.graph_name)
+            ]
         for t in known if known is not None else store.triples(node, None, None):
             if t.subject != node:
                 continue
             p, o = t.predicate, t.object
             if p == RDF_TYPE:
-                types.append(value(o))
+                if known is not None:  # an asset graph and its derived graph
+                    types.append(value(o))
             elif p == RDFS_LABEL:
                 names.append(value(o))
             elif p == DCTERMS_DESCRIPTION:

@@ -196,3 +196,63 @@ def test_bad_input_names_file_line_problem_and_changes_nothing(
 def test_unsupported_media_type_is_refused(graph: KnowledgeGraph) -> None:
     with pytest.raises(InputError, match="unsupported media type"):
         graph.load([Document("request", b"x", "image/png")])
+
+
+# -- ranges: an edge's target must be of the class the ontology gives the property
+
+WRONG_RANGE_IN_THE_WRITE = """@prefix mlg: <https://w3id.org/mlg#> .
+@prefix id: <https://w3id.org/mlg/id/> .
+id:svc a mlg:Service .
+id:raw a mlg:Dataset .
+id:svc mlg:deploys id:raw .
+"""
+
+
+def test_an_edge_to_a_target_of_the_wrong_type_in_the_write_is_refused(
+    graph: KnowledgeGraph,
+) -> None:
+    with pytest.raises(InputError) as caught:
+        graph.load([Document("deploy.ttl", WRONG_RANGE_IN_THE_WRITE.encode())])
+    assert (caught.value.source, caught.value.line) == ("deploy.ttl", 5)
+    message = caught.value.message
+    assert iri("svc") in message and iri("raw") in message
+    assert "mlg:deploys expects mlg:ModelVersion" in message
+    assert "is mlg:Dataset" in message
+    assert not list(graph.store.triples(ox.NamedNode(iri("svc")), None, None))
+
+
+def test_an_edge_to_a_stored_target_of_the_wrong_type_is_refused(demo: KnowledgeGraph) -> None:
+    before = snapshot(demo)
+    text = "- {id: service/x, type: Service, deploys: dataset/legacy-ratings}\n"
+    with pytest.raises(InputError) as caught:
+        load_text(demo, text, "deploy.yaml")
+    assert (caught.value.source, caught.value.line) == ("deploy.yaml", 1)
+    assert "mlg:deploys expects mlg:ModelVersion" in caught.value.message
+    assert f"{iri('dataset/legacy-ratings')} is mlg:Dataset" in caught.value.message
+    assert snapshot(demo) == before
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a subclass of the range: a feature set is a dataset, a team an agent
+        "- {id: v9, type: ModelVersion, trainedOn: featureset/f, owner: team/t}\n"
+        "- {id: featureset/f, type: FeatureSet}\n- {id: team/t, type: Team}\n",
+        # a target typed in the store, of the range
+        "- {id: service/y, type: Service, deploys: model/home-ranking/v3}\n",
+        # an untyped target: an unresolved reference, kept
+        "- {id: service/z, type: Service, deploys: model/not-loaded-yet}\n",
+    ],
+)
+def test_edges_within_the_range_or_unresolved_are_kept(demo: KnowledgeGraph, text: str) -> None:
+    report = load_text(demo, text)
+    assert isinstance(report, LoadReport)
+
+
+def test_a_retyped_target_is_judged_by_the_write(demo: KnowledgeGraph) -> None:
+    # the write describes the target anew: its type in the write counts, not the stored one
+    text = (
+        "- {id: service/x, type: Service, deploys: dataset/legacy-ratings}\n"
+        "- {id: dataset/legacy-ratings, type: ModelVersion}\n"
+    )
+    assert isinstance(load_text(demo, text), LoadReport)

@@ -304,6 +304,7 @@ class Gate:
         now = self.neighbourhood(_Overlay(store, GraphWrite(replace={})), focus_nodes)
         before = {r.key() for r in self._staged(store, now, focus)}
         added = [r for r in after if r.severity is Severity.VIOLATION and r.key() not in before]
+        added += production_dependencies_removed(store, write)
         return Report(results=added, shapes=self.shapes.count, focus_nodes=len(focus))
 
     def check(self, store: GraphStore, write: GraphWrite) -> Report | None:
@@ -314,3 +315,36 @@ class Gate:
         if report.results and self.mode is GateMode.ENFORCE:
             raise GateError(report)
         return report
+
+
+PRODUCTION_DEPENDENCY = "<https://w3id.org/mlg/shapes#ProductionDependencyKept>"
+
+
+def production_dependencies_removed(store: GraphStore, write: GraphWrite) -> list[Result]:
+    """A rule SHACL cannot state, since it cannot tell "deleted" from "not loaded yet": a write
+    that removes the description of an asset a production asset still depends on (a model
+    version a production service deploys, a dataset a production version is trained on) adds
+    a Violation on the dependent. References to assets never described stay allowed."""
+    overlay = _Overlay(store, write)
+    found: list[Result] = []
+    for subject in sorted(overlay.subjects_replaced, key=str):
+        described_before = next(store.triples(subject, RDF_TYPE, None), None) is not None
+        if not described_before or any(t.predicate == RDF_TYPE for t in overlay.about(subject)):
+            continue
+        for edge in overlay.pointing_at(subject, DEPENDS_ON):
+            dependent = edge.subject
+            if not isinstance(dependent, ox.NamedNode) or dependent == subject:
+                continue
+            if any(t.predicate == STAGE and t.object == mlg("Production")
+                   for t in overlay.about(dependent)):  # fmt: skip
+                found.append(Result(
+                    severity=Severity.VIOLATION,
+                    shape=PRODUCTION_DEPENDENCY,
+                    focus=str(dependent),
+                    path=str(DEPENDS_ON),
+                    value=str(subject),
+                    component="<http://www.w3.org/ns/shacl#SPARQLConstraintComponent>",
+                    message=f"{dependent.value} runs in production and depends on "
+                    f"{subject.value}, which this write would remove.",
+                ))  # fmt: skip
+    return found

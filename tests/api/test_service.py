@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from kg.governance.gate import GateMode
+from kg.graph import KnowledgeGraph
 from tests.conftest import iri, snapshot
 
 MLG = "https://w3id.org/mlg#"
@@ -16,6 +18,68 @@ def test_home_page_lists_the_graph(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200
     assert "mlg:ModelVersion: 11" in page.text
+    # each asset once, under its most specific type: feature sets are not datasets again, and
+    # teams, people and privacy reviews are counted
+    assert "mlg:Dataset: 17" in page.text
+    assert "mlg:Team: 7" in page.text
+    assert "mlg:Person: 8" in page.text
+    assert "mlg:PrivacyReview: 4" in page.text
+
+
+# Each asset once, by the most specific mlg type stated in the data graphs (not the derived
+# super-classes): the count a SPARQL query makes, with the asset's own graph only.
+_SPECIFIC_TYPES = """
+SELECT ?type (COUNT(?a) AS ?n) WHERE {
+  GRAPH ?g { ?a a ?type }
+  FILTER(STRSTARTS(STR(?g), "urn:kg:graph:asset:") && STRSTARTS(STR(?type), STR(mlg:)))
+  FILTER NOT EXISTS {
+    GRAPH ?g { ?a a ?other }
+    FILTER(?other != ?type)
+    ?other rdfs:subClassOf+ ?type
+  }
+} GROUP BY ?type
+"""
+
+
+def _counts_agree(graph: KnowledgeGraph, client: TestClient, assets: int) -> dict[str, int]:
+    from kg.vocab import SPARQL_PREFIXES, compact
+
+    stats = client.get("/api/v1/stats").json()
+    by_type = stats["assets_by_type"]
+    assert stats["assets"] == sum(by_type.values()) == assets
+    result = graph.store.query(SPARQL_PREFIXES + _SPECIFIC_TYPES)
+    by_sparql = {compact(row["type"].value): int(row["n"].value) for row in result}  # type: ignore[union-attr]
+    listing = client.get("/api/v1/assets", params={"limit": 1}).json()
+    assert listing["total"] == assets
+    assert by_type == by_sparql == listing["facets"]["type"]
+    assert graph.stats() == stats
+    return by_type
+
+
+def test_stats_count_each_asset_once_and_agree_with_the_asset_list(
+    client: TestClient, demo: KnowledgeGraph
+) -> None:
+    by_type = _counts_agree(demo, client, 91)
+    assert by_type == {
+        "mlg:Dataset": 17, "mlg:Evaluation": 7, "mlg:Experiment": 3, "mlg:Feature": 9,
+        "mlg:FeatureSet": 3, "mlg:Model": 6, "mlg:ModelVersion": 11, "mlg:Person": 8,
+        "mlg:PrivacyReview": 4, "mlg:Run": 5, "mlg:Service": 6, "mlg:Team": 7,
+        "mlg:Workflow": 5,
+    }  # fmt: skip
+
+
+def test_stats_agree_with_the_asset_list_on_a_generated_graph(graph: KnowledgeGraph) -> None:
+    from bench.generate import generate
+    from kg.api.app import create_app
+    from kg.graph import Document
+
+    lines, _ = generate(1000)
+    graph.load([Document("generated.nt", "\n".join(lines).encode())])
+    assets = sum(1 for g in graph.store.graphs() if g.value.startswith("urn:kg:graph:asset:"))
+    with TestClient(create_app(graph, close_on_shutdown=False)) as client:
+        by_type = _counts_agree(graph, client, assets)
+    assert assets > 900  # generate() gives about the number asked for
+    assert {"mlg:FeatureSet", "mlg:Dataset", "mlg:Team", "mlg:Person"} <= set(by_type)
 
 
 def test_lineage_shape(client: TestClient) -> None:
@@ -207,3 +271,16 @@ def test_sparql_errors(client: TestClient, kwargs: dict[str, object], status: in
     response = method("/sparql", **kwargs)  # type: ignore[operator]
     assert response.status_code == status
     assert response.text
+
+
+def test_deleting_a_deployed_production_version_is_refused(client: TestClient) -> None:
+    graph = client.app.state.graph  # type: ignore[attr-defined]
+    before = snapshot(graph)
+    response = client.delete("/api/v1/assets/model/home-ranking/v3")
+    assert response.status_code == 422, response.text
+    assert "would remove" in response.text
+    assert iri("service/homepage") in response.text
+    assert snapshot(graph) == before
+    # with the gate off the delete goes through: the service keeps its edge, now unresolved
+    graph.settings = graph.settings.model_copy(update={"gate": GateMode.OFF})
+    assert client.delete("/api/v1/assets/model/home-ranking/v3").status_code == 204

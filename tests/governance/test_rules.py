@@ -26,14 +26,18 @@ CASES = [
     # rule, change that breaks it, expected focus, change that keeps it quiet
     ("AssetOwner", "- {id: raw, type: Dataset, name: Raw, description: d}", "raw", f"- {RAW}}}"),
     ("AssetOwner", f"- {RAW.replace('team/a', '[team/a, person/p]')}}}", "raw", f"- {RAW.replace('team/a', 'person/p')}}}"),
-    ("AssetOwner", f"- {RAW.replace('team/a', 'm')}}}", "raw", f"- {RAW.replace('team/a', 'team/a')}}}"),
+    # an owner of another type (a model) is refused by the write pipeline (the range of
+    # mlg:owner); an owner not described anywhere is the rule's
+    ("AssetOwner", f"- {RAW.replace('team/a', 'team/unknown')}}}", "raw", f"- {RAW.replace('team/a', 'team/a')}}}"),
     ("OwnerInTeam", f"- {{id: person/q, type: Person, name: Q}}\n- {RAW.replace('team/a', 'person/q')}}}", "person/q",
      f"- {{id: person/q, type: Person, name: Q, memberOf: team/a}}\n- {RAW.replace('team/a', 'person/q')}}}"),
     ("AssetLabel", "- {id: raw, type: Dataset, description: d, owner: team/a}", "raw", f"- {RAW}}}"),
     ("AssetDescription", "- {id: raw, type: Dataset, name: Raw, owner: team/a}", "raw",
      "- {id: m/v1, type: ModelVersion, name: v1, owner: team/a, versionOf: m, trainedOn: raw, stage: Production}"),
     ("StatusValue", f"- {RAW}, properties: {{mlg:status: [{{id: mlg:Active}}, {{id: mlg:Deprecated}}]}}}}", "raw", f"- {RAW}, status: Deprecated}}"),
-    ("StatusValue", f"- {RAW}, properties: {{mlg:status: {{id: mlg:Production}}}}}}", "raw", f"- {RAW}, status: Experimental}}"),
+    # a value of another class (mlg:Production, a stage) is refused by the write pipeline (the
+    # range of mlg:status); a value the ontology does not describe is the rule's
+    ("StatusValue", f"- {RAW}, properties: {{mlg:status: {{id: 'https://example.org/live'}}}}}}", "raw", f"- {RAW}, status: Experimental}}"),
     ("StageValue", "- {id: svc, type: Service, name: S, owner: team/a, deploys: m/v1, properties: {mlg:stage: [{id: mlg:Staging}, {id: mlg:Production}]}}", "svc",
      "- {id: svc, type: Service, name: S, owner: team/a, deploys: m/v1, stage: Staging}"),
     ("RetiredUnused", f"- {RAW}, status: Retired}}", "raw",
@@ -48,9 +52,9 @@ CASES = [
      f"- {RAW}, status: Deprecated}}\n- {{id: svc, type: Service, name: S, owner: team/a, stage: Staging, deploys: m/v1}}"),
     ("ExperimentTestsVersion", "- {id: ab, type: Experiment, name: AB, owner: team/a}", "ab",
      "- {id: ab, type: Experiment, name: AB, owner: team/a, tests: [m/v1]}"),
-    ("ExperimentTestsVersion", "- {id: ab, type: Experiment, name: AB, owner: team/a, tests: raw}", "ab",
+    ("ExperimentTestsVersion", "- {id: ab, type: Experiment, name: AB, owner: team/a, tests: m/unknown}", "ab",
      "- {id: ab, type: Experiment, name: AB, owner: team/a, tests: m/v1}"),
-    ("ClassificationValue", f"- {RAW}, properties: {{mlg:classification: {{id: mlg:Active}}}}}}", "raw", f"- {RAW}, classification: Confidential}}"),
+    ("ClassificationValue", f"- {RAW}, properties: {{mlg:classification: {{id: 'https://example.org/secret'}}}}}}", "raw", f"- {RAW}, classification: Confidential}}"),
     ("PrivacyReviewed", f"- {RAW}, classification: PII}}", "m/v1",
      f"- {RAW}, classification: PII}}\n- {{id: review, type: PrivacyReview, outcome: Approved}}\n"
      "- {id: m/v1, type: ModelVersion, name: v1, owner: team/a, versionOf: m, trainedOn: raw, stage: Production, privacyReview: review}"),
@@ -89,3 +93,22 @@ def test_rule_fires_and_stays_quiet(
     load_text(graph, CLEAN)
     load_text(graph, keeps)
     assert all(shape != f"<{SHAPES}{rule}>" for shape, _ in results(graph))
+
+
+def test_deleting_what_a_production_service_deploys_is_refused(graph: KnowledgeGraph) -> None:
+    from kg.governance.gate import GateError, GateMode
+
+    load_text(graph, CLEAN)
+    graph.settings = graph.settings.model_copy(update={"gate": GateMode.ENFORCE})
+    with pytest.raises(GateError) as caught:
+        graph.delete_asset("m/v1")
+    assert any(
+        r.shape == f"<{SHAPES}ProductionDependencyKept>" and r.focus == f"<{iri('svc')}>"
+        for r in caught.value.report.results
+    )
+    assert graph.exists(iri("m/v1"))
+    # once the service no longer runs it in production (and the experiment is over), it may go
+    load_text(graph, "- {id: svc, type: Service, name: S, owner: team/a, stage: Staging}")
+    graph.delete_asset("ab")
+    graph.delete_asset("m/v1")
+    assert not graph.exists(iri("m/v1"))
