@@ -195,11 +195,15 @@ def load(
         GateMode,
         typer.Option(help="Governance: warn about new violations, refuse them (enforce), or off."),
     ] = GateMode.WARN,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="Every finding, warning and reference.")
+    ] = False,
 ) -> None:
     """Load files through the write pipeline, all at once or not at all."""
     documents = _read_files(files)
     with _graph(store, create=True) as graph:
         report = _run(lambda: graph.load(documents, gate, restore=True))
+        names = graph.shapes().names if report.violations else {}
     if output is Output.json:
         _print_json(report.as_dict())
         return
@@ -207,12 +211,29 @@ def load(
         f"loaded {report.assets} assets ({report.triples} triples, {report.derived} derived) "
         f"from {len(files)} file(s)"
     )
-    for ref in report.unresolved:
-        _say(f"unresolved: {ref.subject} {compact(ref.predicate)} {ref.target} (not loaded yet)")
+    shown = None if verbose else 5
+    unresolved = [f"{r.subject} {compact(r.predicate)} {r.target}" for r in report.unresolved]
+    _say_some("unresolved (not loaded yet)", unresolved, shown)
+    by_rule: dict[str, list[str]] = {}
     for result in report.violations:
-        _say(f"warning: governance: {result.message}")
-    for warning in report.warnings:
-        _say(f"warning: {warning}")
+        rule = names.get(result.shape) or compact(result.shape.strip("<>"))
+        by_rule.setdefault(rule, []).append(result.message if verbose else result.focus.strip("<>"))
+    for rule, items in sorted(by_rule.items()):
+        _say_some(f"warning: governance: {rule}", items, shown)
+    _say_some("warning", report.warnings, None if verbose else 10)
+
+
+def _say_some(title: str, items: list[str], shown: int | None) -> None:
+    """A summary line per kind of finding: how many, the first few (all when `shown` is None,
+    one per line then)."""
+    if not items:
+        return
+    if shown is None:
+        for item in items:
+            _say(f"{title}: {item}")
+        return
+    more = f" and {len(items) - shown} more (-v lists all)" if len(items) > shown else ""
+    _say(f"{title}: {len(items)}: {'; '.join(items[:shown])}{more}")
 
 
 def _read_files(files: list[Path]) -> list[Document]:
@@ -305,15 +326,8 @@ def ingest(
     if output is Output.json:
         _print_json(data)
     else:
-        counts = data["counts"]
-        _say(
-            f"{importer.value}: {counts['items']} read, {counts['accepted']} accepted; "
-            f"{counts['created']} created, {counts['updated']} updated, "
-            f"{counts['unresolved']} unresolved, {counts['refused']} refused, "
-            f"{counts['skipped']} skipped"
-        )
-        for kind, numbers in data["byType"].items():
-            _say(f"  {kind}: {numbers['created']} created, {numbers['updated']} updated")
+        for line in report.lines():
+            _say(line)
         for item in data["refused"]:
             _say_err(f"refused: {item['item']}: {item['reason']}")
         for item in data["skipped"]:

@@ -207,7 +207,10 @@ def test_gate_from_the_cli(demo: KnowledgeGraph, tmp_path: Path) -> None:
     assert "adds a violation" in refused.output
     warned = runner.invoke(app, ["load", str(orphan), "--store", str(store)])
     assert warned.exit_code == 0
-    assert "warning: governance: An asset needs exactly one owner" in warned.output
+    assert "warning: governance: Exactly one owner: 1: " in warned.output  # by rule, counted
+    fresh = str(tmp_path / "fresh")
+    verbose = runner.invoke(app, ["load", str(orphan), "--store", fresh, "-v"])
+    assert "warning: governance: Exactly one owner: An asset needs exactly one" in verbose.output
 
 
 def test_validate_command_exit_codes(tmp_path: Path) -> None:
