@@ -13,8 +13,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: setup
-	$(BIN)/kg serve --demo
+run: setup  # the demo in its own store: ./kg-data (yours) is never touched
+	$(BIN)/kg serve --demo --store .kg-demo
 
 lint: setup
 	$(BIN)/ruff check kg tests bench

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from html import escape
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -12,10 +13,20 @@ from fastapi.responses import HTMLResponse
 from kg import jobs, views
 from kg.api.deps import evaluator_of, read_body, require_writer
 from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, BUSY, WRITE, body, problems
+from kg.governance.gate import GateMode
 from kg.graph import Document, KnowledgeGraph
 from kg.lineage import Direction
 
 router = APIRouter()
+
+
+class WriteGate(StrEnum):
+    """What a writer may ask of the governance gate for one write."""
+
+    ENFORCE = "enforce"
+    WARN = "warn"
+
+
 _SAMPLE_QUERY = quote("SELECT * WHERE { ?s ?p ?o } LIMIT 10")
 
 
@@ -128,7 +139,16 @@ def get_path(
     responses=WRITE,
     openapi_extra=body(*ASSET_TYPES, examples=ASSET_EXAMPLES),
 )
-async def post_assets(request: Request) -> dict[str, object]:
+async def post_assets(
+    request: Request,
+    gate: Annotated[
+        WriteGate | None,
+        Query(
+            description="`warn`: load even if the write adds governance Violations (they come "
+            "back in the report). Any caller allowed to write may ask it; default: KG_GATE."
+        ),
+    ] = None,
+) -> dict[str, object]:
     """Load a native asset document (YAML/JSON) or RDF, chosen by Content-Type, through the
     write pipeline. All or nothing: a refused document leaves the graph as it was."""
     require_writer(request)
@@ -137,7 +157,8 @@ async def post_assets(request: Request) -> dict[str, object]:
     graph = _graph(request)
     from starlette.concurrency import run_in_threadpool
 
-    report = await run_in_threadpool(graph.load, [document])
+    mode = GateMode(gate.value) if gate is not None else None
+    report = await run_in_threadpool(graph.load, [document], mode)
     return report.as_dict()
 
 

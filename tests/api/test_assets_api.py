@@ -285,3 +285,18 @@ def test_an_equivalence_with_an_unknown_id_is_a_404(
         json={"asset": "dataset/legacy-ratings", "sameAs": ["dataset/abuse-reports"]},
     )
     assert ok.status_code == 200, ok.text
+
+
+def test_a_writer_may_ask_the_gate_to_warn(client: TestClient) -> None:
+    document = "- {id: dataset/unowned-upload, type: Dataset, name: Unowned}"
+    headers = {"content-type": "application/yaml"}
+    refused = client.post("/api/v1/assets", content=document, headers=headers)
+    assert refused.status_code == 422
+    warned = client.post("/api/v1/assets", params={"gate": "warn"}, content=document,
+                         headers=headers)  # fmt: skip
+    assert warned.status_code == 201, warned.text
+    report = warned.json()
+    assert report["gate"] == "warn"
+    assert any("owner" in v["message"] for v in report["violations"])
+    assert client.post("/api/v1/assets", params={"gate": "off"}, content=document,
+                       headers=headers).status_code == 422  # fmt: skip
