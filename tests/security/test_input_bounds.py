@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -289,13 +288,11 @@ def test_what_crashed_the_process_is_refused_in_a_child(case: Case) -> None:
     assert "(KG_MAX_DEPTH)" in out
 
 
-def send(client: TestClient, case: Case) -> tuple[int, dict[str, object], float]:
+def send(client: TestClient, case: Case) -> tuple[int, dict[str, object]]:
     headers = {"content-type": case.media} if case.media else {}
-    start = time.monotonic()
     response = client.post(case.route, content=case.body, headers=headers)
-    elapsed = time.monotonic() - start
     assert "json" in response.headers.get("content-type", ""), response.text[:300]
-    return response.status_code, response.json(), elapsed
+    return response.status_code, response.json()
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
@@ -307,7 +304,7 @@ def test_hostile_input_is_refused_naming_the_limit(
         code, out, err = parse_in_a_child(case.media or "", case.body)
         assert code == 0 and out.startswith("refused:"), f"the child died ({code}): {err[-500:]}"
     before = snapshot(graph)
-    status, problem, elapsed = send(client, case)
+    status, problem = send(client, case)
     assert status == case.status, problem
     detail = str(problem["detail"])
     for word in case.words:
@@ -316,7 +313,6 @@ def test_hostile_input_is_refused_naming_the_limit(
         assert problem["line"] == case.line, problem
     assert len(detail) < 2000  # never the document, nor what it expands to
     assert problem["title"] in ("Invalid input", "Input past a limit")
-    assert elapsed < 10, f"{case.name} took {elapsed:.1f} s"
     assert client.get("/healthz").status_code == 200
     assert snapshot(graph) == before
 

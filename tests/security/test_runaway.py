@@ -4,8 +4,8 @@ unless allowed; the row cap holds whatever the query text looks like. Against a 
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import threading
 import time
 import urllib.parse
@@ -28,25 +28,6 @@ RUNAWAY = (
     "?c (<https://w3id.org/mlg#dependsOn>|^<https://w3id.org/mlg#dependsOn>)* ?d . ?e ?p ?f . ?g ?q ?h }"
 )
 BUDGET = 1.5
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and of its live children (the workers)."""
-    total = 0.0
-    ticks = os.sysconf("SC_CLK_TCK")
-    pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-    except OSError:
-        pass
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
 
 
 def _sparql(
@@ -88,18 +69,34 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
         process.wait(timeout=20)
 
 
-def test_a_runaway_query_is_stopped_and_the_cpu_comes_back(server: tuple[str, int]) -> None:
+def _busy_workers(pid: int) -> set[int]:
+    """The server's worker processes that are computing (state R) right now."""
+    busy = set()
+    with contextlib.suppress(OSError):
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0] == "R":
+                    busy.add(int(child))
+    return busy
+
+
+def test_a_runaway_query_is_stopped_and_its_worker_killed(server: tuple[str, int]) -> None:
+    """The evaluation itself ends (its process is gone), not only the client's wait: how
+    quickly the CPU comes back is measured by bench/safety.py."""
     base, pid = server
-    started = time.monotonic()
-    status, body, _ = _sparql(base, RUNAWAY)
+    answer: list[tuple[int, str, dict[str, str]]] = []
+    runaway = threading.Thread(target=lambda: answer.append(_sparql(base, RUNAWAY)))
+    runaway.start()
+    computing: set[int] = set()
+    while runaway.is_alive() and not computing:
+        computing = _busy_workers(pid)
+        time.sleep(0.05)
+    runaway.join()
+    status, body, _ = answer[0]
     assert status == 503, body
-    assert "KG_QUERY_TIMEOUT" in body
-    assert time.monotonic() - started < BUDGET + 5
-    time.sleep(0.5)  # the replacement worker starts
-    before = _cpu_seconds(pid)
-    time.sleep(2.0)
-    used = _cpu_seconds(pid) - before
-    assert used < 1.0, f"{used:.2f} CPU seconds in 2 s after the runaway was stopped"
+    assert "KG_QUERY_TIMEOUT" in body and "stopped" in body
+    assert computing, "the runaway ran in a worker process"
+    assert not any(Path(f"/proc/{worker}").exists() for worker in computing)
     status, body, _ = _sparql(base, "ASK { ?s ?p ?o }")
     assert (status, json.loads(body)["boolean"]) == (200, True)
 
