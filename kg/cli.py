@@ -468,8 +468,7 @@ def lineage(
         Direction.BOTH if both else Direction.DOWNSTREAM if downstream else Direction.UPSTREAM
     )
     with _graph(store) as graph:
-        types = _run(lambda: _class_names(graph, type_ or []))
-        result = _run(lambda: graph.lineage(asset, direction, depth, types or None))
+        result = _run(lambda: graph.lineage(asset, direction, depth, type_ or None))
         if output is Output.json:
             _print_json(views.lineage(result))
             return
@@ -494,18 +493,6 @@ def lineage(
                 via if n.distance else "",
             )
         out.print(table)
-
-
-def _class_names(graph: KnowledgeGraph, names: list[str]) -> list[str]:
-    """mlg classes named in any case (`dataset`, `mlg:Dataset`, the IRI); unknown names refused."""
-    classes = {c.rpartition("#")[2]: c for c in graph.ontology.mlg_classes()}
-    known = {k.lower(): c for n, c in classes.items() for k in (n, f"mlg:{n}", c)}
-    for name in names:
-        if name.lower() not in known:
-            hint = difflib.get_close_matches(name, list(classes), n=3, cutoff=0.5)
-            more = f" (did you mean {' or '.join(hint)}?)" if hint else ""
-            raise InputError(f"unknown type {name!r}{more}; known: {', '.join(classes)}")
-    return [known[name.lower()] for name in names]
 
 
 @app.command()

@@ -282,35 +282,10 @@ class KnowledgeGraph:
         stage is one the ontology knows, by local name in any case (`dataset` is mlg:Dataset),
         prefixed name or IRI; an owner is in the graph. Anything else is refused (InputError),
         naming the value and the known ones."""
-        import difflib
-
-        from kg.vocab import compact
-
-        def term(facet: str, value: str, iris: Iterable[str]) -> str:
-            known = sorted(iris)
-            names: dict[str, str] = {}
-            for iri in known:
-                short = compact(iri)
-                for key in (iri, short, short.rpartition(":")[2]):
-                    names.setdefault(key.lower(), iri)
-            if value.lower() in names:
-                return names[value.lower()]
-            shown = [compact(i).removeprefix("mlg:") for i in known]
-            hint = [n for n in shown if n.lower().startswith(value.lower())][:3] or (
-                difflib.get_close_matches(value, shown, n=3, cutoff=0.5)
-            )
-            more = f" (did you mean {' or '.join(hint)}?)" if hint else ""
-            raise InputError(f"unknown {facet} {value!r}{more}; known: {', '.join(shown)}")
-
-        choices = {
-            "type": self.ontology.mlg_classes(),
-            "status": self.ontology.values_of("Status"),
-            "stage": self.ontology.values_of("Stage"),
-        }
         expanded: dict[str, list[str]] = {}
         for facet, values in (filters or {}).items():
-            if facet in choices:
-                expanded[facet] = [term(facet, v, choices[facet]) for v in values]
+            if facet in ("type", "status", "stage"):
+                expanded[facet] = [self.ontology.resolve(facet, v) for v in values]
             elif facet == "owner":
                 expanded[facet] = [self.iri(v) for v in values]
                 for v, iri in zip(values, expanded[facet], strict=True):
@@ -578,7 +553,7 @@ class KnowledgeGraph:
         depth: int | None = None,
         types: Iterable[str] | None = None,
     ) -> Lineage:
-        type_iris = [self.iri(t if ":" in t else f"mlg:{t}") for t in types] if types else None
+        type_iris = [self.ontology.resolve("type", t) for t in types] if types else None
         with self.lineage_index.lock:
             return walks.lineage(
                 self.store, self.ontology, self.iri(node), direction, depth, type_iris, self.walker

@@ -185,6 +185,35 @@ class Ontology:
     def values_of(self, class_local_name: str) -> frozenset[str]:
         return self.individuals.get(MLG + class_local_name, frozenset())
 
+    def resolve(self, kind: str, value: str) -> str:
+        """The IRI a user means by a type, status or stage (`kind`): a local name in any case
+        (`dataset` is mlg:Dataset), a prefixed name or the IRI. Anything else is refused,
+        naming the value, the closest known names and all of them."""
+        import difflib
+
+        from kg.errors import InputError
+        from kg.vocab import compact
+
+        choices = {
+            "type": self.mlg_classes(),
+            "status": self.values_of("Status"),
+            "stage": self.values_of("Stage"),
+        }[kind]
+        known = sorted(choices)
+        names: dict[str, str] = {}
+        for iri in known:
+            short = compact(iri)
+            for key in (iri, short, short.rpartition(":")[2]):
+                names.setdefault(key.lower(), iri)
+        if value.lower() in names:
+            return names[value.lower()]
+        shown = [compact(i).removeprefix("mlg:") for i in known]
+        hint = [n for n in shown if n.lower().startswith(value.lower())][:3] or (
+            difflib.get_close_matches(value, shown, n=3, cutoff=0.5)
+        )
+        more = f" (did you mean {' or '.join(hint)}?)" if hint else ""
+        raise InputError(f"unknown {kind} {value!r}{more}; known: {', '.join(shown)}")
+
 
 @cache
 def default_ontology() -> Ontology:
