@@ -31,7 +31,15 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from kg import catalog, importing, views
+from kg import catalog
+from kg.access import DUMP_MEDIA, Access, Answer, Local, Remote, UnavailableHereError
+from kg.client import (
+    Client,
+    ServerError,
+    UnreachableError,
+    announced,
+    listen_url,
+)
 from kg.config import Settings
 from kg.errors import InputError, KGError, NotFoundError, StoreLockedError
 from kg.exports import ExportFormat
@@ -42,6 +50,7 @@ from kg.governance.validation import Engine
 from kg.graph import Document, KnowledgeGraph
 from kg.importing import Importer
 from kg.ingest import backstage
+from kg.ingest.report import summary_lines
 from kg.lineage import Direction
 from kg.vocab import compact
 
@@ -58,6 +67,15 @@ StoreOption = Annotated[
     Path | None,
     typer.Option(
         "--store", help="Store folder (default ./kg-data, or KG_STORE).", show_default=False
+    ),
+]
+UrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        help="A running kg server to ask instead of the store (KG_URL); by default the server "
+        "holding --store, if one does.",
+        show_default=False,
     ),
 ]
 T = TypeVar("T")
@@ -92,33 +110,47 @@ def _is_store(path: Path) -> bool:
 
 
 @contextmanager
-def _graph(store: Path | None, create: bool = False) -> Iterator[KnowledgeGraph]:
-    """The graph at `--store`. Only loading commands (`create`) may start a new store: a
-    mistyped path elsewhere is `no store at PATH`, exit 2."""
+def _access(store: Path | None, url: str | None, create: bool = False) -> Iterator[Access]:
+    """The graph at `--store`, or the server that holds it (or `--url`). Only loading commands
+    (`create`) may start a new store: a mistyped path elsewhere is `no store at PATH`, exit 2."""
     settings = _settings(store)
+    if url or settings.url:
+        yield Remote(Client(url or settings.url, settings.client_token()), settings)
+        return
     path = settings.store_path()
     if not create and path is not None and not _is_store(path):
         raise _fail(f"no store at {path}", 2)
     try:
         graph = KnowledgeGraph.open(settings)
     except StoreLockedError as exc:
-        raise _fail(exc.message, 2) from exc
+        server = announced(path) if path is not None else None
+        if server is None:
+            raise _fail(exc.message, 2) from exc
+        if err.is_terminal:
+            _say_err(f"{path} is held by kg serve at {server}: asking it")
+        yield Remote(Client(server, settings.client_token()), settings)
+        return
+    access = Local(graph)
     try:
-        yield graph
+        yield access
     finally:
-        graph.close()
+        access.close()
 
 
 def _run(action: Callable[[], T]) -> T:
     """Run a command body, turning kg errors into a message and exit code 1 (2 for the store)."""
     try:
         return action()
-    except StoreLockedError as exc:
+    except (StoreLockedError, UnavailableHereError, UnreachableError) as exc:
         raise _fail(exc.message, 2) from exc
     except GateError as exc:
         for result in exc.report.results:
-            _say_err(f"  {result.focus}: {result.message}")
+            _say_err(f"  {result.focus.strip('<>')}: {result.message}")
         raise _fail(exc.message, 1) from exc
+    except ServerError as exc:  # the server's refusal, with the exit code of the same locally
+        for violation in exc.violations:
+            _say_err(f"  {violation.get('focusNode')}: {violation.get('message')}")
+        raise _fail(exc.message, 2 if exc.status in (401, 502) or exc.status >= 500 else 1) from exc
     except KGError as exc:
         raise _fail(exc.message, 1) from exc
 
@@ -151,6 +183,7 @@ def _print_json(data: Any) -> None:
 @app.command()
 def serve(
     store: StoreOption = None,
+    url: UrlOption = None,
     memory: Annotated[bool, typer.Option(help="Keep the graph in memory only.")] = False,
     host: Annotated[str | None, typer.Option(help="Listen address (KG_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port (KG_PORT).")] = None,
@@ -173,10 +206,10 @@ def serve(
         err.print(f"demo graph loaded: {report.assets} assets, {report.triples} triples")
     listen_host = host or settings.host
     listen_port = port or settings.port
-    err.print(
-        f"kg serving at http://{listen_host}:{listen_port}  (SPARQL at /sparql, API docs at /docs)"
-    )
-    uvicorn.run(create_app(graph), host=listen_host, port=listen_port, log_level="info")
+    url = listen_url(listen_host, listen_port)
+    err.print(f"kg serving at {url}  (SPARQL at /sparql, API docs at /docs)")
+    app = create_app(graph, url=url)  # which announces itself in the store folder
+    uvicorn.run(app, host=listen_host, port=listen_port, log_level="info")
 
 
 @app.command()
@@ -190,6 +223,7 @@ def load(
         ),
     ],
     store: StoreOption = None,
+    url: UrlOption = None,
     output: Annotated[Output, typer.Option("--format", help="Report format.")] = Output.table,
     gate: Annotated[
         GateMode,
@@ -201,26 +235,28 @@ def load(
 ) -> None:
     """Load files through the write pipeline, all at once or not at all."""
     documents = _read_files(files)
-    with _graph(store, create=True) as graph:
-        report = _run(lambda: graph.load(documents, gate, restore=True))
-        names = graph.shapes().names if report.violations else {}
+    with _access(store, url, create=True) as access:
+        report = _run(lambda: access.load(documents, gate))
+        names = access.rule_names() if report["violations"] else {}
     if output is Output.json:
-        _print_json(report.as_dict())
+        _print_json(report)
         return
     _say(
-        f"loaded {report.assets} assets ({report.triples} triples, {report.derived} derived) "
-        f"from {len(files)} file(s)"
+        f"loaded {report['assets']} assets ({report['triples']} triples, "
+        f"{report['derived']} derived) from {len(files)} file(s)"
     )
     shown = None if verbose else 5
-    unresolved = [f"{r.subject} {compact(r.predicate)} {r.target}" for r in report.unresolved]
+    unresolved = [
+        f"{r['subject']} {compact(r['predicate'])} {r['target']}" for r in report["unresolved"]
+    ]
     _say_some("unresolved (not loaded yet)", unresolved, shown)
     by_rule: dict[str, list[str]] = {}
-    for result in report.violations:
-        rule = names.get(result.shape) or compact(result.shape.strip("<>"))
-        by_rule.setdefault(rule, []).append(result.message if verbose else result.focus.strip("<>"))
+    for result in report["violations"]:
+        rule = names.get(f"<{result['shape']}>") or compact(result["shape"])
+        by_rule.setdefault(rule, []).append(result["message"] if verbose else result["focusNode"])
     for rule, items in sorted(by_rule.items()):
         _say_some(f"warning: governance: {rule}", items, shown)
-    _say_some("warning", report.warnings, None if verbose else 10)
+    _say_some("warning", report.get("warnings", []), None if verbose else 10)
 
 
 def _say_some(title: str, items: list[str], shown: int | None) -> None:
@@ -293,6 +329,7 @@ def ingest(
         ),
     ],
     store: StoreOption = None,
+    url: UrlOption = None,
     output: Annotated[Output, typer.Option("--format", help="Report format.")] = Output.table,
     gate: Annotated[
         GateMode,
@@ -309,7 +346,7 @@ def ingest(
         files = _run(lambda: _with_locations(files))
     documents = _read_files(files)
     with (
-        _graph(store, create=True) as graph,
+        _access(store, url, create=True) as access,
         rich.progress.Progress(console=err, transient=True, disable=not err.is_terminal) as bar,
     ):
         task = bar.add_task(f"mapping {importer.value}", total=None)
@@ -317,16 +354,11 @@ def ingest(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        report = _run(
-            lambda: importing.ingest(
-                graph, importer, documents, strict=False, gate=gate, progress=progress
-            )
-        )
-    data = report.as_dict()
+        data = _run(lambda: access.ingest(importer, documents, gate, progress))
     if output is Output.json:
         _print_json(data)
     else:
-        for line in report.lines():
+        for line in summary_lines(data):
             _say(line)
         for item in data["refused"]:
             _say_err(f"refused: {item['item']}: {item['reason']}")
@@ -335,7 +367,7 @@ def ingest(
         for ref in data["unresolved"]:
             _say(f"unresolved: {ref['subject']} {compact(ref['predicate'])} {ref['target']}")
         _say_findings(data["violations"])
-    if report.refused:
+    if data["refused"]:
         raise typer.Exit(1)
 
 
@@ -344,21 +376,15 @@ def same_as(
     asset: Annotated[str, typer.Argument(help="Asset IRI, prefix:local name or local id.")],
     others: Annotated[list[str], typer.Argument(help="The assets it is the same as.")],
     store: StoreOption = None,
+    url: UrlOption = None,
     remove: Annotated[bool, typer.Option("--remove", help="Withdraw the declaration.")] = False,
 ) -> None:
     """Declare that assets named differently by different sources are one asset (owl:sameAs);
     lineage and impact follow the equivalence both ways."""
-    with _graph(store) as graph:
-
-        def check() -> None:
-            for name in [asset, *others]:
-                if not graph.exists(graph.iri(name)):
-                    raise NotFoundError(f"no asset {name} in the graph")
-
-        _run(check)
-        _run(lambda: importing.declare_same(graph, asset, others, remove=remove))
+    with _access(store, url) as access:
+        _run(lambda: access.same_as(asset, others, remove))
         verb = "no longer the same as" if remove else "the same as"
-        _say(f"{graph.iri(asset)} is {verb} {', '.join(graph.iri(o) for o in others)}")
+        _say(f"{access.iri(asset)} is {verb} {', '.join(access.iri(o) for o in others)}")
 
 
 @app.command()
@@ -368,6 +394,7 @@ def query(
         list[str] | None, typer.Option("--param", "-p", help="k=v, repeatable.")
     ] = None,
     store: StoreOption = None,
+    url: UrlOption = None,
     output: Annotated[ResultFormat, typer.Option("--format")] = ResultFormat.table,
 ) -> None:
     """Run a named query (see `kg queries`), a query file or SPARQL text."""
@@ -377,9 +404,9 @@ def query(
         if not sep:
             raise _fail(f"--param {item!r} is not k=v", 2)
         params[key] = value
-    with _graph(store) as graph:
+    with _access(store, url) as access:
 
-        def run() -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        def run() -> Answer:
             path = Path(name_or_file)
             names = list(catalog.catalogue())
             if name_or_file in names or not (path.suffix == ".rq" or " " in name_or_file):
@@ -389,22 +416,19 @@ def query(
                     raise NotFoundError(
                         f"no named query {name_or_file!r}{more}; known: {', '.join(names)}"
                     )
-                return graph.named_query(name_or_file, params)
+                return access.named_query(name_or_file, params)
             if path.suffix == ".rq" and not path.is_file():
                 raise NotFoundError(f"no file {name_or_file}")
             text = path.read_text(encoding="utf-8") if path.suffix == ".rq" else name_or_file
-            return graph.query(text)
+            return access.query(text)
 
         result = _run(run)
         _print_results(result, output)
 
 
-def _print_results(
-    result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, output: ResultFormat
-) -> None:
-    if isinstance(result, ox.QueryTriples):
-        fmt = ox.RdfFormat.TURTLE
-        sys.stdout.write(result.serialize(format=fmt).decode())  # type: ignore[union-attr]
+def _print_results(result: Answer, output: ResultFormat) -> None:
+    if isinstance(result, list):  # a graph: CONSTRUCT, DESCRIBE
+        sys.stdout.write((ox.serialize(result, format=ox.RdfFormat.TURTLE) or b"").decode())
         return
     if output is ResultFormat.table and isinstance(result, ox.QuerySolutions):
         variables = [v.value for v in result.variables]
@@ -461,70 +485,67 @@ def lineage(
         list[str] | None, typer.Option("--type", help="Keep only these classes.")
     ] = None,
     store: StoreOption = None,
+    url: UrlOption = None,
     output: Annotated[Output, typer.Option("--format")] = Output.table,
 ) -> None:
     """Upstream lineage of an asset (what it is built from), or its dependents."""
     direction = (
         Direction.BOTH if both else Direction.DOWNSTREAM if downstream else Direction.UPSTREAM
     )
-    with _graph(store) as graph:
-        result = _run(lambda: graph.lineage(asset, direction, depth, type_ or None))
-        if output is Output.json:
-            _print_json(views.lineage(result))
-            return
-        table = Table(
-            "hops",
-            "asset",
-            "type",
-            "name",
-            "owner",
-            "via",
-            title=f"{direction.value} of {graph.short(result.root)}",
+    with _access(store, url) as access:
+        data = _run(lambda: access.lineage(asset, direction, depth, type_ or None))
+    if output is Output.json:
+        _print_json(data)
+        return
+    short = access.short
+    table = Table(
+        "hops", "asset", "type", "name", "owner", "via",
+        title=f"{direction.value} of {short(data['root'])}",
+    )  # fmt: skip
+    for n in data["graph"]:
+        edges = n["outEdges"] if direction is Direction.DOWNSTREAM else n["inEdges"]
+        table.add_row(
+            str(n["distance"]),
+            short(n["id"]) + ("" if n["resolved"] else " (unresolved)"),
+            n["type"] or "",
+            n["label"] or "",
+            ", ".join(short(o) for o in n["owners"]),
+            ", ".join(sorted({e["type"] for e in edges})) if n["distance"] else "",
         )
-        for n in result.nodes:
-            edges = n.out_edges if direction is Direction.DOWNSTREAM else n.in_edges
-            via = ", ".join(sorted({compact(e.type) for e in edges}))
-            table.add_row(
-                str(n.distance),
-                graph.short(n.id) + ("" if n.resolved else " (unresolved)"),
-                compact(n.type) if n.type else "",
-                n.label or "",
-                ", ".join(graph.short(o) for o in n.owners),
-                via if n.distance else "",
-            )
-        out.print(table)
+    out.print(table)
 
 
 @app.command()
 def impact(
     asset: Annotated[str, typer.Argument(help="The asset that changes.")],
     store: StoreOption = None,
+    url: UrlOption = None,
     output: Annotated[Output, typer.Option("--format")] = Output.table,
 ) -> None:
     """What breaks if an asset changes: affected assets, services, experiments, owners."""
-    with _graph(store) as graph:
-        result = _run(lambda: graph.impact(asset))
-        if output is Output.json:
-            _print_json(views.impact(result))
-            return
-        short = graph.short
-        _say(f"Impact of a change to {short(result.root)}: {len(result.affected)} assets")
-        for kind, ids in result.by_type.items():
-            _say(f"  {compact(kind)}: {', '.join(short(i) for i in ids)}")
-        production = ", ".join(short(n.id) for n in result.production_services)
-        _say("Production services: " + (production or "none"))
-        _say("Experiments: " + (", ".join(short(n.id) for n in result.experiments) or "none"))
-        table = Table("owner", "type", "affected assets", "members", title="Owners to notify")
-        for o in result.owners:
-            table.add_row(
-                short(o.id),
-                compact(o.type) if o.type else "unresolved",
-                str(len(o.assets)),
-                ", ".join(short(m) for m in o.members),
-            )
-        out.print(table)
-        if result.unowned:
-            _say("No owner to notify for: " + ", ".join(short(i) for i in result.unowned))
+    with _access(store, url) as access:
+        data = _run(lambda: access.impact(asset))
+    if output is Output.json:
+        _print_json(data)
+        return
+    short = access.short
+    _say(f"Impact of a change to {short(data['root'])}: {data['affectedCount']} assets")
+    for kind, ids in data["byType"].items():
+        _say(f"  {kind}: {', '.join(short(i) for i in ids)}")
+    production = ", ".join(short(n["id"]) for n in data["productionServices"])
+    _say("Production services: " + (production or "none"))
+    _say("Experiments: " + (", ".join(short(n["id"]) for n in data["experiments"]) or "none"))
+    table = Table("owner", "type", "affected assets", "members", title="Owners to notify")
+    for o in data["owners"]:
+        table.add_row(
+            short(o["id"]),
+            o["type"] or "unresolved",
+            str(len(o["assets"])),
+            ", ".join(short(m) for m in o["members"]),
+        )
+    out.print(table)
+    if data["unowned"]:
+        _say("No owner to notify for: " + ", ".join(short(i) for i in data["unowned"]))
 
 
 @app.command()
@@ -532,34 +553,33 @@ def path(
     origin: Annotated[str, typer.Argument(help="From this asset...")],
     target: Annotated[str, typer.Argument(help="...to this one.")],
     store: StoreOption = None,
+    url: UrlOption = None,
     output: Annotated[Output, typer.Option("--format")] = Output.table,
 ) -> None:
     """Why one asset depends on another: the shortest dependency path(s) between them."""
-    with _graph(store) as graph:
-        result = _run(lambda: graph.paths(origin, target))
-        if output is Output.json:
-            _print_json(views.paths(result))
-            return
-        if not result.paths:
-            _say(
-                f"{graph.short(origin)} and {graph.short(target)} are not connected by dependencies"
-            )
-            raise typer.Exit(0)
-        relation = "depends on" if result.direction is Direction.UPSTREAM else "is depended on by"
-        _say(
-            f"{graph.short(result.origin)} {relation} {graph.short(result.target)} "
-            f"in {result.length} hop(s):"
-        )
-        for p in result.paths:
-            steps = [graph.short(p[0].origin)] + [
-                f"-[{compact(e.type)}]-> {graph.short(e.destination)}" for e in p
-            ]
-            _say("  " + " ".join(steps))
+    with _access(store, url) as access:
+        data = _run(lambda: access.paths(origin, target))
+    if output is Output.json:
+        _print_json(data)
+        return
+    short = access.short
+    if not data["paths"]:
+        _say(f"{short(access.iri(origin))} and {short(access.iri(target))} are not connected "
+             "by dependencies")  # fmt: skip
+        raise typer.Exit(0)
+    relation = "depends on" if data["direction"] == Direction.UPSTREAM.value else (
+        "is depended on by"
+    )  # fmt: skip
+    _say(f"{short(data['from'])} {relation} {short(data['to'])} in {data['length']} hop(s):")
+    for p in data["paths"]:
+        steps = [short(p[0]["origin"])] + [f"-[{e['type']}]-> {short(e['destination'])}" for e in p]
+        _say("  " + " ".join(steps))
 
 
 @app.command()
 def validate(
     store: StoreOption = None,
+    url: UrlOption = None,
     shapes: Annotated[
         list[Path] | None,
         typer.Option("--shapes", help="Extra shapes: a Turtle file or a folder (repeatable)."),
@@ -588,20 +608,18 @@ def validate(
 ) -> None:
     """Check the graph against the governance rules (exit 0 conforms; 1 does not, or an
     unknown asset or team; 2 usage, no store, or shapes kg cannot read)."""
-    with _graph(store) as graph:
-        focus = _run(lambda: graph.scope(asset, team, lineage))  # an unknown name: 1
-        try:  # shapes kg cannot read, or a subset asked to be saved: the check itself failed, 2
-            report = graph.validate(focus, engine, shapes or ())
-            if save:
-                graph.save_report(report)
-            rendered = graph.render(report, fmt, fail_on)
-        except KGError as exc:
-            raise _fail(exc.message, 2) from exc
+    with _access(store, url) as access:
+        verdict = _run(
+            lambda: access.validate(
+                (asset, team, lineage), engine, shapes or (), fmt, fail_on, save
+            )
+        )
+    rendered = verdict.text
     if output_file is not None:
         output_file.write_text(rendered, encoding="utf-8")
     else:
         sys.stdout.write(rendered)
-    raise typer.Exit(0 if report.conforms(fail_on) else 1)
+    raise typer.Exit(0 if verdict.conforms else 1)
 
 
 @app.command()
@@ -623,40 +641,30 @@ def search(
         bool, typer.Option(help="Rebuild the search index from the store first.")
     ] = False,
     store: StoreOption = None,
+    url: UrlOption = None,
     output: Annotated[Output, typer.Option("--format")] = Output.table,
 ) -> None:
     """Find assets by words, with facets (type, owner, status, stage, tag)."""
-    with _graph(store) as graph:
+    with _access(store, url) as access:
         if rebuild:
-            count = graph.search_index.rebuild(graph.store)
+            count = _run(access.rebuild_search)
             _say_err(f"search index rebuilt: {count} subjects")
         filters = {
             "type": type_ or [], "owner": owner or [], "status": status or [],
             "stage": stage or [], "tag": tag or [],
         }  # fmt: skip
-        result = _run(lambda: graph.search(text, filters, limit))
-        if output is Output.json:
-            _print_json({
-                "total": result.total,
-                "hits": [h.__dict__ for h in result.hits],
-                "facets": result.facets,
-            })  # fmt: skip
-            return
-        table = Table("score", "asset", "type", "name", "owner", title=f"{result.total} match(es)")
-        for h in result.hits:
-            table.add_row(
-                f"{h.score:.2f}", graph.short(h.id), compact(h.type) if h.type else "",
-                h.label or "", ", ".join(graph.short(o) for o in h.owner),
-            )  # fmt: skip
-        out.print(table)
-
-
-_DUMP_FORMATS = {
-    "nq": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-    "ttl": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-}
+        data = _run(lambda: access.search(text, filters, limit))
+    if output is Output.json:
+        _print_json(data)
+        return
+    short = access.short
+    table = Table("score", "asset", "type", "name", "owner", title=f"{data['total']} match(es)")
+    for h in data["hits"]:
+        table.add_row(
+            f"{h['score']:.2f}", short(h["id"]), h["type"] or "", h["label"] or "",
+            ", ".join(short(o) for o in h["owners"]),
+        )  # fmt: skip
+    out.print(table)
 
 
 @app.command()
@@ -678,11 +686,12 @@ def export(
         Path | None, typer.Option("-o", "--output", help="File to write (default: stdout).")
     ] = None,
     store: StoreOption = None,
+    url: UrlOption = None,
 ) -> None:
     """Export the graph, a team's assets or an asset's lineage as a DCAT 3 catalog, PROV-O,
     JSON-LD (kg's context) or Turtle. Loading an export into another kg gives the same lineage."""
-    with _graph(store) as graph:
-        data = _run(lambda: graph.export(fmt, team, asset, direction))
+    with _access(store, url) as access:
+        data = _run(lambda: access.export(fmt, team, asset, direction))
     if output_file is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -699,27 +708,29 @@ def dump(
         str, typer.Option("--format", help="nq, trig (with graphs) or ttl, nt (union of graphs).")
     ] = "nq",
     store: StoreOption = None,
+    url: UrlOption = None,
 ) -> None:
     """Write the whole graph, with its named graphs."""
-    rdf_format = _DUMP_FORMATS.get(fmt)
-    if rdf_format is None:
-        raise _fail(f"unknown format {fmt!r}; use one of {', '.join(_DUMP_FORMATS)}", 2)
-    with _graph(store) as graph:
+    if fmt not in DUMP_MEDIA:
+        raise _fail(f"unknown format {fmt!r}; use one of {', '.join(DUMP_MEDIA)}", 2)
+    with _access(store, url) as access:
         if output_file is None:
-            graph.store.dump(sys.stdout.buffer, rdf_format)
+            _run(lambda: access.dump(sys.stdout.buffer, fmt))
             sys.stdout.flush()
         else:
             with output_file.open("wb") as handle:
-                graph.store.dump(handle, rdf_format)
+                _run(lambda: access.dump(handle, fmt))
 
 
 @app.command()
 def stats(
-    store: StoreOption = None, output: Annotated[Output, typer.Option("--format")] = Output.table
+    store: StoreOption = None,
+    url: UrlOption = None,
+    output: Annotated[Output, typer.Option("--format")] = Output.table,
 ) -> None:
     """Counts: triples, graphs, assets by type."""
-    with _graph(store) as graph:
-        data = graph.stats()
+    with _access(store, url) as access:
+        data = _run(access.stats)
     if output is Output.json:
         _print_json(data)
         return

@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     api_tokens: str = Field(
         "", description="Bearer tokens allowed to write, comma-separated (empty: writes are open)."
     )
+    url: str = Field(
+        "",
+        description="The kg server the CLI talks to instead of opening a store, e.g. "
+        "http://127.0.0.1:8000 (empty: the store, or the server that holds it).",
+    )
+    token: str = Field(
+        "",
+        description="Bearer token the CLI sends to a server for writes (empty: the first of "
+        "KG_API_TOKENS, if set).",
+    )
     max_body: int = Field(100 * 1024 * 1024, description="Largest request body, in bytes.")
     max_rows: int = Field(100_000, description="Most rows a SPARQL SELECT answers.")
     query_timeout: float = Field(30.0, description="Seconds a SPARQL query may run.")
@@ -76,6 +86,11 @@ class Settings(BaseSettings):
 
     def tokens(self) -> list[str]:
         return [t.strip() for t in self.api_tokens.split(",") if t.strip()]
+
+    def client_token(self) -> str | None:
+        """The token the CLI writes to a server with: KG_TOKEN, else one the server accepts
+        when it runs in the same environment."""
+        return self.token.strip() or next(iter(self.tokens()), None)
 
     def shape_paths(self) -> list[Path]:
         return [Path(p.strip()) for p in self.shapes.split(",") if p.strip()]

@@ -98,11 +98,11 @@ def _aligned(triples: Iterable[ox.Triple], ontology: Ontology, namespace: str) -
     found: dict[ox.Triple, None] = {}
     for t in triples:
         if t.predicate == RDF_TYPE and isinstance(t.object, ox.NamedNode):
-            for cls in ontology.super_classes.get(t.object.value, ()):
-                if cls.startswith(namespace):
+            for cls in sorted(ontology.super_classes.get(t.object.value, ())):  # a set's order
+                if cls.startswith(namespace):  # changes from process to process
                     found.setdefault(ox.Triple(t.subject, RDF_TYPE, ox.NamedNode(cls)))
         else:
-            for prop in ontology.super_properties.get(t.predicate.value, ()):
+            for prop in sorted(ontology.super_properties.get(t.predicate.value, ())):
                 if prop.startswith(namespace):
                     found.setdefault(ox.Triple(t.subject, ox.NamedNode(prop), t.object))
     return list(found)

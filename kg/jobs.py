@@ -259,6 +259,17 @@ def export(store: GraphStore, fmt: str, nodes: Sequence[str] | None, base_iri: s
     return exports.render(quads, exports.ExportFormat(fmt), default_ontology(), base_iri)
 
 
+def dump(store: GraphStore, accept: str | None) -> Answer:
+    """The whole store, every graph (kg's own included), as `kg dump` writes it: N-Quads or
+    TriG, or the union of the graphs in a graph format."""
+    import io
+
+    media = protocol.graph_media(accept, None) if accept else "application/n-quads"
+    output = io.BytesIO()
+    store.dump(output, protocol.GRAPH_TYPES[media])
+    return Answer(output.getvalue(), media, "CONSTRUCT")
+
+
 def graph_triples(store: GraphStore, graph: str | None, accept: str | None) -> Answer | None:
     """A graph of the Graph Store Protocol, serialized (None when a named graph is absent)."""
     from kg import graphstore

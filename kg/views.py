@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kg.lineage import Edge, Impact, Lineage, Node, Owner, Paths
+from kg.search import Hit, SearchResult
 from kg.vocab import compact
 
 
@@ -69,4 +70,29 @@ def paths(result: Paths) -> dict[str, Any]:
         "direction": result.direction.value if result.direction else None,
         "length": result.length,
         "paths": [[edge(e) for e in path] for path in result.paths],
+    }
+
+
+def hit(h: Hit) -> dict[str, Any]:
+    return {
+        "id": h.id,
+        "type": compact(h.type) if h.type else None,
+        "label": h.label,
+        "score": h.score,
+        "owners": h.owner,
+        "status": compact(h.status) if h.status else None,
+        "tags": h.tags,
+    }
+
+
+def facets(result: SearchResult) -> dict[str, dict[str, int]]:
+    return {f: {compact(k): n for k, n in v.items()} for f, v in result.facets.items()}
+
+
+def search(text: str, result: SearchResult) -> dict[str, Any]:
+    return {
+        "query": text,
+        "total": result.total,
+        "hits": [hit(h) for h in result.hits],
+        "facets": facets(result),
     }

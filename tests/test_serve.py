@@ -83,19 +83,26 @@ def test_served_sparql_and_404(server: str) -> None:
 
 def test_a_second_server_on_the_same_store_is_refused(tmp_path: Path) -> None:
     store = tmp_path / "store"
-    first = subprocess.Popen(
-        [sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", str(free_port())],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    first, _ = start_server("--store", str(store))
     try:
-        time.sleep(0.1)
-        for _ in range(100):
-            if (store / "LOCK").exists():
-                break
-            time.sleep(0.1)
         second = subprocess.run(
-            [sys.executable, "-m", "kg", "stats", "--store", str(store)],
+            [
+                sys.executable,
+                "-m",
+                "kg",
+                "serve",
+                "--store",
+                str(store),
+                "--port",
+                str(free_port()),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        # the CLI's reads go to the server holding the store (tests/test_cli_remote.py)
+        stats = subprocess.run(
+            [sys.executable, "-m", "kg", "stats", "--store", str(store), "--format", "json"],
             capture_output=True,
             text=True,
             timeout=60,
@@ -105,6 +112,8 @@ def test_a_second_server_on_the_same_store_is_refused(tmp_path: Path) -> None:
         first.wait(timeout=10)
     assert second.returncode == 2
     assert "in use by another process" in second.stderr
+    assert stats.returncode == 0, stats.stderr
+    assert "triples" in json.loads(stats.stdout)
 
 
 def test_rdflib_sparqlstore_client(server: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 import kg
+from kg import client
 from kg.api import (
     assets,
     discovery,
@@ -26,16 +27,27 @@ from kg.evaluation import Evaluator
 from kg.graph import KnowledgeGraph
 
 
-def create_app(graph: KnowledgeGraph, *, close_on_shutdown: bool = True) -> FastAPI:
+def create_app(
+    graph: KnowledgeGraph, *, close_on_shutdown: bool = True, url: str | None = None
+) -> FastAPI:
+    """The app serving `graph`. With `url` (what `kg serve` listens at), an on-disk store's
+    folder names the server while it runs, so the CLI beside it finds it (kg.client)."""
     evaluator = Evaluator(graph.store, lambda: graph.settings)
+    folder = graph.settings.store_path() if url else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         evaluator.start()
-        yield
-        evaluator.close()
-        if close_on_shutdown:
-            graph.close()
+        if folder is not None and url is not None:
+            client.announce(folder, url)
+        try:
+            yield
+        finally:  # before uvicorn hands a SIGTERM back to the process, which then ends
+            if folder is not None:
+                client.withdraw(folder)
+            evaluator.close()
+            if close_on_shutdown:
+                graph.close()
 
     app = FastAPI(
         title="kg",

@@ -13,13 +13,11 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from kg import protocol
+from kg import protocol, views
 from kg.api.deps import (
     MAX_OFFSET,
     facet_filters,
-    facets_json,
     graph_of,
-    hit_json,
     read_body,
     require_writer,
 )
@@ -79,8 +77,8 @@ def list_assets(
         "total": result.total,
         "limit": limit,
         "offset": offset,
-        "items": [hit_json(h) for h in result.hits],
-        "facets": facets_json(result),
+        "items": [views.hit(h) for h in result.hits],
+        "facets": views.facets(result),
     }
 
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated, Any
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Annotated
 
 from fastapi import Query, Request
 
-from kg.errors import BodyTooLargeError, KGError
+from kg.errors import BodyTooLargeError, InputError, KGError
 from kg.evaluation import Evaluator
-from kg.graph import KnowledgeGraph
-from kg.search import Hit, SearchResult
-from kg.vocab import compact
+from kg.graph import Document, KnowledgeGraph
 
 # The deepest page of search and the asset list, as Elasticsearch's default result window:
 # past it, narrow the filters.
@@ -91,17 +91,35 @@ def facet_filters(
     }
 
 
-def hit_json(hit: Hit) -> dict[str, Any]:
-    return {
-        "id": hit.id,
-        "type": compact(hit.type) if hit.type else None,
-        "label": hit.label,
-        "score": hit.score,
-        "owners": hit.owner,
-        "status": compact(hit.status) if hit.status else None,
-        "tags": hit.tags,
-    }
+def documents_of(
+    body: bytes, content_type: str | None, name: str = "request body"
+) -> list[Document]:
+    """The documents of a request body: the body itself, or each file of a
+    multipart/form-data body (named by its file name, typed by its own Content-Type)."""
+    if not (content_type or "").lower().startswith("multipart/form-data"):
+        return [Document(name, body, content_type or None)]
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    documents = []
+    for part in message.iter_parts():
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            media = part.get_content_type() if part.get("content-type") else None
+            documents.append(
+                Document(
+                    part.get_filename() or "form part",
+                    payload,
+                    None if media == "application/octet-stream" else media,
+                )
+            )
+    if not documents:
+        raise InputError("the multipart body holds no document")
+    return documents
 
 
-def facets_json(result: SearchResult) -> dict[str, dict[str, int]]:
-    return {f: {compact(k): n for k, n in v.items()} for f, v in result.facets.items()}
+GATE_DESCRIPTION = (
+    "`enforce` refuses a write that adds governance Violations (422, naming them); `warn` "
+    "writes and reports them; `off` writes without checking. Any caller allowed to write may "
+    "ask it for a write, as `kg load --gate` does; default: KG_GATE."
+)

@@ -8,14 +8,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from kg import catalog, jobs, protocol
+from kg import catalog, jobs, protocol, views
 from kg.api.deps import (
     MAX_OFFSET,
     evaluator_of,
     facet_filters,
-    facets_json,
     graph_of,
-    hit_json,
 )
 from kg.api.openapi import BUSY, RDF_TYPES, RESULT_TYPES, answer, problems
 from kg.vocab import compact
@@ -34,13 +32,7 @@ def search(
     """Ranked matches (every word must match; the last one may be a prefix), facet counts by
     type, owner, status, stage and tag, and filters on the same facets."""
     graph = graph_of(request)
-    result = graph.search(q, filters, limit, offset)
-    return {
-        "query": q,
-        "total": result.total,
-        "hits": [hit_json(h) for h in result.hits],
-        "facets": facets_json(result),
-    }
+    return views.search(q, graph.search(q, filters, limit, offset))
 
 
 class Draft(BaseModel):

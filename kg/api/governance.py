@@ -19,7 +19,12 @@ from kg.limits import Limits
 from kg.protocol import accepted
 
 router = APIRouter(tags=["governance"])
-_REPORT = answer(200, "The report, by Accept or `format`.", *REPORT_TYPES)
+_REPORT = answer(
+    200,
+    "The report, by Accept or `format`.",
+    *REPORT_TYPES,
+    kg_conforms="`true` when nothing at or above `failOn` was found, else `false`.",
+)
 
 _BY_MEDIA = {
     "application/json": Format.JSON,
@@ -40,6 +45,13 @@ def _format(accept: str | None, explicit: Format | None) -> Format:
         if media in _BY_MEDIA:
             return _BY_MEDIA[media]
     return Format.JSON
+
+
+def _answer(body: str, chosen: Format, report: Report, fail_on: Severity) -> Response:
+    """The rendered report; `KG-Conforms` says the verdict in every format (as the CLI's exit
+    code does), for clients that only look at headers."""
+    verdict = "true" if report.conforms(fail_on) else "false"
+    return Response(body, media_type=MEDIA_TYPES[chosen], headers={"kg-conforms": verdict})
 
 
 async def _validation(request: Request, focus: list[str] | None) -> Report:
@@ -78,7 +90,7 @@ async def get_validation(
     focus = await run_in_threadpool(graph.scope, asset, team, lineage)
     report = await _validation(request, focus)
     body = await run_in_threadpool(graph.render, report, chosen, fail_on)
-    return Response(body, media_type=MEDIA_TYPES[chosen])
+    return _answer(body, chosen, report, fail_on)
 
 
 @router.post(
@@ -100,7 +112,7 @@ async def post_validation(
     report = await _validation(request, None)
     await run_in_threadpool(graph.save_report, report)
     body = await run_in_threadpool(graph.render, report, chosen, fail_on)
-    return Response(body, media_type=MEDIA_TYPES[chosen])
+    return _answer(body, chosen, report, fail_on)
 
 
 @router.post(
@@ -132,4 +144,4 @@ async def post_validate(
     assert isinstance(report, Report)
     chosen = _format(request.headers.get("accept"), fmt)
     body = graph.render(report, chosen, fail_on)
-    return Response(body, media_type=MEDIA_TYPES[chosen])
+    return _answer(body, chosen, report, fail_on)

@@ -11,8 +11,6 @@ under the write lock it commits under."""
 from __future__ import annotations
 
 import uuid
-from email.parser import BytesParser
-from email.policy import HTTP
 
 import anyio.to_thread
 import pyoxigraph as ox
@@ -20,10 +18,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from kg import jobs
-from kg.api.deps import evaluator_of, graph_of, read_body, require_writer
+from kg.api.deps import documents_of, evaluator_of, graph_of, read_body, require_writer
 from kg.api.openapi import RDF_EXAMPLES, RDF_TYPES, answer, body, problems
-from kg.errors import InputError, KGError
-from kg.graph import Document
+from kg.errors import KGError
 
 router = APIRouter(tags=["graph store"])
 _TARGET = {  # indirect identification: the graph a request is about
@@ -62,24 +59,6 @@ def _target(request: Request) -> tuple[str | None, Response | None]:
         except ValueError:
             return None, PlainTextResponse(f"{graphs[0]!r} is not an IRI", status_code=400)
     return None, None
-
-
-def _documents(body: bytes, content_type: str) -> list[Document]:
-    """The RDF documents of a request body; multipart/form-data may carry several."""
-    if not content_type.lower().startswith("multipart/form-data"):
-        return [Document("request body", body, content_type or None)]
-    message = BytesParser(policy=HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode() + body
-    )
-    documents = []
-    for part in message.iter_parts():
-        payload = part.get_payload(decode=True)
-        if isinstance(payload, bytes):
-            name = part.get_filename() or "form part"
-            documents.append(Document(name, payload, part.get_content_type()))
-    if not documents:
-        raise InputError("the multipart body holds no RDF document")
-    return documents
 
 
 @router.get(
@@ -138,7 +117,7 @@ async def _write(request: Request, *, merge: bool) -> Response:
         created_iri = f"{graph.settings.base_iri}graph/{uuid.uuid4()}"  # POST creates a graph
         graph_iri = created_iri
     body = await read_body(request)
-    documents = _documents(body, request.headers.get("content-type", ""))
+    documents = documents_of(body, request.headers.get("content-type", ""))
 
     def run() -> bool:
         # Whether the graph existed (201 or 204) is decided by the write that commits: under

@@ -11,8 +11,25 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from kg import exports, importing, jobs
-from kg.api.deps import evaluator_of, graph_of, read_body, require_writer
-from kg.api.openapi import BUSY, EXPORT_TYPES, OPENLINEAGE_EXAMPLE, WRITE, answer, body, problems
+from kg.api.deps import (
+    GATE_DESCRIPTION,
+    documents_of,
+    evaluator_of,
+    graph_of,
+    read_body,
+    require_writer,
+)
+from kg.api.openapi import (
+    BUSY,
+    EXPORT_TYPES,
+    OPENLINEAGE_EXAMPLE,
+    RDF_TYPES,
+    WRITE,
+    answer,
+    body,
+    problems,
+)
+from kg.governance.gate import GateMode
 from kg.graph import Document
 from kg.lineage import Direction
 
@@ -53,16 +70,33 @@ async def post_lineage(request: Request) -> dict[str, Any]:
     status_code=201,
     summary="Import catalog metadata",
     responses=problems(404, detail=True) | WRITE,
-    openapi_extra=body("application/json", "application/yaml"),
+    openapi_extra=body("application/json", "application/yaml", "multipart/form-data"),
 )
-async def post_ingest(request: Request, importer: importing.Importer) -> dict[str, Any]:
+async def post_ingest(
+    request: Request,
+    importer: importing.Importer,
+    gate: Annotated[GateMode | None, Query(description=GATE_DESCRIPTION)] = None,
+    partial: Annotated[
+        bool,
+        Query(
+            description="With several files: `true` refuses a file with invalid input whole "
+            "and loads the others (the report lists what was refused), as `kg ingest` does; "
+            "default: all or nothing."
+        ),
+    ] = False,
+) -> dict[str, Any]:
     """A DataHub metadata file (MCE/MCP JSON as the file sink writes it), Backstage
-    catalog-info YAML (multi-document), or OpenLineage events. All or nothing; answers the
-    ingestion report."""
+    catalog-info YAML (multi-document), or OpenLineage events; several as the files of a
+    multipart/form-data body. All or nothing unless `partial`; answers the ingestion report."""
     require_writer(request)
-    document = Document(f"request body ({importer.value})", await _body(request), None)
+    body = await _body(request)
+    documents = documents_of(
+        body, request.headers.get("content-type"), f"request body ({importer.value})"
+    )
     graph = graph_of(request)
-    report = await run_in_threadpool(importing.ingest, graph, importer, [document], strict=True)
+    report = await run_in_threadpool(
+        importing.ingest, graph, importer, documents, strict=not partial, gate=gate
+    )
     return report.as_dict()
 
 
@@ -134,6 +168,32 @@ async def get_export(
         media_type=exports.MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'inline; filename="{name}"'},
     )
+
+
+@router.get(
+    "/api/v1/dump",
+    summary="The whole store, every graph",
+    response_class=Response,
+    responses=answer(
+        200,
+        "N-Quads (default) or TriG with every named graph, kg's own included; a graph format "
+        "(Turtle, N-Triples...) gives the union of the graphs.",
+        *RDF_TYPES,
+    )
+    | BUSY,
+)
+async def get_dump(request: Request) -> Response:
+    """What `kg dump` writes, by `Accept`: a backup another kg restores with `kg load`. Runs
+    under KG_TASK_TIMEOUT like an export."""
+    graph = graph_of(request)
+    accept = request.headers.get("accept")
+    dumped = await evaluator_of(request).run(
+        jobs.dump,
+        None if accept in (None, "", "*/*") else accept,
+        budget=graph.settings.task_timeout,
+        setting="KG_TASK_TIMEOUT",
+    )
+    return Response(dumped.body, media_type=dumped.media)
 
 
 @router.get(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from html import escape
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -11,20 +10,19 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from kg import jobs, views
-from kg.api.deps import evaluator_of, read_body, require_writer
+from kg.api.deps import (
+    GATE_DESCRIPTION,
+    documents_of,
+    evaluator_of,
+    read_body,
+    require_writer,
+)
 from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, BUSY, WRITE, body, problems
 from kg.governance.gate import GateMode
-from kg.graph import Document, KnowledgeGraph
+from kg.graph import KnowledgeGraph
 from kg.lineage import Direction
 
 router = APIRouter()
-
-
-class WriteGate(StrEnum):
-    """What a writer may ask of the governance gate for one write."""
-
-    ENFORCE = "enforce"
-    WARN = "warn"
 
 
 _SAMPLE_QUERY = quote("SELECT * WHERE { ?s ?p ?o } LIMIT 10")
@@ -123,28 +121,30 @@ def get_path(
     summary="Load assets",
     status_code=201,
     responses=WRITE,
-    openapi_extra=body(*ASSET_TYPES, examples=ASSET_EXAMPLES),
+    openapi_extra=body(*ASSET_TYPES, "multipart/form-data", examples=ASSET_EXAMPLES),
 )
 async def post_assets(
     request: Request,
-    gate: Annotated[
-        WriteGate | None,
+    gate: Annotated[GateMode | None, Query(description=GATE_DESCRIPTION)] = None,
+    restore: Annotated[
+        bool,
         Query(
-            description="`warn`: load even if the write adds governance Violations (they come "
-            "back in the report). Any caller allowed to write may ask it; default: KG_GATE."
+            description="`true`: leave out kg's own graphs (load records, derived triples, "
+            "reports: a dump of another kg) with a warning each, instead of refusing them."
         ),
-    ] = None,
+    ] = False,
 ) -> dict[str, object]:
-    """Load a native asset document (YAML/JSON) or RDF, chosen by Content-Type, through the
-    write pipeline. All or nothing: a refused document leaves the graph as it was."""
+    """Load a native asset document (YAML/JSON) or RDF, chosen by Content-Type, or several as
+    the files of a multipart/form-data body (each typed by its Content-Type or its file name),
+    through the write pipeline. All or nothing: a refused document leaves the graph as it
+    was."""
     require_writer(request)
     body = await read_body(request)
-    document = Document("request body", body, request.headers.get("content-type"))
+    documents = documents_of(body, request.headers.get("content-type"))
     graph = _graph(request)
     from starlette.concurrency import run_in_threadpool
 
-    mode = GateMode(gate.value) if gate is not None else None
-    report = await run_in_threadpool(graph.load, [document], mode)
+    report = await run_in_threadpool(graph.load, documents, gate, restore=restore)
     return report.as_dict()
 
 

@@ -92,17 +92,22 @@ class IngestReport:
         }
 
     def lines(self) -> list[str]:
-        """The report as the CLI prints it: the counts, then the counts of each type."""
-        counts = self.counts()
-        found = [
-            f"{self.importer}: {counts['items']} read, {counts['accepted']} accepted; "
-            f"{counts['created']} created, {counts['updated']} updated, "
-            f"{counts['unchanged']} unchanged, {counts['unresolved']} unresolved, "
-            f"{counts['refused']} refused, {counts['skipped']} skipped"
-        ]
-        for kind, numbers in self.by_type().items():
-            found.append(
-                f"  {kind}: {numbers['created']} created, {numbers['updated']} updated, "
-                f"{numbers['unchanged']} unchanged"
-            )
-        return found
+        return summary_lines(self.as_dict())
+
+
+def summary_lines(report: dict[str, Any]) -> list[str]:
+    """An ingestion report (as `IngestReport.as_dict` gives it, locally or from a server) as
+    the CLI prints it: the counts, then the counts of each type."""
+    counts = report["counts"]
+    found = [
+        f"{report['importer']}: {counts['items']} read, {counts['accepted']} accepted; "
+        f"{counts['created']} created, {counts['updated']} updated, "
+        f"{counts['unchanged']} unchanged, {counts['unresolved']} unresolved, "
+        f"{counts['refused']} refused, {counts['skipped']} skipped"
+    ]
+    for kind, numbers in report["byType"].items():
+        found.append(
+            f"  {kind}: {numbers['created']} created, {numbers['updated']} updated, "
+            f"{numbers['unchanged']} unchanged"
+        )
+    return found

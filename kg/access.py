@@ -1,0 +1,336 @@
+"""How the CLI reaches a graph: the store itself, or the `kg serve` that holds it.
+
+Both kinds answer in the same plain data (the JSON the HTTP API answers, kg.views), so every
+command prints the same thing, with the same exit code, whichever way it went. The CLI picks:
+`--url` / KG_URL, else the store, else (the store held by a server) the server the store folder
+names.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+import pyoxigraph as ox
+
+from kg import importing, views
+from kg.client import Client, Part, ServerError
+from kg.config import Settings
+from kg.errors import KGError, NotFoundError
+from kg.exports import ExportFormat
+from kg.governance.gate import GateMode
+from kg.governance.model import Severity
+from kg.governance.render import Format
+from kg.governance.shapes import load_shapes
+from kg.governance.validation import Engine
+from kg.graph import Document, KnowledgeGraph
+from kg.ids import to_id, to_iri
+from kg.lineage import Direction
+
+# What `kg query` prints: solutions or a boolean as pyoxigraph has them, or a graph's triples.
+Answer = ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]
+Progress = Callable[[int, int], None]
+
+DUMP_MEDIA = {
+    "nq": ("application/n-quads", ox.RdfFormat.N_QUADS),
+    "trig": ("application/trig", ox.RdfFormat.TRIG),
+    "ttl": ("text/turtle", ox.RdfFormat.TURTLE),
+    "nt": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
+}
+
+
+@dataclass(frozen=True)
+class Validation:
+    text: str
+    conforms: bool
+
+
+class Access(Protocol):
+    """What the CLI asks of a graph, wherever it is."""
+
+    where: str  # the store path or the server URL, for messages
+    base_iri: str
+
+    def iri(self, name: str) -> str: ...
+    def short(self, iri: str) -> str: ...
+    def rule_names(self) -> dict[str, str]: ...
+    def load(self, documents: Sequence[Document], gate: GateMode) -> dict[str, Any]: ...
+    def ingest(
+        self,
+        importer: importing.Importer,
+        documents: Sequence[Document],
+        gate: GateMode,
+        progress: Progress | None,
+    ) -> dict[str, Any]: ...
+    def same_as(self, asset: str, others: Sequence[str], remove: bool) -> None: ...
+    def query(self, text: str) -> Answer: ...
+    def named_query(self, name: str, params: dict[str, str]) -> Answer: ...
+    def lineage(
+        self, asset: str, direction: Direction, depth: int | None, types: list[str] | None
+    ) -> dict[str, Any]: ...
+    def impact(self, asset: str) -> dict[str, Any]: ...
+    def paths(self, origin: str, target: str) -> dict[str, Any]: ...
+    def validate(
+        self,
+        scope: tuple[str | None, str | None, str | None],
+        engine: Engine,
+        shapes: Sequence[Path],
+        fmt: Format,
+        fail_on: Severity,
+        save: bool,
+    ) -> Validation: ...
+    def search(self, text: str, filters: dict[str, list[str]], limit: int) -> dict[str, Any]: ...
+    def rebuild_search(self) -> int: ...
+    def export(
+        self, fmt: ExportFormat, team: str | None, asset: str | None, direction: Direction
+    ) -> bytes: ...
+    def dump(self, handle: BinaryIO, fmt: str) -> None: ...
+    def stats(self) -> dict[str, Any]: ...
+    def close(self) -> None: ...
+
+
+class UnavailableHereError(KGError):
+    """What the CLI cannot do where it is (exit 2): an option the server cannot honour, shapes
+    kg cannot read."""
+
+    status = 400
+    title = "Not possible here"
+
+
+class Local:
+    """The store, opened by this process."""
+
+    def __init__(self, graph: KnowledgeGraph) -> None:
+        self.graph = graph
+        self.where = str(graph.settings.store_path() or "memory")
+        self.base_iri = graph.settings.base_iri
+
+    def iri(self, name: str) -> str:
+        return self.graph.iri(name)
+
+    def short(self, iri: str) -> str:
+        return self.graph.short(iri)
+
+    def rule_names(self) -> dict[str, str]:
+        return self.graph.shapes().names
+
+    def load(self, documents: Sequence[Document], gate: GateMode) -> dict[str, Any]:
+        return self.graph.load(documents, gate, restore=True).as_dict()
+
+    def ingest(
+        self,
+        importer: importing.Importer,
+        documents: Sequence[Document],
+        gate: GateMode,
+        progress: Progress | None,
+    ) -> dict[str, Any]:
+        report = importing.ingest(
+            self.graph, importer, documents, strict=False, gate=gate, progress=progress
+        )
+        return report.as_dict()
+
+    def same_as(self, asset: str, others: Sequence[str], remove: bool) -> None:
+        for name in [asset, *others]:
+            if not self.graph.exists(self.graph.iri(name)):
+                raise NotFoundError(f"no asset {name} in the graph")
+        importing.declare_same(self.graph, asset, others, remove=remove)
+
+    def query(self, text: str) -> Answer:
+        return _answer(self.graph.query(text))
+
+    def named_query(self, name: str, params: dict[str, str]) -> Answer:
+        return _answer(self.graph.named_query(name, params))
+
+    def lineage(
+        self, asset: str, direction: Direction, depth: int | None, types: list[str] | None
+    ) -> dict[str, Any]:
+        return views.lineage(self.graph.lineage(asset, direction, depth, types))
+
+    def impact(self, asset: str) -> dict[str, Any]:
+        return views.impact(self.graph.impact(asset))
+
+    def paths(self, origin: str, target: str) -> dict[str, Any]:
+        return views.paths(self.graph.paths(origin, target))
+
+    def validate(
+        self,
+        scope: tuple[str | None, str | None, str | None],
+        engine: Engine,
+        shapes: Sequence[Path],
+        fmt: Format,
+        fail_on: Severity,
+        save: bool,
+    ) -> Validation:
+        focus = self.graph.scope(*scope)  # an unknown name: NotFoundError
+        try:  # shapes kg cannot read, or a subset asked to be saved: the check failed
+            report = self.graph.validate(focus, engine, shapes)
+            if save:
+                self.graph.save_report(report)
+            text = self.graph.render(report, fmt, fail_on)
+        except KGError as exc:
+            raise UnavailableHereError(exc.message) from exc
+        return Validation(text, report.conforms(fail_on))
+
+    def search(self, text: str, filters: dict[str, list[str]], limit: int) -> dict[str, Any]:
+        return views.search(text, self.graph.search(text, filters, limit))
+
+    def rebuild_search(self) -> int:
+        return self.graph.search_index.rebuild(self.graph.store)
+
+    def export(
+        self, fmt: ExportFormat, team: str | None, asset: str | None, direction: Direction
+    ) -> bytes:
+        return self.graph.export(fmt, team, asset, direction)
+
+    def dump(self, handle: BinaryIO, fmt: str) -> None:
+        self.graph.store.dump(handle, DUMP_MEDIA[fmt][1])
+
+    def stats(self) -> dict[str, Any]:
+        return self.graph.stats()
+
+    def close(self) -> None:
+        self.graph.close()
+
+
+class Remote:
+    """A running kg server, over its HTTP API."""
+
+    def __init__(self, client: Client, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+        self.where = client.url
+        self.base_iri = settings.base_iri
+
+    def iri(self, name: str) -> str:
+        return to_iri(name, self.base_iri).value
+
+    def short(self, iri: str) -> str:
+        return to_id(iri, self.base_iri)
+
+    def rule_names(self) -> dict[str, str]:
+        # The rules' names are in the shapes files, which this installation has too.
+        return load_shapes(self.settings.shape_paths()).names
+
+    def load(self, documents: Sequence[Document], gate: GateMode) -> dict[str, Any]:
+        reply = self.client.post_files(
+            "/api/v1/assets", _parts(documents), {"gate": gate.value, "restore": "true"}
+        )
+        return dict(reply.json())
+
+    def ingest(
+        self,
+        importer: importing.Importer,
+        documents: Sequence[Document],
+        gate: GateMode,
+        progress: Progress | None,
+    ) -> dict[str, Any]:
+        reply = self.client.post_files(
+            f"/api/v1/ingest/{importer.value}",
+            _parts(documents),
+            {"gate": gate.value, "partial": "true"},
+        )
+        return dict(reply.json())
+
+    def same_as(self, asset: str, others: Sequence[str], remove: bool) -> None:
+        body = json.dumps({"asset": asset, "sameAs": list(others), "remove": remove}).encode()
+        self.client.post("/api/v1/equivalences", body=body, media="application/json")
+
+    def query(self, text: str) -> Answer:
+        reply = self.client.post(
+            "/sparql", body=text.encode(), media="application/sparql-query", accept=_ANY_RESULT
+        )
+        return _parsed(reply.media, reply.body)
+
+    def named_query(self, name: str, params: dict[str, str]) -> Answer:
+        reply = self.client.get(f"/api/v1/queries/{name}", params, accept=_ANY_RESULT)
+        return _parsed(reply.media, reply.body)
+
+    def lineage(
+        self, asset: str, direction: Direction, depth: int | None, types: list[str] | None
+    ) -> dict[str, Any]:
+        params = {"nodeId": asset, "direction": direction.value, "depth": depth, "type": types}
+        return dict(self.client.get("/api/v1/lineage", params).json())
+
+    def impact(self, asset: str) -> dict[str, Any]:
+        return dict(self.client.get("/api/v1/impact", {"nodeId": asset}).json())
+
+    def paths(self, origin: str, target: str) -> dict[str, Any]:
+        return dict(self.client.get("/api/v1/path", {"from": origin, "to": target}).json())
+
+    def validate(
+        self,
+        scope: tuple[str | None, str | None, str | None],
+        engine: Engine,
+        shapes: Sequence[Path],
+        fmt: Format,
+        fail_on: Severity,
+        save: bool,
+    ) -> Validation:
+        if shapes:
+            raise UnavailableHereError(
+                "--shapes needs the store: the server validates with its own shapes "
+                "(KG_SHAPES where it runs)"
+            )
+        if engine is not Engine.COMPILED:
+            raise UnavailableHereError(f"--engine {engine.value} needs the store: a server runs "
+                                     "the compiled engine")  # fmt: skip
+        params: dict[str, str | None] = {"format": fmt.value, "failOn": fail_on.value}
+        if save:
+            if any(scope):
+                raise UnavailableHereError(
+                    "only a validation of the whole graph is kept as the latest report"
+                )
+            reply = self.client.post("/api/v1/validation", params, accept="*/*")
+        else:
+            asset, team, lineage = scope
+            params |= {"asset": asset, "team": team, "lineage": lineage}
+            reply = self.client.get("/api/v1/validation", params, accept="*/*")
+        return Validation(
+            reply.body.decode("utf-8"), reply.headers.get("kg-conforms", "").lower() == "true"
+        )
+
+    def search(self, text: str, filters: dict[str, list[str]], limit: int) -> dict[str, Any]:
+        params: dict[str, str | int | list[str]] = {"q": text, "limit": limit, **filters}
+        return dict(self.client.get("/api/v1/search", params).json())
+
+    def rebuild_search(self) -> int:
+        raise UnavailableHereError("--rebuild needs the store: the server keeps its own index")
+
+    def export(
+        self, fmt: ExportFormat, team: str | None, asset: str | None, direction: Direction
+    ) -> bytes:
+        params = {"format": fmt.value, "team": team, "nodeId": asset, "direction": direction.value}
+        return self.client.get("/api/v1/export", params, accept="*/*").body
+
+    def dump(self, handle: BinaryIO, fmt: str) -> None:
+        media = DUMP_MEDIA[fmt][0]
+        handle.write(self.client.get("/api/v1/dump", accept=media).body)
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self.client.get("/api/v1/stats").json())
+
+    def close(self) -> None:
+        pass
+
+
+_ANY_RESULT = "application/sparql-results+json, application/n-triples;q=0.9"
+
+
+def _parts(documents: Sequence[Document]) -> list[Part]:
+    return [Part(d.name, d.data, d.media_type) for d in documents]
+
+
+def _answer(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> Answer:
+    return list(result) if isinstance(result, ox.QueryTriples) else result
+
+
+def _parsed(media: str, body: bytes) -> Answer:
+    """A server's SPARQL answer as pyoxigraph has it locally."""
+    if media == "application/sparql-results+json":
+        return ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+    if media == "application/n-triples":
+        return [q.triple for q in ox.parse(body, ox.RdfFormat.N_TRIPLES)]
+    raise ServerError(502, f"the server answered the query as {media}", [])
