@@ -1,0 +1,100 @@
+"""Imports and the dump over HTTP: several files in one request, the gate a writer asks for,
+a partial import that refuses only the bad file, and the whole store as `kg dump` writes it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from fastapi.testclient import TestClient
+
+GOLDEN = Path(__file__).parents[1] / "golden"
+DATAHUB = (
+    "datahub-metadata.json",
+    (GOLDEN / "datahub-metadata.json").read_bytes(),
+    "application/json",
+)
+BAD = ("broken.json", b"[{", "application/json")
+
+
+def test_several_files_all_or_nothing_by_default(client: TestClient) -> None:
+    answer = client.post("/api/v1/ingest/datahub", files=[("file", DATAHUB), ("file", BAD)])
+    assert answer.status_code == 400
+    assert "broken.json" in answer.json()["detail"]
+    stats = client.get("/api/v1/stats").json()
+    assert stats["source_graphs"].get("datahub", 0) == 0
+
+
+def test_partial_refuses_the_bad_file_and_loads_the_others(client: TestClient) -> None:
+    answer = client.post(
+        "/api/v1/ingest/datahub",
+        params={"partial": "true", "gate": "warn"},
+        files=[("file", DATAHUB), ("file", BAD)],
+    )
+    assert answer.status_code == 201, answer.text
+    report = answer.json()
+    assert [r["item"] for r in report["refused"]] == ["broken.json"]
+    assert report["counts"]["created"] > 0
+    assert client.get("/api/v1/stats").json()["source_graphs"]["datahub"] > 0
+
+
+@pytest.mark.parametrize(
+    ("gate", "status"), [(None, 422), ("enforce", 422), ("warn", 201), ("off", 201), ("lax", 422)]
+)
+def test_a_writer_chooses_the_gate_of_an_import(
+    client: TestClient, gate: str | None, status: int
+) -> None:
+    params = {"gate": gate} if gate else {}
+    answer = client.post(
+        "/api/v1/ingest/datahub",
+        params=params,
+        content=DATAHUB[1],
+        headers={"content-type": "application/json"},
+    )
+    assert answer.status_code == status, answer.text
+    if status == 201:
+        report = answer.json()
+        assert report["gate"] == gate
+        assert bool(report["violations"]) == (gate == "warn")
+
+
+@pytest.mark.parametrize(
+    ("accept", "media", "datasets"),
+    [
+        (None, "application/n-quads", True),
+        ("application/trig", "application/trig", True),
+        ("text/turtle", "text/turtle", False),
+        ("*/*", "application/n-quads", True),
+    ],
+)
+def test_the_dump_is_every_graph(
+    client: TestClient, accept: str | None, media: str, datasets: bool
+) -> None:
+    headers = {"accept": accept} if accept else {}
+    answer = client.get("/api/v1/dump", headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith(media)
+    quads = list(ox.parse(answer.content, {
+        "application/n-quads": ox.RdfFormat.N_QUADS, "application/trig": ox.RdfFormat.TRIG,
+        "text/turtle": ox.RdfFormat.TURTLE,
+    }[media]))  # fmt: skip
+    graphs = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
+    if datasets:  # kg's own graphs included: a backup, not an export
+        assert {"urn:kg:graph:loads", "urn:kg:graph:ontology"} <= graphs
+    else:
+        assert not graphs
+    stats = client.get("/api/v1/stats").json()
+    assert len({(q.subject, q.predicate, q.object, q.graph_name) for q in quads}) == (
+        stats["triples"] if datasets else len({(q.subject, q.predicate, q.object) for q in quads})
+    )
+
+
+def test_validation_says_its_verdict_in_a_header(client: TestClient) -> None:
+    for fmt in ("json", "text", "junit", "sarif", "html"):
+        answer = client.get("/api/v1/validation", params={"format": fmt})
+        assert answer.headers["kg-conforms"] == "false", fmt  # the demo plants violations
+    clean = client.get("/api/v1/validation", params={"asset": "team/studio-ml", "format": "text"})
+    assert clean.headers["kg-conforms"] == "true"
+    strict = client.get("/api/v1/validation", params={"failOn": "info", "format": "text"})
+    assert strict.headers["kg-conforms"] == "false"
