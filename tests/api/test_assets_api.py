@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 
+from kg import catalog
+from kg.api.app import create_app
 from kg.config import Settings
 from kg.graph import Document, KnowledgeGraph
 from tests.conftest import iri, snapshot
@@ -300,3 +305,103 @@ def test_a_writer_may_ask_the_gate_to_warn(client: TestClient) -> None:
     assert any("owner" in v["message"] for v in report["violations"])
     assert client.post("/api/v1/assets", params={"gate": "off"}, content=document,
                        headers=headers).status_code == 422  # fmt: skip
+
+
+# -- every named query over HTTP runs as /sparql runs a query: in an evaluation worker, under
+# the query budget (KG_QUERY_TIMEOUT), stopped past it
+
+
+def _named_params(name: str) -> dict[str, str]:
+    from tests.test_catalog import EXPECTED
+
+    return EXPECTED[name][0] if name in EXPECTED else {}
+
+
+def _rows(answer: dict[str, object]) -> set[tuple[tuple[str, str], ...]]:
+    bindings = answer["results"]["bindings"]  # type: ignore[index]
+    return {tuple(sorted((k, v["value"]) for k, v in row.items())) for row in bindings}
+
+
+@pytest.fixture(scope="module")
+def on_disk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The demo in an on-disk store, as `kg serve` runs it: evaluations in worker processes."""
+    from kg.demo import load_demo
+
+    store = tmp_path_factory.mktemp("named") / "store"
+    graph = KnowledgeGraph.open(Settings(store=store, gate="off"))  # type: ignore[call-arg]
+    load_demo(graph)
+    with TestClient(create_app(graph, close_on_shutdown=False)) as test_client:
+        assert test_client.app.state.evaluator.isolated  # type: ignore[attr-defined]
+        yield test_client
+    graph.close()
+
+
+@pytest.mark.parametrize("name", sorted(catalog.catalogue()))
+def test_every_named_query_answers_over_http_in_a_worker(on_disk: TestClient, name: str) -> None:
+    graph = on_disk.app.state.graph  # type: ignore[attr-defined]
+    response = on_disk.get(f"/api/v1/queries/{name}", params=_named_params(name))
+    assert response.status_code == 200, response.text  # within KG_QUERY_TIMEOUT
+    in_process = graph.named_query(name, _named_params(name))
+    assert isinstance(in_process, ox.QuerySolutions)
+    expected = {
+        tuple(sorted((v.value, row[v].value) for v in in_process.variables if row[v] is not None))
+        for row in in_process
+    }
+    assert _rows(response.json()) == expected
+    assert expected  # every named query finds something on the demo
+
+
+@pytest.mark.parametrize("name", sorted(catalog.catalogue()))
+def test_every_named_query_is_stopped_at_the_query_budget(
+    demo: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    import threading
+
+    from kg import jobs
+
+    released = threading.Event()
+    evaluate = jobs.sparql
+
+    def stuck(*args: object, **kwargs: object) -> object:  # an evaluation that does not end
+        released.wait(30)
+        return evaluate(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jobs, "sparql", stuck)
+    demo.settings = demo.settings.model_copy(update={"query_timeout": 0.2, "query_workers": 2})
+    try:
+        with TestClient(create_app(demo, close_on_shutdown=False)) as test_client:
+            response = test_client.get(f"/api/v1/queries/{name}", params=_named_params(name))
+    finally:
+        released.set()
+    assert response.status_code == 503, response.text
+    assert "KG_QUERY_TIMEOUT" in response.text and "stopped" in response.text
+
+
+# The query production-without-evaluation replaced (it started from every model version, and
+# ran past the budget at scale): the rewrite must give its answer.
+_PRODUCTION_WITHOUT_EVALUATION_BEFORE = """PREFIX mlg: <https://w3id.org/mlg#>
+SELECT DISTINCT ?version WHERE {
+  ?version a mlg:ModelVersion .
+  { ?version mlg:stage mlg:Production }
+  UNION
+  { ?service mlg:deploys ?version ; mlg:stage mlg:Production }
+  FILTER NOT EXISTS { ?evaluation mlg:evaluates ?version }
+}"""
+
+
+def test_production_without_evaluation_over_http_on_a_generated_graph(tmp_path: Path) -> None:
+    from bench.generate import generate
+
+    lines, _ = generate(2000)
+    graph = KnowledgeGraph.open(Settings(store=tmp_path / "store", gate="off"))  # type: ignore[call-arg]
+    graph.load([Document("generated.nt", "\n".join(lines).encode())])
+    with TestClient(create_app(graph, close_on_shutdown=False)) as test_client:
+        named = test_client.get("/api/v1/queries/production-without-evaluation")
+        reference = test_client.get(
+            "/sparql", params={"query": _PRODUCTION_WITHOUT_EVALUATION_BEFORE}
+        )
+    graph.close()
+    assert named.status_code == 200, named.text
+    versions = {b["version"]["value"] for b in named.json()["results"]["bindings"]}
+    assert versions == {b["version"]["value"] for b in reference.json()["results"]["bindings"]}
+    assert len(versions) > 10

@@ -106,6 +106,65 @@ def test_query_errors(
     assert message in response.text
 
 
+# `format=` as SPARQLWrapper sends it (JSONLD is "json-ld", N3 is "n3"; YASGUI and Fuseki clients
+# send the same short names in any case): the format asked for when the query form has it, else
+# what Accept asks; never an error while Accept can be satisfied.
+CLIENT_FORMATS = [
+    # query, format, Accept, expected media type
+    (SELECT, "json-ld", "application/sparql-results+json", "application/sparql-results+json"),
+    (SELECT, "JSONLD", "*/*", "application/sparql-results+json"),
+    (SELECT, "n3", "application/sparql-results+xml", "application/sparql-results+xml"),
+    (SELECT, "N3", "text/csv", "text/csv"),
+    (ASK, "json-ld", "application/sparql-results+xml", "application/sparql-results+xml"),
+    (ASK, "n3", "*/*", "application/sparql-results+json"),
+    (CONSTRUCT, "json-ld", "*/*", "application/ld+json"),
+    (CONSTRUCT, "JSONLD", "text/turtle", "application/ld+json"),
+    (CONSTRUCT, "n3", "application/sparql-results+json", "text/turtle"),
+    (CONSTRUCT, "N3", "*/*", "text/turtle"),
+]
+
+
+@pytest.mark.parametrize(("query", "fmt", "accept", "media"), CLIENT_FORMATS)
+def test_format_values_clients_send_never_turn_a_usable_accept_into_an_error(
+    client: TestClient, query: str, fmt: str, accept: str, media: str
+) -> None:
+    response = client.get("/sparql", params={"query": query, "format": fmt},
+                          headers={"accept": accept})  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].split(";")[0] == media
+
+
+# An undeclared prefix: one short sentence naming it, the line and column of the text as sent,
+# that line with a caret; no listing of the grammar's character classes.
+UNDECLARED = (
+    "PREFIX mlg: <https://w3id.org/mlg#>\nSELECT ?d WHERE {\n  ?d a mlg:Dataset ; dcat:keyword ?k }"
+)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST form", "POST direct", "update"])
+def test_an_undeclared_prefix_is_a_short_error_pointing_into_the_text(
+    client: TestClient, method: str
+) -> None:
+    if method == "GET":
+        response = client.get("/sparql", params={"query": UNDECLARED})
+    elif method == "POST form":
+        response = client.post("/sparql", data={"query": UNDECLARED})
+    elif method == "POST direct":
+        response = client.post("/sparql", content=UNDECLARED,
+                               headers={"content-type": "application/sparql-query"})  # fmt: skip
+    else:
+        text = "PREFIX mlg: <https://w3id.org/mlg#>\nINSERT DATA {\n  <urn:a> dcat:keyword 'x' }"
+        response = client.post("/sparql", data={"update": text})
+    assert response.status_code == 400
+    message = response.text
+    assert "undeclared prefix dcat:" in message
+    assert "line 3, column " in message
+    assert "dcat:keyword" in message.splitlines()[1]  # the user's own line, quoted
+    assert message.splitlines()[2].strip() == "^"
+    assert "\\u{" not in message and "expected one of" not in message
+    assert len(message) < 400
+
+
 def test_protocol_dataset(client: TestClient) -> None:
     shapes = "urn:kg:graph:shapes"
     asked = client.get(

@@ -284,3 +284,85 @@ def test_deleting_a_deployed_production_version_is_refused(client: TestClient) -
     # with the gate off the delete goes through: the service keeps its edge, now unresolved
     graph.settings = graph.settings.model_copy(update={"gate": GateMode.OFF})
     assert client.delete("/api/v1/assets/model/home-ranking/v3").status_code == 204
+
+
+# -- what production stands on stays: DELETE of an asset a production asset depends on is
+# refused by the write gate (ProductionDependencyKept), naming who depends on it
+
+KEPT = [
+    # deleted, the production asset that depends on it
+    ("model/home-ranking/v3", "service/homepage"),  # deployed by a production service
+    ("model/search-ranking/v1", "service/search"),
+    ("dataset/search-training-set", "model/search-ranking/v1"),  # a production version's data
+    ("feature/query-length", "model/search-ranking/v1"),  # and its features
+]
+
+
+@pytest.mark.parametrize(("deleted", "dependent"), KEPT)
+def test_delete_of_what_production_depends_on_is_refused(
+    client: TestClient, deleted: str, dependent: str
+) -> None:
+    graph = client.app.state.graph  # type: ignore[attr-defined]
+    before = snapshot(graph)
+    response = client.delete(f"/api/v1/assets/{deleted}")
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    kept = [
+        v
+        for v in response.json()["violations"]
+        if v["shape"] == "https://w3id.org/mlg/shapes#ProductionDependencyKept"
+    ]
+    assert [v["focusNode"] for v in kept] == [iri(dependent)]
+    assert iri(deleted) in kept[0]["message"] and "would remove" in kept[0]["message"]
+    assert snapshot(graph) == before
+    assert client.get(f"/api/v1/assets/{deleted}").status_code == 200
+
+
+def test_delete_of_what_production_does_not_depend_on_goes_through(client: TestClient) -> None:
+    assert client.delete("/api/v1/assets/model/home-ranking/v1").status_code == 204  # retired
+    assert client.get("/api/v1/assets/model/home-ranking/v1").status_code == 404
+
+
+# -- edge targets are checked against the ontology's ranges on every write protocol
+
+_DEPLOYS_A_DATASET = (
+    f"<{iri('service/homepage')}> <{MLG}deploys> <{iri('dataset/legacy-ratings')}> ."
+)
+WRONG_RANGE = [
+    # how, the call, the property and the class it expects, the target's class
+    ("asset PUT", ("PUT", "/api/v1/assets/service/x", {},
+                   "type: Service\nowner: team/search\ndeploys: dataset/legacy-ratings",
+                   "application/yaml"), "mlg:deploys expects mlg:ModelVersion", "mlg:Dataset"),
+    ("asset POST", ("POST", "/api/v1/assets", {},
+                    "- {id: model/x/v1, type: ModelVersion, trainedOn: service/homepage}",
+                    "application/yaml"), "mlg:trainedOn expects mlg:Dataset", "mlg:Service"),
+    ("owner", ("PUT", "/api/v1/assets/dataset/y", {},
+               "type: Dataset\nowner: model/home-ranking/v3", "application/yaml"),
+     "mlg:owner expects mlg:Agent", "mlg:ModelVersion"),
+    ("SPARQL update", ("POST", "/sparql", {}, f"INSERT DATA {{ {_DEPLOYS_A_DATASET} }}",
+                       "application/sparql-update"),
+     "mlg:deploys expects mlg:ModelVersion", "mlg:Dataset"),
+    ("Graph Store PUT", ("PUT", "/store", {"graph": "urn:x:deploys"}, _DEPLOYS_A_DATASET,
+                         "text/turtle"), "mlg:deploys expects mlg:ModelVersion", "mlg:Dataset"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("how", "call", "expects", "found"), WRONG_RANGE, ids=[w[0] for w in WRONG_RANGE]
+)
+def test_an_edge_to_a_target_of_the_wrong_type_is_refused_on_every_write(
+    client: TestClient,
+    how: str,
+    call: tuple[str, str, dict[str, str], str, str],
+    expects: str,
+    found: str,
+) -> None:
+    graph = client.app.state.graph  # type: ignore[attr-defined]
+    before = snapshot(graph)
+    method, path, params, body, media = call
+    response = client.request(method, path, params=params, content=body,
+                              headers={"content-type": media})  # fmt: skip
+    assert response.status_code == 400, response.text
+    assert expects in response.text
+    assert f"is {found}" in response.text
+    assert snapshot(graph) == before

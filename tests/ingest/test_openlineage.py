@@ -345,3 +345,25 @@ def test_an_ownership_facet_gives_no_second_name_to_a_known_team(graph: Knowledg
     assert [row[0].value for row in labels] == ["Data Platform"]  # type: ignore[index,union-attr]
     # a team kg has not seen is named after the facet
     assert graph.asset("team/feature-eng").label == "feature-eng"
+
+
+@pytest.mark.parametrize("named_by", ["native", "datahub"])
+def test_an_ownership_facet_never_adds_a_second_name(graph: KnowledgeGraph, named_by: str) -> None:
+    from kg.importing import Importer
+    from tests.conftest import load_text
+
+    if named_by == "native":
+        load_text(graph, "- {id: team/data-platform, type: Team, name: Data Platform}")
+    else:
+        sample = GOLDEN / "datahub-metadata.json"
+        importing.ingest(
+            graph, Importer.DATAHUB, [Document(sample.name, sample.read_bytes())], strict=True
+        )
+    query = (
+        "SELECT ?l WHERE { GRAPH ?g { <" + iri("team/data-platform") + "> "
+        "<http://www.w3.org/2000/01/rdf-schema#label> ?l } }"
+    )
+    for _ in range(2):  # the facets name team:data-platform; and again, as producers resend
+        ingest(graph, (EVENTS.name, EVENTS.read_bytes()))
+        labels = [row[0].value for row in graph.sparql(query)]  # type: ignore[index,union-attr]
+        assert labels == ["Data Platform"]
