@@ -53,6 +53,7 @@ class Access(Protocol):
 
     where: str  # the store path or the server URL, for messages
     base_iri: str
+    truncated: bool  # the last query's answer was cut at a server's row cap
 
     def iri(self, name: str) -> str: ...
     def short(self, iri: str) -> str: ...
@@ -107,6 +108,7 @@ class Local:
         self.graph = graph
         self.where = str(graph.settings.store_path() or "memory")
         self.base_iri = graph.settings.base_iri
+        self.truncated = False
 
     def iri(self, name: str) -> str:
         return self.graph.iri(name)
@@ -203,6 +205,7 @@ class Remote:
         self.settings = settings
         self.where = client.url
         self.base_iri = settings.base_iri
+        self.truncated = False
 
     def iri(self, name: str) -> str:
         return to_iri(name, self.base_iri).value
@@ -242,10 +245,12 @@ class Remote:
         reply = self.client.post(
             "/sparql", body=text.encode(), media="application/sparql-query", accept=_ANY_RESULT
         )
+        self.truncated = reply.headers.get("kg-truncated") == "true"
         return _parsed(reply.media, reply.body)
 
     def named_query(self, name: str, params: dict[str, str]) -> Answer:
         reply = self.client.get(f"/api/v1/queries/{name}", params, accept=_ANY_RESULT)
+        self.truncated = reply.headers.get("kg-truncated") == "true"
         return _parsed(reply.media, reply.body)
 
     def lineage(

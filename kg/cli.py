@@ -424,6 +424,8 @@ def query(
 
         result = _run(run)
         _print_results(result, output)
+        if access.truncated:
+            _say_err(f"warning: {access.where} cut the answer at its row cap (KG_MAX_ROWS)")
 
 
 def _print_results(result: Answer, output: ResultFormat) -> None:

@@ -324,6 +324,8 @@ class SearchIndex:
                 f"{order} LIMIT ? OFFSET ?",
                 [*args, limit, offset],
             ).fetchall()
+            if expression:  # equal ranks by IRI, whichever order the index holds them in
+                page.sort(key=lambda row: (row[2], row[0]))
             total = db.execute(f"SELECT COUNT(*) FROM ({matches})", args).fetchone()[0]  # noqa: S608
             counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
             for facet, val, n in db.execute(

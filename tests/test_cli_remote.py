@@ -247,3 +247,17 @@ def test_what_only_the_store_can_do_says_so(pair: Pair, args: list[str], words: 
     result = runner.invoke(app, [*args, "--store", str(pair.served)])
     assert result.exit_code == 2
     assert words in result.stderr
+
+
+def test_a_server_cut_answer_is_signalled(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    process, url = start_server("--demo", "--store", str(store), env={"KG_MAX_ROWS": "3"})
+    try:
+        query = "SELECT ?s WHERE { ?s a <https://w3id.org/mlg#Asset> }"
+        result = runner.invoke(app, ["query", query, "--format", "csv", "--url", url])
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 1 + 3
+    assert f"warning: {url} cut the answer at its row cap (KG_MAX_ROWS)" in result.stderr

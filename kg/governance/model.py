@@ -38,10 +38,12 @@ class Result:
     path: str | None
     value: str | None
     component: str
-    message: str = field(compare=False)
+    # Two constraints of one shape may find the same value (a dataset both deprecated and
+    # retired): their messages tell the results apart, so neither is dropped as a duplicate.
+    message: str
     node_shape: str | None = field(default=None, compare=False)
 
-    def order(self) -> tuple[str, str, str, str, str, str]:
+    def order(self) -> tuple[str, str, str, str, str, str, str]:
         """The dataclass order with a missing path or value first, for sorting reports (the
         generated comparison fails on None against a string)."""
         return (
@@ -51,6 +53,7 @@ class Result:
             self.path or "",
             self.value or "",
             self.component,
+            self.message,
         )
 
     def key(self) -> tuple[str, str | None, str | None, str, str, str | None]:

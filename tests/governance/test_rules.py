@@ -112,3 +112,17 @@ def test_deleting_what_a_production_service_deploys_is_refused(graph: KnowledgeG
     graph.delete_asset("ab")
     graph.delete_asset("m/v1")
     assert not graph.exists(iri("m/v1"))
+
+
+def test_two_constraints_finding_one_value_give_two_results(graph: KnowledgeGraph) -> None:
+    """A dataset both deprecated and retired (two sources disagree) under a production service:
+    both of NoDeprecatedUpstream's constraints fire, and the report keeps both, every time."""
+    load_text(graph, CLEAN)
+    both = f"- {RAW}, properties: {{mlg:status: [{{id: mlg:Deprecated}}, {{id: mlg:Retired}}]}}}}"
+    load_text(graph, both)
+    messages = sorted(
+        r.message
+        for r in graph.validate(engine=Engine.COMPILED).results
+        if r.shape == f"<{SHAPES}NoDeprecatedUpstream>" and r.focus == f"<{iri('svc')}>"
+    )
+    assert [m.rsplit(", which is ", 1)[1] for m in messages] == ["deprecated.", "retired."]
