@@ -250,11 +250,16 @@ def load(
         f"{r['subject']} {compact(r['predicate'])} {r['target']}" for r in report["unresolved"]
     ]
     _say_some("unresolved (not loaded yet)", unresolved, shown)
-    by_rule: dict[str, list[str]] = {}
+    # per rule, each asset once (a rule may find one asset several times: two unknown owners),
+    # and with -v each of its distinct messages once
+    by_rule: dict[str, dict[str, list[str]]] = {}
     for result in report["violations"]:
         rule = names.get(f"<{result['shape']}>") or compact(result["shape"])
-        by_rule.setdefault(rule, []).append(result["message"] if verbose else result["focusNode"])
-    for rule, items in sorted(by_rule.items()):
+        messages = by_rule.setdefault(rule, {}).setdefault(result["focusNode"], [])
+        if result["message"] not in messages:
+            messages.append(result["message"])
+    for rule, assets in sorted(by_rule.items()):
+        items = [f"{a}: {m}" for a, ms in assets.items() for m in ms] if verbose else [*assets]
         _say_some(f"warning: governance: {rule}", items, shown)
     _say_some("warning", report.get("warnings", []), None if verbose else 10)
 

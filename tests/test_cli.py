@@ -606,12 +606,6 @@ def test_load_summarises_governance_findings_by_rule(generated_file: Path, tmp_p
     assert len([line for line in output.splitlines() if "governance" in line]) == len(violations)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fixed in kg/cli.py: kg load names an asset once per result of a rule (two assets "
-    "with two unknown owners each: 'Exactly one owner: 6: …/too; …/too; …/too; …/two; …/two and 1 "
-    "more'), and -v prints the rule's message once per result, without the asset: identical lines",
-)
 def test_load_collapses_identical_findings_and_verbose_names_each_asset(tmp_path: Path) -> None:
     doc = tmp_path / "two-owners.yaml"
     doc.write_text(

@@ -303,8 +303,35 @@ def test_a_writer_may_ask_the_gate_to_warn(client: TestClient) -> None:
     report = warned.json()
     assert report["gate"] == "warn"
     assert any("owner" in v["message"] for v in report["violations"])
-    assert client.post("/api/v1/assets", params={"gate": "off"}, content=document,
-                       headers=headers).status_code == 422  # fmt: skip
+    unchecked = client.post("/api/v1/assets", params={"gate": "off"}, content=document,
+                            headers=headers)  # fmt: skip
+    assert unchecked.status_code == 201, unchecked.text
+    assert (unchecked.json()["gate"], unchecked.json()["violations"]) == ("off", [])
+    bogus = client.post("/api/v1/assets", params={"gate": "lax"}, content=document,
+                        headers=headers)  # fmt: skip
+    assert bogus.status_code == 422
+
+
+def test_several_files_in_one_upload_load_all_or_nothing(client: TestClient) -> None:
+    good = (
+        "good.yaml",
+        b"- {id: dataset/one-of-two, type: Dataset, owner: team/studio-ml}",
+        "application/yaml",
+    )
+    bad = ("bad.ttl", b"<a> <b> .", "text/turtle")
+    refused = client.post("/api/v1/assets", files=[("file", good), ("file", bad)])
+    assert refused.status_code == 400
+    assert "bad.ttl" in refused.json()["detail"]
+    assert client.get("/api/v1/assets/dataset/one-of-two").status_code == 404
+    second = (
+        "second.yaml",
+        b"- {id: dataset/two-of-two, type: Dataset, owner: team/studio-ml}",
+        None,
+    )
+    loaded = client.post("/api/v1/assets", files=[("file", good), ("file", second)])
+    assert loaded.status_code == 201, loaded.text
+    assert loaded.json()["assets"] == 2
+    assert client.get("/api/v1/assets/dataset/two-of-two").status_code == 200
 
 
 # -- every named query over HTTP runs as /sparql runs a query: in an evaluation worker, under
