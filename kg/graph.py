@@ -178,20 +178,30 @@ class KnowledgeGraph:
 
     # -- writes
 
-    def parse(self, documents: Iterable[Document]) -> list[Batch]:
+    def parse(
+        self, documents: Iterable[Document], progress: pipeline.Progress | None = None
+    ) -> list[Batch]:
+        """One batch per document; `progress` is told ("parse", documents parsed, all of them)."""
         from kg.limits import Limits
 
         limits = Limits.from_settings(self.settings)  # KG_MAX_DEPTH, _LITERAL, _IRI, _YAML_NODES
-        return [
-            parse_document(
-                d.data,
-                source=d.name,
-                base_iri=self.settings.base_iri,
-                media_type=d.media_type,
-                limits=limits,
+        listed = list(documents)
+        batches = []
+        if progress is not None:
+            progress("parse", 0, len(listed))
+        for d in listed:
+            batches.append(
+                parse_document(
+                    d.data,
+                    source=d.name,
+                    base_iri=self.settings.base_iri,
+                    media_type=d.media_type,
+                    limits=limits,
+                )
             )
-            for d in documents
-        ]
+            if progress is not None:
+                progress("parse", len(batches), len(listed))
+        return batches
 
     def load(
         self,
@@ -199,25 +209,49 @@ class KnowledgeGraph:
         gate: GateMode | None = None,
         *,
         restore: bool = False,
+        progress: pipeline.Progress | None = None,
     ) -> pipeline.LoadReport:
         """Parse, check, derive, pass the gate and commit all documents at once, or nothing.
         `restore` (a local `kg load` of a dump) leaves out kg's own graphs instead of refusing
-        them, with a warning each."""
-        batches = self.parse(documents)
+        them, with a warning each. `progress` is told where the load is, stage by stage
+        (kg.pipeline.STAGES: parse, check, derive, gate, commit, references, index)."""
+        batches = self.parse(documents, progress)
         if restore:
             for batch in batches:
                 pipeline.without_own_graphs(batch)
-        return self.load_batches(batches, gate)
+        return self.load_batches(batches, gate, progress=progress)
 
     def load_batches(
-        self, batches: Sequence[Batch], gate: GateMode | None = None
+        self,
+        batches: Sequence[Batch],
+        gate: GateMode | None = None,
+        *,
+        progress: pipeline.Progress | None = None,
     ) -> pipeline.LoadReport:
+        """Load parsed batches (see `load`); `progress` is told the stages from "check" on."""
         mode = gate or self.settings.gate
         checker = None if mode is GateMode.OFF else Gate(self.shapes(), mode, self.lineage_index)
+        observer: pipeline.Observer = self._follow
+        if progress is not None:
+            told = progress
+
+            def observer(
+                write: GraphWrite,
+                old: dict[ox.NamedNode, list[ox.Triple]],
+                report: pipeline.LoadReport,
+            ) -> None:
+                told("index", 0, 2)
+                self._follow(write, old, report)
+                told("index", 1, 2)
+
         with self.writing:
-            report = pipeline.load(self.store, self.ontology, batches, checker, self._follow)
+            report = pipeline.load(
+                self.store, self.ontology, batches, checker, observer, progress=progress
+            )
             # Searchable before the write's request returns.
             self.search_index.refresh(self.store, report.subjects, report.load, report.descriptions)
+            if progress is not None:
+                progress("index", 2, 2)
         return report
 
     def before_you_build(

@@ -4,14 +4,18 @@ Every way data comes in (files, HTTP, importers) ends here, so no path skips the
 derived triples. Each IRI subject's description (its triples, with the blank nodes hanging off
 it) is its own named graph: re-loading an asset replaces what was known about it, so stale edges
 vanish. Named graphs carried by TriG or N-Quads input are kept as given and replaced as a whole.
+
+A load can report its progress to a `Progress` callback, stage by stage (see `STAGES`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
+from typing import Literal, Protocol, TypeVar
 
 import pyoxigraph as ox
 
@@ -32,6 +36,65 @@ from kg.limits import Limits, limit_error
 from kg.ontology import Ontology, derives_from, valid_lexical
 from kg.store import GraphStore, GraphWrite
 from kg.vocab import LOADS_GRAPH, MLG, PROV, RDF_TYPE, SAME_AS, XSD, compact, mlg, value
+
+# -- progress: where a load is, for a display to follow
+#
+# A load goes through these stages in this order, and tells a `Progress` callback
+# (stage, done, total) as it goes. `done` counts the stage's own units and never decreases
+# within a stage; `total` is how many there are (None while not known yet), and the last call of
+# a stage that completes has done == total. A refused load stops at the stage that refused it:
+# nothing is reported after, and nothing is written. The callback runs in the loading thread,
+# at most every `TICK` units of a long stage; one that raises aborts the load (before "commit":
+# with nothing written).
+#
+#   parse       documents parsed (KnowledgeGraph.load; a load of batches starts at check)
+#   check       triple checks: every triple against the ontology and the limits, then, when the
+#               ontology gives property ranges, every triple once more for its edge's range
+#   derive      graphs grouped and derived (total known once the batches are grouped)
+#   gate        steps of the governance gate (Gate.steps; only when a gate runs): the focus
+#               nodes, then for the graph after the write and as it is, the neighbourhood, the
+#               scratch store and each compiled rule, then the production dependencies
+#   commit      triples written (the sources' and the derived), in one atomic write: 0 before,
+#               all after
+#   references  the sources' triples looked at for references to assets not described
+#   index       indexes kept in step with the write: lineage, then search (KnowledgeGraph)
+
+Stage = Literal["parse", "check", "derive", "gate", "commit", "references", "index"]
+STAGES: tuple[Stage, ...] = ("parse", "check", "derive", "gate", "commit", "references", "index")
+TICK = 5000  # units of a long stage between two reports
+
+
+class Progress(Protocol):
+    """Told where a load is: (stage, done, total), total None while not known."""
+
+    def __call__(self, stage: Stage, done: int, total: int | None, /) -> None: ...
+
+
+_T = TypeVar("_T")
+
+
+def _ticked(items: Iterable[_T], tick: Callable[[int], None] | None) -> Iterable[_T]:
+    """The items; with `tick`, told the count handled so far after every TICK items and after
+    the last. Without, the items themselves: no cost."""
+    return items if tick is None else _ticking(items, tick)
+
+
+def _offset(tick: Callable[[int], None] | None, base: int) -> Callable[[int], None] | None:
+    """`tick` told counts from `base` on (the items of the batches before)."""
+    if tick is None or base == 0:
+        return tick
+    told = tick
+    return lambda done: told(base + done)
+
+
+def _ticking(items: Iterable[_T], tick: Callable[[int], None]) -> Iterator[_T]:
+    # TICK items at a time: the per-item work stays in C (`yield from` a list)
+    rest = iter(items)
+    done = 0
+    while chunk := list(islice(rest, TICK)):
+        yield from chunk
+        done += len(chunk)
+        tick(done)
 
 
 @dataclass(frozen=True)
@@ -101,10 +164,17 @@ class LoadReport:
 _WARNINGS_SHOWN = 100  # ill-typed literals reported one by one; the rest are counted
 
 
-def check(batch: Batch, ontology: Ontology, limits: Limits | None = None) -> list[str]:
+def check(
+    batch: Batch,
+    ontology: Ontology,
+    limits: Limits | None = None,
+    *,
+    tick: Callable[[int], None] | None = None,
+) -> list[str]:
     """Refuse what the ontology does not allow and literals or IRIs past `limits` (else the
     batch's), naming where each came from. Returns the warnings (also added to
     `batch.warnings`): ill-typed literals on properties whose datatype the ontology leaves open.
+    `tick` is told how many triples are checked, every TICK.
     """
     bounds = limits or batch.limits
     for name in [*batch.named_graphs, *batch.drop]:
@@ -112,7 +182,7 @@ def check(batch: Batch, ontology: Ontology, limits: Limits | None = None) -> lis
             raise limit_error(_long_iri(name.value, bounds), "KG_MAX_IRI", batch.source, None)
     warnings: list[str] = []
     ill_typed = 0
-    for triple in batch.all_triples():
+    for triple in _ticked(batch.all_triples(), tick):
         too_big = _too_big(triple, bounds)
         if too_big:
             raise limit_error(*too_big, batch.source, batch.line_of(triple))
@@ -232,10 +302,15 @@ def _problem(triple: ox.Triple, ontology: Ontology) -> str | None:
 
 
 def check_ranges(
-    batches: Sequence[Batch], ontology: Ontology, store: GraphStore | None = None
+    batches: Sequence[Batch],
+    ontology: Ontology,
+    store: GraphStore | None = None,
+    *,
+    tick: Callable[[int], None] | None = None,
 ) -> None:
     """Refuse an edge whose target the write or the store types outside the property's range,
-    naming the subject, the property, the target, its type and the line."""
+    naming the subject, the property, the target, its type and the line. `tick` is told how
+    many triples (of all batches) are looked at, every TICK."""
     if not ontology.ranges:
         return
     stated: dict[object, set[str]] = {}  # what the write itself types
@@ -245,8 +320,10 @@ def check_ranges(
                 stated.setdefault(t.subject, set()).add(t.object.value)
     values = {v: c for c, vs in ontology.individuals.items() for v in vs}
     known: dict[object, list[str]] = {}
+    base = 0
     for batch in batches:
-        for t in batch.all_triples():
+        triples = batch.all_triples()
+        for t in _ticked(triples, _offset(tick, base)):
             expected = ontology.ranges.get(t.predicate.value)
             target = t.object
             if expected is None or not isinstance(target, ox.NamedNode | ox.BlankNode):
@@ -277,6 +354,7 @@ def check_ranges(
                 source=batch.source,
                 line=batch.line_of(t),
             )
+        base += len(triples)
 
 
 # -- group: one graph per described subject
@@ -395,17 +473,24 @@ def load(
     batches: Sequence[Batch],
     gate: Gate | None = None,
     observer: Observer | None = None,
+    *,
+    progress: Progress | None = None,
 ) -> LoadReport:
     """Check, group and derive every batch, pass the governance gate, then commit them all in
     one atomic write. Nothing is written unless every batch passes (and, when the gate
-    enforces, unless the write adds no Violation).
+    enforces, unless the write adds no Violation). `progress` is told the stages from "check"
+    to "references" as they go (the observer runs after them).
     """
-    write, report = _prepare(ontology, batches, store)
+    write, report = _prepare(ontology, batches, store, progress)
     report.subjects = touched_subjects(store, write)
     if gate is not None:
         report.gate = gate.mode.value
-        checked = gate.check(store, write)  # raises GateError when it refuses
+        steps = None if progress is None else _gate_steps(progress)
+        checked = gate.check(store, write, progress=steps)  # raises GateError when it refuses
         report.violations = checked.results if checked is not None else []
+    written = report.triples + report.derived  # the graphs' content, as the write replaces it
+    if progress is not None:
+        progress("commit", 0, written)
     old = {}
     if observer is not None:  # what the write replaces, for structures kept in step
         for graph in {*write.replace.keys(), *write.drop}:
@@ -414,6 +499,8 @@ def load(
                 if content:
                     old[graph] = content
     store.commit(write)
+    if progress is not None:
+        progress("commit", written, written)
     graphs = [ox.NamedNode(g) for g in report.graphs]
     for graph in graphs:
         if graph.value.startswith(ASSET_GRAPH_PREFIX):
@@ -422,10 +509,26 @@ def load(
                 *write.replace[graph],
                 *derived,
             ]
-    report.unresolved = unresolved(store, ontology, (t for g in graphs for t in write.replace[g]))
+    stated = (t for g in graphs for t in write.replace[g])  # report.triples of them
+    if progress is None:
+        report.unresolved = unresolved(store, ontology, stated)
+    else:
+        progress("references", 0, report.triples)
+        tick = _stage(progress, "references", report.triples)
+        report.unresolved = unresolved(store, ontology, stated, tick=tick)
+        progress("references", report.triples, report.triples)
     if observer is not None:
         observer(write, old, report)
     return report
+
+
+def _stage(progress: Progress, stage: Stage, total: int | None) -> Callable[[int], None]:
+    """A tick for one stage of known total: told the count done."""
+    return lambda done: progress(stage, done, total)
+
+
+def _gate_steps(progress: Progress) -> Callable[[int, int], None]:
+    return lambda done, total: progress("gate", done, total)
 
 
 def touched_subjects(store: GraphStore, write: GraphWrite) -> set[str]:
@@ -464,8 +567,15 @@ def prepare(ontology: Ontology, batches: Sequence[Batch]) -> GraphWrite:
 
 
 def _prepare(
-    ontology: Ontology, batches: Sequence[Batch], store: GraphStore | None = None
+    ontology: Ontology,
+    batches: Sequence[Batch],
+    store: GraphStore | None = None,
+    progress: Progress | None = None,
 ) -> tuple[GraphWrite, LoadReport]:
+    triples = sum(len(b.triples) + sum(map(len, b.named_graphs.values())) for b in batches)
+    passes = 2 if ontology.ranges else 1
+    if progress is not None:
+        progress("check", 0, triples * passes)
     for batch in batches:
         # kg's own graphs (ontology, shapes, load records, reports, derived) take no protocol
         # write: kg writes them itself, through the store, never through this pipeline.
@@ -475,41 +585,57 @@ def _prepare(
                 raise ReadOnlyGraphError(
                     f"{name.value} is kg's own graph ({role}) and read-only: write data graphs only"
                 )
+    checks = None if progress is None else _stage(progress, "check", triples * passes)
+    base = 0
     for batch in batches:
-        check(batch, ontology)
-    check_ranges(batches, ontology, store)
+        check(batch, ontology, tick=_offset(checks, base))
+        base += len(batch.triples) + sum(map(len, batch.named_graphs.values()))
+    check_ranges(batches, ontology, store, tick=_offset(checks, triples))
+    if progress is not None:
+        progress("check", triples * passes, triples * passes)
+        progress("derive", 0, None)
     graphs: dict[ox.NamedNode, list[ox.Triple]] = {}
     for batch in batches:
-        for name, triples in group(batch).items():
+        for name, content in group(batch).items():
             known = graphs.setdefault(name, [])
             present = set(known)
-            known.extend(t for t in triples if t not in present)
+            known.extend(t for t in content if t not in present)
     replace: dict[ox.NamedNode, list[ox.Triple]] = dict(graphs)
     report = LoadReport(load=f"urn:kg:load:{uuid.uuid4()}", sources=[b.source for b in batches])
     report.warnings = [w for b in batches for w in b.warnings]
-    for name, triples in graphs.items():
-        derived = derive(triples, ontology)
+    derives = None if progress is None else _stage(progress, "derive", len(graphs))
+    if derives is not None:
+        derives(0)
+    for name, content in _ticked(graphs.items(), derives):
+        derived = derive(content, ontology)
         replace[derived_graph(name)] = derived
         report.derived += len(derived)
-        report.triples += len(triples)
+        report.triples += len(content)
     report.assets = sum(1 for g in graphs if g.value.startswith("urn:kg:graph:asset:"))
     report.graphs = [g.value for g in graphs]
     drop = [g for batch in batches for g in batch.drop if g not in graphs]
     drop += [derived_graph(g) for g in drop]
     record = _load_record(ox.NamedNode(report.load), report.sources, [*graphs, *drop])
+    if derives is not None:
+        derives(len(graphs))
     return GraphWrite(replace=replace, drop=drop, append=record), report
 
 
 def unresolved(
-    store: GraphStore, ontology: Ontology, triples: Iterable[ox.Triple]
+    store: GraphStore,
+    ontology: Ontology,
+    triples: Iterable[ox.Triple],
+    *,
+    tick: Callable[[int], None] | None = None,
 ) -> list[Reference]:
-    """Edges of the mlg vocabulary whose target has no type in the graph (not loaded yet)."""
+    """Edges of the mlg vocabulary whose target has no type in the graph (not loaded yet).
+    `tick` is told how many triples are looked at, every TICK."""
     result: list[Reference] = []
     listed = list(triples)
     # What the write itself types is resolved; only the rest is looked up in the store.
     checked: dict[object, bool] = {t.subject: True for t in listed if t.predicate == RDF_TYPE}
     values = {v for vs in ontology.individuals.values() for v in vs}
-    for t in listed:
+    for t in _ticked(listed, tick):
         if t.predicate.value not in ontology.object_properties or not t.predicate.value.startswith(
             MLG
         ):

@@ -3,9 +3,11 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from kg.errors import InputError
+from kg import pipeline
+from kg.errors import InputError, KGError
+from kg.governance.gate import GateError, GateMode
 from kg.graph import Document, KnowledgeGraph
-from kg.pipeline import LoadReport
+from kg.pipeline import STAGES, LoadReport, Stage
 from tests.conftest import iri, load_text, snapshot
 
 MLG = "https://w3id.org/mlg#"
@@ -256,3 +258,149 @@ def test_a_retyped_target_is_judged_by_the_write(demo: KnowledgeGraph) -> None:
         "- {id: dataset/legacy-ratings, type: ModelVersion}\n"
     )
     assert isinstance(load_text(demo, text), LoadReport)
+
+
+# -- progress: a load tells where it is, stage by stage
+
+
+class Recorder:
+    """A progress callback that keeps every call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Stage, int, int | None]] = []
+
+    def __call__(self, stage: Stage, done: int, total: int | None) -> None:
+        self.calls.append((stage, done, total))
+
+    def stages(self) -> list[Stage]:
+        """The stages reported, each once, in the order first reported."""
+        return list(dict.fromkeys(stage for stage, _, _ in self.calls))
+
+    def of(self, stage: Stage) -> list[tuple[int, int | None]]:
+        return [(done, total) for s, done, total in self.calls if s == stage]
+
+    def total(self, stage: Stage) -> int | None:
+        return self.of(stage)[-1][1]
+
+
+def assert_well_formed(recorder: Recorder) -> None:
+    """Stages in pipeline order, one after the other; within one, `done` never decreases and
+    stays within a total that does not change once known."""
+    reported = recorder.stages()
+    assert reported == [s for s in STAGES if s in reported]
+    stages_in_calls = [stage for stage, _, _ in recorder.calls]
+    assert stages_in_calls == sorted(stages_in_calls, key=STAGES.index), "no stage comes back"
+    for stage in reported:
+        calls = recorder.of(stage)
+        dones = [done for done, _ in calls]
+        assert dones == sorted(dones), stage
+        known = [total for _, total in calls if total is not None]
+        assert len(set(known)) <= 1, stage
+        assert all(done <= known[0] for done, total in calls if total is not None), stage
+
+
+MANY = (
+    "\n".join(
+        f"- {{id: dataset/d{i}, type: Dataset, name: D{i}, owner: team/a, derivedFrom: dataset/d0}}"
+        for i in range(12)
+    )
+    + "\n- {id: team/a, type: Team, name: A}\n"
+)
+
+
+def test_a_load_reports_every_stage_in_order(
+    graph: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "TICK", 7)  # ticks within the stages of a small load
+    recorder = Recorder()
+    documents = [Document("many.yaml", MANY.encode()), Document("model.ttl", TURTLE.encode())]
+    report = graph.load(documents, GateMode.WARN, progress=recorder)
+    assert recorder.stages() == list(STAGES)
+    assert_well_formed(recorder)
+    for stage in STAGES:  # every stage ends done, and every total is known by then
+        done, total = recorder.of(stage)[-1]
+        assert total is not None and done == total, stage
+    assert recorder.total("parse") == 2
+    assert recorder.total("derive") == len(report.graphs)
+    assert recorder.total("commit") == report.triples + report.derived
+    assert recorder.total("references") == report.triples
+    assert len(recorder.of("check")) > 2, "a long stage ticks on the way"
+    assert len(recorder.of("references")) > 2
+    assert graph.exists(iri("dataset/d11"))
+
+
+def test_without_a_gate_the_gate_stage_is_not_reported(graph: KnowledgeGraph) -> None:
+    recorder = Recorder()
+    graph.load([Document("model.ttl", TURTLE.encode())], GateMode.OFF, progress=recorder)
+    assert recorder.stages() == [s for s in STAGES if s != "gate"]
+    assert_well_formed(recorder)
+
+
+def test_a_load_of_batches_starts_at_check(graph: KnowledgeGraph) -> None:
+    recorder = Recorder()
+    graph.load_batches(graph.parse([Document("model.ttl", TURTLE.encode())]), progress=recorder)
+    assert recorder.stages()[0] == "check"
+    assert recorder.stages()[-1] == "index"
+
+
+def test_a_load_without_a_callback_gives_the_same_graph(graph: KnowledgeGraph) -> None:
+    reference = KnowledgeGraph.open(graph.settings)
+    reference.load([Document("many.yaml", MANY.encode())])
+    graph.load([Document("many.yaml", MANY.encode())], progress=Recorder())
+    assert snapshot(graph) == snapshot(reference)
+    reference.close()
+
+
+REFUSED = [
+    # a document that does not parse: the first one was parsed, nothing is checked
+    (Document("bad.ttl", b'<a> a "unterminated .\n'), GateMode.WARN, InputError, "parse"),
+    # what the ontology does not allow
+    (
+        Document("type.ttl", b"<https://x/a> a <https://w3id.org/mlg#Datset> .\n"),
+        GateMode.WARN,
+        InputError,
+        "check",
+    ),
+    # an edge outside its property's range (the second pass of the check)
+    (
+        Document("deploy.ttl", WRONG_RANGE_IN_THE_WRITE.encode()),
+        GateMode.WARN,
+        InputError,
+        "check",
+    ),
+    # a blank node attached to nothing, found while grouping
+    (
+        Document("bnode.ttl", b'[] <http://www.w3.org/2000/01/rdf-schema#label> "orphan" .\n'),
+        GateMode.WARN,
+        InputError,
+        "derive",
+    ),
+    # a violation the enforcing gate refuses
+    (
+        Document("orphan.yaml", b"- {id: dataset/orphan, type: Dataset, name: Orphan}\n"),
+        GateMode.ENFORCE,
+        GateError,
+        "gate",
+    ),
+]
+
+
+@pytest.mark.parametrize(("document", "gate", "error", "stage"), REFUSED)
+def test_a_refused_load_reports_up_to_the_stage_that_refused_it(
+    demo: KnowledgeGraph,
+    document: Document,
+    gate: GateMode,
+    error: type[KGError],
+    stage: Stage,
+) -> None:
+    before = snapshot(demo)
+    found_before = demo.search("orphan").total
+    recorder = Recorder()
+    good = Document("good.yaml", b"- {id: fresh, type: Dataset}\n")
+    with pytest.raises(error):
+        demo.load([good, document], gate, progress=recorder)
+    assert recorder.stages() == list(STAGES[: STAGES.index(stage) + 1])
+    assert_well_formed(recorder)
+    assert snapshot(demo) == before
+    assert not demo.exists(iri("fresh"))
+    assert demo.search("orphan").total == found_before

@@ -4,7 +4,7 @@ pyshacl over an rdflib graph (the reference, and the fallback for shapes we do n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pyoxigraph as ox
 from pyshacl import validate as pyshacl_validate
@@ -85,15 +85,22 @@ def run_check(store: GraphStore, check: Check, focus: Iterable[str] | None = Non
 
 
 def run_compiled(
-    store: GraphStore, shapes: Shapes, focus: Iterable[str] | None = None
+    store: GraphStore,
+    shapes: Shapes,
+    focus: Iterable[str] | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
 ) -> list[Result]:
-    """Every compiled check over the store (or only over the focus nodes, as N-Triples IRIs)."""
+    """Every compiled check over the store (or only over the focus nodes, as N-Triples IRIs).
+    `progress` is told how many checks have run, after each."""
     focus_list = None if focus is None else sorted(set(focus))
     if focus_list is not None and not focus_list:
         return []
     results: set[Result] = set()
-    for check in shapes.checks:
+    for done, check in enumerate(shapes.checks, 1):
         results.update(run_check(store, check, focus_list))
+        if progress is not None:
+            progress(done)
     return sorted(results, key=Result.order)
 
 

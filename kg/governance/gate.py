@@ -32,6 +32,29 @@ _STAGING = ox.NamedNode("urn:kg:graph:staging")
 
 _KIND_PREDICATES = {RDF_TYPE, STATUS, STAGE}
 VOCABULARY = tuple(PREFIXES.values())
+# A gate check tells a progress callback (steps done, steps in all; `Gate.steps`) as it goes:
+# the focus nodes found; then, for the graph after the write and for the graph as it is, the
+# neighbourhood read, the scratch store filled and each compiled rule run (the pyshacl fallback,
+# where there is one, runs after the last); then the production dependencies checked.
+Steps = Callable[[int, int], None]
+
+
+class _Told:
+    """Steps of one gate check, told to a callback (when there is one)."""
+
+    def __init__(self, progress: Steps | None, total: int) -> None:
+        self.progress = progress
+        self.total = total
+
+    def at(self, done: int) -> None:
+        if self.progress is not None:
+            self.progress(done, self.total)
+
+    def from_(self, base: int) -> Callable[[int], None] | None:
+        return None if self.progress is None else lambda done: self.at(base + done)
+
+
+_QUIET = _Told(None, 0)
 
 
 class GateMode(StrEnum):
@@ -259,8 +282,21 @@ class Gate:
                 blanks.extend(t.object for t in inner if isinstance(t.object, ox.BlankNode))
         return triples + far
 
-    def _validate(self, store: GraphStore, focus: list[str]) -> list[Result]:
-        return validate(store, self.shapes, focus).results
+    def _validate(
+        self, store: GraphStore, focus: list[str], progress: Callable[[int], None] | None = None
+    ) -> list[Result]:
+        return validate(store, self.shapes, focus, progress=progress).results
+
+    @property
+    def _side(self) -> int:
+        """Steps of validating one side: the neighbourhood, the scratch store, the rules."""
+        return 2 + len(self.shapes.checks)
+
+    @property
+    def steps(self) -> int:
+        """Steps a check tells its progress callback: the focus nodes, both sides, the
+        production dependencies."""
+        return 1 + 2 * self._side + 1
 
     def candidate(self, store: GraphStore, write: GraphWrite) -> tuple[list[str], list[Result]]:
         """The focus nodes of a write, and their results as the graph would be after it."""
@@ -269,49 +305,74 @@ class Gate:
                 return self._candidate(store, write)
         return self._candidate(store, write)
 
-    def _candidate(self, store: GraphStore, write: GraphWrite) -> tuple[list[str], list[Result]]:
+    def _candidate(
+        self, store: GraphStore, write: GraphWrite, told: _Told = _QUIET
+    ) -> tuple[list[str], list[Result]]:
         overlay = _Overlay(store, write)
         focus_nodes = self.focus(store, write, overlay)
         focus = sorted(str(n) for n in focus_nodes)
-        return focus, self._staged(store, self.neighbourhood(overlay, focus_nodes), focus)
+        told.at(1)
+        content = self.neighbourhood(overlay, focus_nodes)
+        told.at(2)
+        return focus, self._staged(store, content, focus, told, 3)
 
     def _staged(
-        self, store: GraphStore, content: list[ox.Triple], focus: list[str]
+        self,
+        store: GraphStore,
+        content: list[ox.Triple],
+        focus: list[str],
+        told: _Told = _QUIET,
+        step: int = 0,
     ) -> list[Result]:
-        """The focus nodes' results over a scratch store holding what the rules can see."""
+        """The focus nodes' results over a scratch store holding what the rules can see
+        (`told` at `step` once it is filled, then rule by rule)."""
         staging = open_store(None)
         try:
             staging.commit(
                 GraphWrite(replace={_STAGING: content, ONTOLOGY_GRAPH: store.graph(ONTOLOGY_GRAPH)})
             )
-            return self._validate(staging, focus)
+            told.at(step)
+            results = self._validate(staging, focus, told.from_(step))
+            told.at(step + len(self.shapes.checks))
+            return results
         finally:
             staging.close()
 
-    def added_violations(self, store: GraphStore, write: GraphWrite) -> Report:
+    def added_violations(
+        self, store: GraphStore, write: GraphWrite, *, progress: Steps | None = None
+    ) -> Report:
         """The Violations the write would add on the assets it can affect: the focus nodes'
         results as the graph would be, less those it already has. Both sides are computed over
         the focus nodes' neighbourhood (before and after), not the whole store, so a write's
-        cost follows what it touches, not the size of the graph."""
+        cost follows what it touches, not the size of the graph. `progress` is told
+        (steps done, `steps`) as each step ends."""
+        told = _Told(progress, self.steps)
+        told.at(0)
         if self.index is not None:
             with self.index.lock:
-                return self._added(store, write)
-        return self._added(store, write)
+                return self._added(store, write, told)
+        return self._added(store, write, told)
 
-    def _added(self, store: GraphStore, write: GraphWrite) -> Report:
-        focus, after = self._candidate(store, write)
+    def _added(self, store: GraphStore, write: GraphWrite, told: _Told) -> Report:
+        focus, after = self._candidate(store, write, told)
+        side = self._side
         focus_nodes = {ox.NamedNode(f[1:-1]) for f in focus}
         now = self.neighbourhood(_Overlay(store, GraphWrite(replace={})), focus_nodes)
-        before = {r.key() for r in self._staged(store, now, focus)}
+        told.at(2 + side)
+        before = {r.key() for r in self._staged(store, now, focus, told, 3 + side)}
         added = [r for r in after if r.severity is Severity.VIOLATION and r.key() not in before]
         added += production_dependencies_removed(store, write)
+        told.at(self.steps)
         return Report(results=added, shapes=self.shapes.count, focus_nodes=len(focus))
 
-    def check(self, store: GraphStore, write: GraphWrite) -> Report | None:
-        """Refuse (enforce) or report (warn) what a write would add; None when off."""
+    def check(
+        self, store: GraphStore, write: GraphWrite, *, progress: Steps | None = None
+    ) -> Report | None:
+        """Refuse (enforce) or report (warn) what a write would add; None when off (then
+        `progress` is told nothing)."""
         if self.mode is GateMode.OFF:
             return None
-        report = self.added_violations(store, write)
+        report = self.added_violations(store, write, progress=progress)
         if report.results and self.mode is GateMode.ENFORCE:
             raise GateError(report)
         return report

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -25,16 +25,19 @@ def validate(
     shapes: Shapes,
     focus: Iterable[str] | None = None,
     engine: Engine = Engine.COMPILED,
+    *,
+    progress: Callable[[int], None] | None = None,
 ) -> Report:
     """Validate every focus node (all when `focus` is None; N-Triples IRIs otherwise).
 
     The compiled engine runs what it compiled inside the store and hands the other shapes to
-    pyshacl; `Engine.PYSHACL` runs everything through pyshacl (the reference).
+    pyshacl; `Engine.PYSHACL` runs everything through pyshacl (the reference). `progress` is
+    told how many compiled checks have run, after each.
     """
     wanted = None if focus is None else set(focus)
     results: list[Result] = []
     if engine is Engine.COMPILED:
-        results = run_compiled(store, shapes, wanted)
+        results = run_compiled(store, shapes, wanted, progress=progress)
         fallback = shapes.fallback
     else:
         fallback = shapes.graph
