@@ -52,7 +52,10 @@ _PARTS = {mlg("field").value, PROV + "qualifiedAttribution", mlg("metric").value
 def described_quads(store: GraphStore, nodes: set[str]) -> list[ox.Quad]:
     """The data quads describing the nodes, with the parts and blank nodes hanging off them,
     read subject by subject (a subset never scans the whole store)."""
-    stack: list[ox.NamedNode | ox.BlankNode] = [ox.NamedNode(n) for n in nodes]
+    # in order of IRI (a set's order changes from process to process): the same export twice
+    stack: list[ox.NamedNode | ox.BlankNode] = [
+        ox.NamedNode(n) for n in sorted(nodes, reverse=True)
+    ]
     seen: set[object] = set()
     kept: list[ox.Quad] = []
     while stack:

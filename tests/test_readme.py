@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shlex
+import subprocess
+import sys
+import tempfile
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +29,7 @@ from kg.demo import load_demo
 from kg.governance.gate import GateMode
 from kg.graph import KnowledgeGraph
 from tests.conftest import settings
-from tests.test_serve import get, start_server
+from tests.test_serve import free_port, get, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -36,65 +41,19 @@ def _blocks(language: str) -> list[str]:
 
 
 def shell_words(command: str, env: dict[str, str]) -> list[str]:
-    """`command` split into words as a POSIX shell does: '…' keeps everything, "…" and bare
-    words expand $NAME and ${NAME} (from `env`, else empty), $'…' decodes backslash escapes,
-    a backslash-newline continues the line, a word starting with # begins a comment."""
-    words: list[str] = []
-    word: list[str] | None = None
-    i, n = 0, len(command)
+    """`command` split into words by bash itself (quotes, $NAME from `env`, $'…', line
+    continuations, comments), as the user's shell would: each word printed NUL-terminated."""
 
-    def expand(at: int) -> tuple[str, int]:
-        found = re.match(r"\$(?:\{(\w+)\}|(\w+))", command[at:])
-        if not found:
-            return "$", at + 1
-        return env.get(found.group(1) or found.group(2), ""), at + found.end()
-
-    while i < n:
-        c = command[i]
-        if c == "\\" and command[i + 1 : i + 2] == "\n":
-            i += 2
-        elif c in " \t\n":
-            if word is not None:
-                words.append("".join(word))
-                word = None
-            i += 1
-        elif c == "#" and word is None:
-            i = command.find("\n", i) if "\n" in command[i:] else n
-        elif c == "'":
-            end = command.index("'", i + 1)
-            word = (word or []) + [command[i + 1 : end]]
-            i = end + 1
-        elif command.startswith("$'", i):
-            end = command.index("'", i + 2)
-            text = command[i + 2 : end].encode().decode("unicode_escape")
-            word = (word or []) + [text]
-            i = end + 1
-        elif c == '"':
-            word = word or []
-            i += 1
-            while command[i] != '"':
-                if command[i] == "\\" and command[i + 1] in '"\\$`':
-                    word.append(command[i + 1])
-                    i += 2
-                elif command[i] == "$":
-                    value, i = expand(i)
-                    word.append(value)
-                else:
-                    word.append(command[i])
-                    i += 1
-            i += 1
-        elif c == "\\":
-            word = (word or []) + [command[i + 1]]
-            i += 2
-        elif c == "$":
-            value, i = expand(i)
-            word = (word or []) + [value]
-        else:
-            word = (word or []) + [c]
-            i += 1
-    if word is not None:
-        words.append("".join(word))
-    return words
+    script = "words() { printf '%s\\0' \"$@\"; }\nwords " + command
+    with tempfile.TemporaryDirectory() as scratch:  # where a stray redirection would land
+        done = subprocess.run(
+            ["bash", "-c", script],
+            cwd=scratch,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
+            capture_output=True,
+            check=True,
+        )
+    return done.stdout.decode().split("\0")[:-1]
 
 
 def _commands(block: str) -> list[str]:
@@ -305,3 +264,91 @@ def test_make_run_serves_the_demo_from_its_own_store(fresh_folder: Path) -> None
             process.wait(timeout=20)
         before = _contents(mine)
     assert (fresh_folder / demo_store).is_dir()
+
+
+# -- every command of the README, run by bash as a user types it, against a fresh `make run`
+
+# Files the README's commands name, as a user would have them (from the golden inputs).
+_GOLDEN = ROOT / "tests" / "golden"
+_FILES = {
+    "bootstrap_mce.json": _GOLDEN / "datahub-metadata.json",
+    "mlflow_mcps.json": _GOLDEN / "datahub-metadata.json",
+    "catalog-info.yaml": _GOLDEN / "backstage-catalog.yaml",
+}
+_BATCH = "<urn:batch:run-1> <https://w3id.org/mlg#status> <https://w3id.org/mlg#Active> .\n"
+
+
+def _readme_commands() -> list[list[str]]:
+    """Every shell block's commands, in README order, but set-up (`make`, activating the venv)."""
+    return [
+        [c for c in _commands(block) if not c.startswith(("make ", ". .venv"))]
+        for block in _blocks("sh")
+    ]
+
+
+def _bash(command: str, cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+
+    done = subprocess.run(
+        ["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_every_readme_command_runs_against_a_fresh_make_run(fresh_folder: Path) -> None:
+
+    for name, source in _FILES.items():
+        (fresh_folder / name).write_bytes(source.read_bytes())
+    (fresh_folder / "batch.ttl").write_text(_BATCH)
+    bin_dir = str(Path(sys.executable).parent)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KG_")}
+    env |= {"PATH": f"{bin_dir}:{env.get('PATH', '')}", "TOKEN": "", "COLUMNS": "200"}
+    demo, demo_url = start_server(*_make_run()[1:])  # `make run`, in the fresh folder
+    demo_port = demo_url.rsplit(":", 1)[1]
+    mine_port = str(free_port())
+    failures: list[str] = []
+    ran = 0
+    try:
+        for block in _readme_commands():
+            background: subprocess.Popen[bytes] | None = None
+            try:
+                for command in block:
+                    line = command.replace("127.0.0.1:8000", f"127.0.0.1:{demo_port}")
+                    line = line.replace("--port 8001", f"--port {mine_port}")
+                    if line.startswith("kg serve"):  # a second terminal: the user's graph served
+                        background = subprocess.Popen(
+                            ["bash", "-c", f"exec {line}"], cwd=fresh_folder, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                        )  # fmt: skip
+                        for _ in range(200):
+                            try:
+                                if get(f"http://127.0.0.1:{mine_port}/healthz")[0] == 200:
+                                    break
+                            except OSError:
+                                pass
+                            time.sleep(0.1)
+                        else:
+                            failures.append(f"{command}: did not start")
+                        continue
+                    if line.startswith("curl "):
+                        line = "curl --fail-with-body -sS " + line.removeprefix("curl ")
+                    expected = 1 if line.startswith("kg validate") else 0
+                    code, output = _bash(line, fresh_folder, env)
+                    ran += 1
+                    if code != expected:
+                        failures.append(
+                            f"{command}\n  exit {code}, not {expected}:\n{output[-800:]}"
+                        )
+                    if (
+                        line.startswith("kg load my-assets.yaml")
+                        and "loaded 4 assets" not in output
+                    ):
+                        failures.append(f"{command}: {output[-800:]}")
+            finally:
+                if background is not None:
+                    background.terminate()
+                    background.wait(timeout=20)
+    finally:
+        demo.terminate()
+        demo.wait(timeout=20)
+    assert not failures, "\n\n".join(failures)
+    assert ran >= 30  # every command of the README, not a few
