@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, Protocol
 
 import pyoxigraph as ox
 
-from kg import importing, views
+from kg import importing, pipeline, views
 from kg.client import Client, Part, ServerError
 from kg.config import Settings
 from kg.errors import KGError, NotFoundError
@@ -58,7 +58,12 @@ class Access(Protocol):
     def iri(self, name: str) -> str: ...
     def short(self, iri: str) -> str: ...
     def rule_names(self) -> dict[str, str]: ...
-    def load(self, documents: Sequence[Document], gate: GateMode) -> dict[str, Any]: ...
+    def load(
+        self,
+        documents: Sequence[Document],
+        gate: GateMode,
+        progress: pipeline.Progress | None = None,
+    ) -> dict[str, Any]: ...
     def ingest(
         self,
         importer: importing.Importer,
@@ -119,8 +124,13 @@ class Local:
     def rule_names(self) -> dict[str, str]:
         return self.graph.shapes().names
 
-    def load(self, documents: Sequence[Document], gate: GateMode) -> dict[str, Any]:
-        return self.graph.load(documents, gate, restore=True).as_dict()
+    def load(
+        self,
+        documents: Sequence[Document],
+        gate: GateMode,
+        progress: pipeline.Progress | None = None,
+    ) -> dict[str, Any]:
+        return self.graph.load(documents, gate, restore=True, progress=progress).as_dict()
 
     def ingest(
         self,
@@ -217,7 +227,12 @@ class Remote:
         # The rules' names are in the shapes files, which this installation has too.
         return load_shapes(self.settings.shape_paths()).names
 
-    def load(self, documents: Sequence[Document], gate: GateMode) -> dict[str, Any]:
+    def load(
+        self,
+        documents: Sequence[Document],
+        gate: GateMode,
+        progress: pipeline.Progress | None = None,  # the server's own work is not seen here
+    ) -> dict[str, Any]:
         reply = self.client.post_files(
             "/api/v1/assets", _parts(documents), {"gate": gate.value, "restore": "true"}
         )

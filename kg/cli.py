@@ -31,7 +31,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from kg import catalog
+from kg import catalog, pipeline
 from kg.access import DUMP_MEDIA, Access, Answer, Local, Remote, UnavailableHereError
 from kg.client import (
     Client,
@@ -235,8 +235,8 @@ def load(
 ) -> None:
     """Load files through the write pipeline, all at once or not at all."""
     documents = _read_files(files)
-    with _access(store, url, create=True) as access:
-        report = _run(lambda: access.load(documents, gate))
+    with _access(store, url, create=True) as access, _stages() as progress:
+        report = _run(lambda: access.load(documents, gate, progress))
         names = access.rule_names() if report["violations"] else {}
     if output is Output.json:
         _print_json(report)
@@ -262,6 +262,49 @@ def load(
         items = [f"{a}: {m}" for a, ms in assets.items() for m in ms] if verbose else [*assets]
         _say_some(f"warning: governance: {rule}", items, shown)
     _say_some("warning", report.get("warnings", []), None if verbose else 10)
+
+
+_STAGE_NAMES = {
+    "parse": "parsing",
+    "check": "checking against the ontology",
+    "derive": "deriving",
+    "gate": "governance gate",
+    "commit": "committing",
+    "references": "finding unresolved references",
+    "index": "indexing lineage and search",
+}
+
+
+@contextmanager
+def _stages() -> Iterator[pipeline.Progress]:
+    """A progress line on a terminal through the load's stages (kg.pipeline.STAGES): which
+    stage, how far, how long; nothing elsewhere."""
+    columns = (
+        rich.progress.SpinnerColumn(),
+        rich.progress.TextColumn("{task.description}"),
+        rich.progress.BarColumn(),
+        rich.progress.MofNCompleteColumn(),
+        rich.progress.TimeElapsedColumn(),
+    )
+    with rich.progress.Progress(
+        *columns, console=err, transient=True, disable=not err.is_terminal
+    ) as bar:
+        task = bar.add_task("loading", total=None)
+        step = iter(range(1, len(pipeline.STAGES) + 1))
+        current: list[str] = []
+
+        def report(stage: str, done: int, total: int | None) -> None:
+            if not current or current[-1] != stage:
+                current.append(stage)
+                number = next(step, len(pipeline.STAGES))
+                name = _STAGE_NAMES.get(stage, stage)
+                bar.update(task, description=f"{number}/{len(pipeline.STAGES)} {name}")
+                bar.update(task, completed=done, total=total)
+                bar.refresh()  # a new stage shows at once, however short
+                return
+            bar.update(task, completed=done, total=total)
+
+        yield report
 
 
 def _say_some(title: str, items: list[str], shown: int | None) -> None:

@@ -624,3 +624,24 @@ def test_load_collapses_identical_findings_and_verbose_names_each_asset(tmp_path
     assert len(lines) == len(set(lines))  # identical lines collapsed
     assert any("dataset/two" in line for line in lines)
     assert any("dataset/too" in line for line in lines)
+
+
+def test_load_shows_its_stages_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "err", Console(file=screen, force_terminal=True, width=120))
+    code, _ = run("load", DEMO, "--store", str(tmp_path / "store"))
+    assert code == 0
+    shown = screen.getvalue()
+    stages = ["parsing", "checking against the ontology", "deriving", "governance gate",
+              "committing", "finding unresolved references", "indexing lineage and search"]  # fmt: skip
+    positions = [shown.find(name) for name in stages]
+    assert all(p >= 0 for p in positions), shown[-2000:]
+    assert positions == sorted(positions)  # in the pipeline's order
+    quiet = io.StringIO()
+    monkeypatch.setattr(cli, "err", Console(file=quiet, force_terminal=False))
+    assert run("load", DEMO, "--store", str(tmp_path / "other"))[0] == 0
+    assert "parsing" not in quiet.getvalue()  # not a terminal: no progress lines
