@@ -387,7 +387,9 @@ class KnowledgeGraph:
             raise NotFoundError(f"no asset {iri} in the graph")
         return assets.description(self.store, iri)
 
-    def put_asset(self, identifier: str, document: Document) -> tuple[bool, pipeline.LoadReport]:
+    def put_asset(
+        self, identifier: str, document: Document, gate: GateMode | None = None
+    ) -> tuple[bool, pipeline.LoadReport]:
         """Create or replace one asset from a document that describes it (and nothing else).
         True when it is new."""
         iri = self.iri(identifier)
@@ -403,16 +405,16 @@ class KnowledgeGraph:
             )
         with self.writing:  # "created" is true of the store the write commits to
             created = not assets.exists(self.store, iri)
-            return created, self.load_batches([batch])
+            return created, self.load_batches([batch], gate)
 
-    def delete_asset(self, identifier: str) -> pipeline.LoadReport:
+    def delete_asset(self, identifier: str, gate: GateMode | None = None) -> pipeline.LoadReport:
         """Remove an asset's description; edges pointing at it stay, and show as unresolved."""
         iri = self.iri(identifier)
         with self.writing:  # of two deletes of one asset, the second finds nothing
             graphs = [g for g in self.store.graphs() if described_subject(g.value) == iri]
             if not graphs:
                 raise NotFoundError(f"no asset {iri} in the graph")
-            return self.load_batches([Batch(source=f"delete {iri}", drop=graphs)])
+            return self.load_batches([Batch(source=f"delete {iri}", drop=graphs)], gate)
 
     # -- SPARQL and the Graph Store Protocol
 
@@ -443,6 +445,7 @@ class KnowledgeGraph:
         using: Sequence[str] = (),
         using_named: Sequence[str] = (),
         base_iri: str | None = None,
+        gate: GateMode | None = None,
     ) -> pipeline.LoadReport | None:
         """A SPARQL update, planned against the store (kg.updates) and committed through the
         pipeline. The plan reads the store and the commit writes it under `writing`, so no
@@ -466,7 +469,7 @@ class KnowledgeGraph:
                 using_named=[g.value for g in dataset.using_named],
                 base_iri=base_iri,
             )
-            return None if plan.batch is None else self.load_batches([plan.batch])
+            return None if plan.batch is None else self.load_batches([plan.batch], gate)
 
     def graph_read(self, graph: str | None) -> list[ox.Triple] | None:
         """A graph's triples (the default graph: the union of the data graphs; kg's own graphs
@@ -474,20 +477,27 @@ class KnowledgeGraph:
         return graphstore.read(self.store, ox.NamedNode(graph) if graph else None)
 
     def graph_write(
-        self, graph: str | None, document: Document | None, *, merge: bool = False
+        self,
+        graph: str | None,
+        documents: Sequence[Document] | None,
+        *,
+        merge: bool = False,
+        gate: GateMode | None = None,
     ) -> pipeline.LoadReport | None:
-        """PUT (replace), POST (merge) or DELETE (document None) one graph of the store.
-        None when a DELETE names a graph that does not exist. What is stored is read, and
-        the write committed, under `writing`: a concurrent write cannot slip in between."""
+        """PUT (replace), POST (merge) or DELETE (documents None) one graph of the store; the
+        documents of one request (multipart) are one write, all or nothing. None when a DELETE
+        names a graph that does not exist. What is stored is read, and the write committed,
+        under `writing`: a concurrent write cannot slip in between."""
         name = ox.NamedNode(graph) if graph else None
         source = f"graph store {graph or 'default graph'}"
-        parsed = None if document is None else self.parse([document])[0]
+        parsed = None if documents is None else self.parse(documents)
         with self.writing:
             if parsed is None:
                 batch = graphstore.delete(self.store, name, source)
-                return None if batch is None else self.load_batches([batch])
+                return None if batch is None else self.load_batches([batch], gate)
             operation = graphstore.merge if merge else graphstore.replace
-            return self.load_batches([operation(self.store, name, parsed.all_triples(), source)])
+            triples = [t for p in parsed for t in p.all_triples()]
+            return self.load_batches([operation(self.store, name, triples, source)], gate)
 
     # -- governance
 

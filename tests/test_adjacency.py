@@ -31,10 +31,12 @@ def test_index_follows_every_kind_of_write(demo: KnowledgeGraph) -> None:
         ),
         lambda: demo.graph_write(
             "urn:batch:1",
-            Document(
-                "b.ttl",
-                b"<https://w3id.org/mlg/id/a> <https://w3id.org/mlg#usesModel> <https://w3id.org/mlg/id/x> .",
-            ),
+            [
+                Document(
+                    "b.ttl",
+                    b"<https://w3id.org/mlg/id/a> <https://w3id.org/mlg#usesModel> <https://w3id.org/mlg/id/x> .",
+                )
+            ],
         ),
         lambda: demo.graph_write("urn:batch:1", None),
         lambda: demo.load(

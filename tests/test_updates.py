@@ -42,7 +42,7 @@ def store() -> Iterator[KnowledgeGraph]:
     an asset) and a blank-node description attached to no IRI (in urn:kg:graph:default)."""
     graph = KnowledgeGraph.open(settings())
     load_demo(graph)
-    graph.graph_write("urn:test:g", Document("extra.nt", EXTRA, "application/n-triples"))
+    graph.graph_write("urn:test:g", [Document("extra.nt", EXTRA, "application/n-triples")])
     graph.sparql_update('INSERT DATA { _:loose <urn:test:p> "loose" . _:loose <urn:test:q> 1 }')
     yield graph
     graph.close()

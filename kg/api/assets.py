@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from kg import protocol, views
 from kg.api.deps import (
+    GATE_DESCRIPTION,
     MAX_OFFSET,
     facet_filters,
     graph_of,
@@ -22,6 +23,7 @@ from kg.api.deps import (
     require_writer,
 )
 from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, WRITE, answer, body, problems
+from kg.governance.gate import GateMode
 from kg.governance.render import linkable
 from kg.graph import Document, KnowledgeGraph
 from kg.vocab import compact
@@ -111,14 +113,18 @@ def get_asset(request: Request, identifier: str) -> Response:
     | WRITE,
     openapi_extra=body(*ASSET_TYPES, examples=ASSET_EXAMPLES),
 )
-async def put_asset(request: Request, identifier: str) -> JSONResponse:
+async def put_asset(
+    request: Request,
+    identifier: str,
+    gate: Annotated[GateMode | None, Query(description=GATE_DESCRIPTION)] = None,
+) -> JSONResponse:
     """The body (a native asset, where `id` may be left out, or RDF about this asset only)
     replaces everything known about the asset. 201 when it is new, 200 otherwise."""
     graph = graph_of(request)
     content_type = request.headers.get("content-type", "")
     body = _with_id(await read_body(request), content_type, identifier)
     document = Document("request body", body, content_type or None)
-    created, report = await anyio.to_thread.run_sync(graph.put_asset, identifier, document)
+    created, report = await anyio.to_thread.run_sync(graph.put_asset, identifier, document, gate)
     return JSONResponse(report.as_dict(), status_code=201 if created else 200)
 
 
@@ -129,11 +135,15 @@ async def put_asset(request: Request, identifier: str) -> JSONResponse:
     status_code=204,
     responses=answer(204, "Deleted.") | problems(403) | problems(404, detail=True) | WRITE,
 )
-async def delete_asset(request: Request, identifier: str) -> Response:
+async def delete_asset(
+    request: Request,
+    identifier: str,
+    gate: Annotated[GateMode | None, Query(description=GATE_DESCRIPTION)] = None,
+) -> Response:
     """Its statements and edges go; assets that pointed at it keep the reference, which then
     shows as unresolved."""
     graph = graph_of(request)
-    await anyio.to_thread.run_sync(graph.delete_asset, identifier)
+    await anyio.to_thread.run_sync(graph.delete_asset, identifier, gate)
     return Response(status_code=204)
 
 

@@ -11,6 +11,7 @@ from fastapi import Query, Request
 
 from kg.errors import BodyTooLargeError, InputError, KGError
 from kg.evaluation import Evaluator
+from kg.governance.gate import GateMode
 from kg.graph import Document, KnowledgeGraph
 
 # The deepest page of search and the asset list, as Elasticsearch's default result window:
@@ -123,3 +124,16 @@ GATE_DESCRIPTION = (
     "writes and reports them; `off` writes without checking. Any caller allowed to write may "
     "ask it for a write, as `kg load --gate` does; default: KG_GATE."
 )
+
+
+def gate_asked(request: Request) -> GateMode | None:
+    """The `gate` a writer asks for in the query string (GATE_DESCRIPTION), for the routes that
+    read their parameters themselves (SPARQL Update, the Graph Store Protocol)."""
+    asked = request.query_params.get("gate")
+    if asked is None:
+        return None
+    try:
+        return GateMode(asked)
+    except ValueError:
+        known = ", ".join(m.value for m in GateMode)
+        raise InputError(f"unknown gate {asked!r}; use one of {known}") from None

@@ -18,7 +18,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from kg import jobs
-from kg.api.deps import documents_of, evaluator_of, graph_of, read_body, require_writer
+from kg.api.deps import (
+    documents_of,
+    evaluator_of,
+    gate_asked,
+    graph_of,
+    read_body,
+    require_writer,
+)
 from kg.api.openapi import RDF_EXAMPLES, RDF_TYPES, answer, body, problems
 from kg.errors import KGError
 
@@ -119,13 +126,14 @@ async def _write(request: Request, *, merge: bool) -> Response:
     body = await read_body(request)
     documents = documents_of(body, request.headers.get("content-type", ""))
 
+    gate = gate_asked(request)
+
     def run() -> bool:
         # Whether the graph existed (201 or 204) is decided by the write that commits: under
         # the write lock, with the writes, so two PUTs of a new graph cannot both create it.
         with graph.writing:
             existed = graph_iri is not None and graph.graph_read(graph_iri) is not None
-            for position, document in enumerate(documents):
-                graph.graph_write(graph_iri, document, merge=merge or position > 0)
+            graph.graph_write(graph_iri, documents, merge=merge, gate=gate)
             return existed
 
     existed = await anyio.to_thread.run_sync(run)
@@ -180,7 +188,8 @@ async def gsp_delete(request: Request) -> Response:
     if graph_iri is None and not _names_default(request):
         return PlainTextResponse("give ?graph=IRI or ?default", status_code=400)
     graph = graph_of(request)
-    report = await anyio.to_thread.run_sync(lambda: graph.graph_write(graph_iri, None))
+    gate = gate_asked(request)
+    report = await anyio.to_thread.run_sync(lambda: graph.graph_write(graph_iri, None, gate=gate))
     if report is None:
         return PlainTextResponse(f"no graph {graph_iri}", status_code=404)
     return Response(status_code=204)

@@ -14,7 +14,14 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.datastructures import MultiDict
 
 from kg import catalog, jobs, protocol, sparqltext
-from kg.api.deps import evaluator_of, graph_of, has_write_token, read_body, require_writer
+from kg.api.deps import (
+    evaluator_of,
+    gate_asked,
+    graph_of,
+    has_write_token,
+    read_body,
+    require_writer,
+)
 from kg.api.openapi import RDF_TYPES, RESULT_TYPES, answer, problems
 from kg.errors import KGError
 
@@ -197,12 +204,14 @@ async def _update(request: Request, update: str, params: MultiDict) -> Response:
     graph = graph_of(request)
     base = str(request.url).split("?", 1)[0]
     try:
+        gate = gate_asked(request)
         report = await anyio.to_thread.run_sync(
             lambda: graph.sparql_update(
                 update,
                 params.getlist("using-graph-uri"),
                 params.getlist("using-named-graph-uri"),
                 base_iri=base,
+                gate=gate,
             )
         )
     except KGError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -432,3 +433,76 @@ def test_production_without_evaluation_over_http_on_a_generated_graph(tmp_path: 
     versions = {b["version"]["value"] for b in named.json()["results"]["bindings"]}
     assert versions == {b["version"]["value"] for b in reference.json()["results"]["bindings"]}
     assert len(versions) > 10
+
+
+# -- every write route takes the gate a writer asks for (KG_GATE enforce here)
+
+_MLG = "https://w3id.org/mlg#"
+_ID = "https://w3id.org/mlg/id/"
+_UNOWNED_TTL = f"<{_ID}dataset/unowned-gsp> a <{_MLG}Dataset> .".encode()
+_V3_GRAPH = f"urn:kg:graph:asset:{_ID}model/home-ranking/v3"
+GATED_WRITES = [
+    # route, method, path, parameters, body, content type, status when allowed
+    ("asset PUT", "PUT", "/api/v1/assets/dataset/unowned-put", {}, b"type: Dataset\nname: X", "application/yaml", 201),
+    ("asset DELETE", "DELETE", "/api/v1/assets/model/home-ranking/v3", {}, None, None, 204),
+    ("SPARQL Update", "POST", "/sparql", {}, f"INSERT DATA {{ <{_ID}dataset/unowned-update> a <{_MLG}Dataset> }}".encode(), "application/sparql-update", 204),
+    ("GSP PUT", "PUT", "/store", {"graph": "urn:test:gated-put"}, _UNOWNED_TTL, "text/turtle", 201),
+    ("GSP POST", "POST", "/store", {"graph": "urn:test:gated-post"}, _UNOWNED_TTL, "text/turtle", 201),
+    ("GSP DELETE", "DELETE", "/store", {"graph": _V3_GRAPH}, None, None, 204),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("write", GATED_WRITES, ids=[w[0] for w in GATED_WRITES])
+@pytest.mark.parametrize(
+    ("gate", "allowed"), [(None, False), ("enforce", False), ("warn", True), ("off", True)]
+)
+def test_every_write_route_takes_the_gate_asked(
+    client: TestClient, write: tuple[Any, ...], gate: str | None, allowed: bool
+) -> None:
+    _, method, path, params, body, media, status = write
+    headers = {"content-type": media} if media else {}
+    asked = params | ({"gate": gate} if gate else {})
+    before = client.get("/api/v1/stats").json()["triples"]
+    answer = client.request(method, path, params=asked, content=body, headers=headers)
+    if not allowed:
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["violations"], answer.text
+        assert client.get("/api/v1/stats").json()["triples"] == before  # nothing written
+    else:
+        assert answer.status_code == status, answer.text
+
+
+@pytest.mark.parametrize("write", GATED_WRITES, ids=[w[0] for w in GATED_WRITES])
+def test_an_unknown_gate_is_refused_before_writing(
+    client: TestClient, write: tuple[Any, ...]
+) -> None:
+    _, method, path, params, body, media, _ = write
+    headers = {"content-type": media} if media else {}
+    answer = client.request(
+        method, path, params=params | {"gate": "lax"}, content=body, headers=headers
+    )
+    assert answer.status_code in (400, 422), answer.text
+    assert "lax" in answer.text
+
+
+def test_a_graph_store_upload_of_several_files_is_all_or_nothing(client: TestClient) -> None:
+    good = ("good.ttl", f"<{_ID}a> <{_MLG}derivedFrom> <{_ID}b> .".encode(), "text/turtle")
+    bad = ("bad.ttl", b"<a> <b> .", "text/turtle")
+    refused = client.post(
+        "/store",
+        params={"graph": "urn:test:multi", "gate": "off"},
+        files=[("file", good), ("file", bad)],
+    )
+    assert refused.status_code == 400, refused.text
+    assert client.get("/store", params={"graph": "urn:test:multi"}).status_code == 404
+    second = ("second.ttl", f"<{_ID}c> <{_MLG}derivedFrom> <{_ID}b> .".encode(), "text/turtle")
+    loaded = client.put(
+        "/store",
+        params={"graph": "urn:test:multi", "gate": "off"},
+        files=[("file", good), ("file", second)],
+    )
+    assert loaded.status_code == 201, loaded.text
+    stored = client.get(
+        "/store", params={"graph": "urn:test:multi"}, headers={"accept": "application/n-triples"}
+    )
+    assert len(stored.text.strip().splitlines()) == 2
