@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -446,10 +446,13 @@ class KnowledgeGraph:
         using_named: Sequence[str] = (),
         base_iri: str | None = None,
         gate: GateMode | None = None,
+        planner: Callable[..., updates.Plan] = updates.plan_update,
     ) -> pipeline.LoadReport | None:
         """A SPARQL update, planned against the store (kg.updates) and committed through the
         pipeline. The plan reads the store and the commit writes it under `writing`, so no
-        other write lands in between. None when the update changes nothing."""
+        other write lands in between. None when the update changes nothing. `planner` runs
+        kg.updates.plan_update (the HTTP layer: in an evaluation worker, under a budget, so an
+        update's WHERE cannot hold the write lock past it)."""
         sparqltext.check_size_and_depth(
             update,
             max_bytes=self.settings.max_body,
@@ -462,7 +465,7 @@ class KnowledgeGraph:
         )
         dataset = updates.protocol_dataset(using, using_named)  # 400 before any work
         with self.writing:
-            plan = updates.plan_update(
+            plan = planner(
                 self.store,
                 update,
                 using=[g.value for g in dataset.using],

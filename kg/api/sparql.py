@@ -3,17 +3,20 @@ writers, the service description on a plain GET, and a query page for browsers."
 
 from __future__ import annotations
 
+import functools
 import json
 from html import escape
+from typing import Any
 
 import anyio
+import anyio.from_thread
 import anyio.to_thread
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.datastructures import MultiDict
 
-from kg import catalog, jobs, protocol, sparqltext
+from kg import catalog, jobs, protocol, sparqltext, updates
 from kg.api.deps import (
     evaluator_of,
     gate_asked,
@@ -202,7 +205,18 @@ async def _query(request: Request, query: str, params: MultiDict) -> Response:
 async def _update(request: Request, update: str, params: MultiDict) -> Response:
     require_writer(request)
     graph = graph_of(request)
+    evaluator = evaluator_of(request)
     base = str(request.url).split("?", 1)[0]
+
+    def planner(_: object, text: str, **options: Any) -> updates.Plan:
+        # The plan is the update's reading part (its WHERE): in a worker over a view of the
+        # store as it is under the write lock, stopped at KG_QUERY_TIMEOUT like a query.
+        budget = graph.settings.query_timeout
+        run = functools.partial(evaluator.run, updates.plan_update, text, budget=budget)
+        plan = anyio.from_thread.run(functools.partial(run, **options))
+        assert isinstance(plan, updates.Plan)
+        return plan
+
     try:
         gate = gate_asked(request)
         report = await anyio.to_thread.run_sync(
@@ -212,6 +226,7 @@ async def _update(request: Request, update: str, params: MultiDict) -> Response:
                 params.getlist("using-named-graph-uri"),
                 base_iri=base,
                 gate=gate,
+                planner=planner,
             )
         )
     except KGError as exc:
