@@ -367,3 +367,24 @@ def test_an_ownership_facet_never_adds_a_second_name(graph: KnowledgeGraph, name
         ingest(graph, (EVENTS.name, EVENTS.read_bytes()))
         labels = [row[0].value for row in graph.sparql(query)]  # type: ignore[index,union-attr]
         assert labels == ["Data Platform"]
+
+
+def test_a_catalog_naming_a_team_later_replaces_the_facet_name(graph: KnowledgeGraph) -> None:
+    """The other order: the facets name team:data-platform first, then DataHub names it."""
+    from kg.importing import Importer
+
+    ingest(graph, (EVENTS.name, EVENTS.read_bytes()))  # the facet's name: "data-platform"
+    query = (
+        "SELECT ?l WHERE { GRAPH ?g { <" + iri("team/data-platform") + "> "
+        "<http://www.w3.org/2000/01/rdf-schema#label> ?l } }"
+    )
+    assert [row[0].value for row in graph.sparql(query)] == ["data-platform"]  # type: ignore[index,union-attr]
+    sample = GOLDEN / "datahub-metadata.json"
+    importing.ingest(
+        graph, Importer.DATAHUB, [Document(sample.name, sample.read_bytes())], strict=True
+    )
+    assert [row[0].value for row in graph.sparql(query)] == ["Data Platform"]  # type: ignore[index,union-attr]
+    # still a team, still owning what the events said it owns
+    assert graph.asset("team/data-platform").label == "Data Platform"
+    ingest(graph, (EVENTS.name, EVENTS.read_bytes()))  # and producers resend
+    assert [row[0].value for row in graph.sparql(query)] == ["Data Platform"]  # type: ignore[index,union-attr]
