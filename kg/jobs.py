@@ -132,15 +132,20 @@ def _solutions(
     head: dict[str, object] = {"vars": variables}
     if truncated:
         head["link"] = [TRUNCATED]
-    document = {
-        "head": head,
-        "results": {
-            "bindings": [
-                {name: _term(row[name]) for name in variables if row[name] is not None}
-                for row in rows
-            ]
-        },
-    }
+    # A solution iterates its values in the order of `variables` (reading them by name cost
+    # twice as much), and a term repeated across rows (a type, an owner) is converted once.
+    seen: dict[object, dict[str, object]] = {}
+    bindings = []
+    for row in rows:
+        binding = {}
+        for name, term in zip(variables, row, strict=True):
+            if term is not None:
+                found = seen.get(term)
+                if found is None:
+                    found = seen[term] = _term(term)
+                binding[name] = found
+        bindings.append(binding)
+    document = {"head": head, "results": {"bindings": bindings}}
     data = json.dumps(document, ensure_ascii=False).encode()
     if results_format == ox.QueryResultsFormat.JSON:
         return data

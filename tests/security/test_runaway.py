@@ -262,3 +262,66 @@ def test_the_evaluator_kills_a_job_past_its_budget(tmp_path: Path) -> None:
     finally:
         evaluator.close()
         store.close()
+
+
+def test_a_runaway_named_query_is_stopped_and_its_worker_killed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`GET /api/v1/queries/{name}` runs under the budget and worker limit of /sparql: a named
+    query past KG_QUERY_TIMEOUT gets a 503 and its worker process is killed. The shipped queries
+    are quick on the demo, so a runaway one (with a bound parameter) is added to the catalogue."""
+    from fastapi.testclient import TestClient
+
+    from kg import catalog
+    from kg.api.app import create_app
+    from kg.demo import load_demo
+    from kg.graph import KnowledgeGraph
+
+    path = tmp_path / "runaway.rq"
+    where = RUNAWAY.split("WHERE {", 1)[1].rsplit("}", 1)[0]
+    path.write_text(
+        "# summary: Counts billions of rows.\n"
+        "# param: asset iri (required) Any asset.\n"
+        f"SELECT ?asset (COUNT(*) AS ?n) WHERE {{ ?asset ?p0 ?o0 . {where} }} GROUP BY ?asset\n",
+        encoding="utf-8",
+    )
+    shipped = catalog.catalogue()
+    monkeypatch.setattr(
+        catalog, "catalogue", lambda: {**shipped, "runaway": catalog.parse_query_file(path)}
+    )
+    settings = Settings(  # type: ignore[call-arg]
+        store=tmp_path / "store", gate="off", query_timeout=BUDGET, query_workers=1
+    )
+    graph = KnowledgeGraph.open(settings)
+    load_demo(graph)
+    try:
+        with TestClient(create_app(graph, close_on_shutdown=False)) as client:
+            evaluator = client.app.state.evaluator  # type: ignore[attr-defined]
+            assert evaluator.isolated
+            answer: list[tuple[int, str]] = []
+
+            def run() -> None:
+                response = client.get(
+                    "/api/v1/queries/runaway", params={"asset": "service/homepage"}
+                )
+                answer.append((response.status_code, response.text))
+
+            runaway = threading.Thread(target=run, daemon=True)
+            runaway.start()
+            computing: set[int] = set()
+            while runaway.is_alive() and not computing:
+                computing = {w.process.pid for w in list(evaluator._busy)}
+                time.sleep(0.05)
+            runaway.join(timeout=60)
+            assert answer, "the named query was not stopped"
+            status, body = answer[0]
+            assert status == 503, body
+            assert "KG_QUERY_TIMEOUT" in body and "stopped" in body
+            assert computing, "the named query ran in a worker process"
+            assert evaluator.killed == 1
+            assert not any(Path(f"/proc/{worker}").exists() for worker in computing)
+            shipped_query = client.get("/api/v1/queries/unowned-assets", params={"format": "csv"})
+            assert shipped_query.status_code == 200
+            assert "search-queries-raw" in shipped_query.text
+    finally:
+        graph.close()
