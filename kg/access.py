@@ -9,10 +9,13 @@ names.
 from __future__ import annotations
 
 import json
+import os
+import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 import pyoxigraph as ox
 
@@ -33,6 +36,7 @@ from kg.lineage import Direction
 # What `kg query` prints: solutions or a boolean as pyoxigraph has them, or a graph's triples.
 Answer = ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 DUMP_MEDIA = {
     "nq": ("application/n-quads", ox.RdfFormat.N_QUADS),
@@ -151,10 +155,10 @@ class Local:
         importing.declare_same(self.graph, asset, others, remove=remove)
 
     def query(self, text: str) -> Answer:
-        return _answer(self.graph.query(text))
+        return _interruptible(lambda: self.graph.query(text))
 
     def named_query(self, name: str, params: dict[str, str]) -> Answer:
-        return _answer(self.graph.named_query(name, params))
+        return _interruptible(lambda: self.graph.named_query(name, params))
 
     def lineage(
         self, asset: str, direction: Direction, depth: int | None, types: list[str] | None
@@ -343,8 +347,44 @@ def _parts(documents: Sequence[Document]) -> list[Part]:
     return [Part(d.name, d.data, d.media_type) for d in documents]
 
 
-def _answer(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> Answer:
-    return list(result) if isinstance(result, ox.QueryTriples) else result
+def _interruptible(
+    evaluate: Callable[[], ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples],
+) -> Answer:
+    """`evaluate()` to the end in a thread, so that Ctrl-C stops the command at once: pyoxigraph
+    does not return to Python until a query is done, and a signal waits for it. An interrupted
+    query only read the store, so the process ends there (exit 130, as shells expect). The
+    answer crosses threads serialized: pyoxigraph's results belong to the thread that made
+    them."""
+    outcome: list[tuple[str, bytes]] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result = evaluate()
+            if isinstance(result, ox.QueryTriples):
+                outcome.append(("application/n-triples", _serialized(result)))
+            else:
+                data = result.serialize(format=ox.QueryResultsFormat.JSON)
+                outcome.append(("application/sparql-results+json", data or b""))
+        except BaseException as exc:  # handed to the caller's thread as it is
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, name="kg-query", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.stderr.flush()
+        os._exit(130)
+    if failure:
+        raise failure[0]
+    return _parsed(*outcome[0])
+
+
+def _serialized(triples: ox.QueryTriples) -> bytes:
+    return triples.serialize(format=ox.RdfFormat.N_TRIPLES) or b""
 
 
 def _parsed(media: str, body: bytes) -> Answer:

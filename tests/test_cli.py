@@ -645,3 +645,29 @@ def test_load_shows_its_stages_on_a_terminal(
     monkeypatch.setattr(cli, "err", Console(file=quiet, force_terminal=False))
     assert run("load", DEMO, "--store", str(tmp_path / "other"))[0] == 0
     assert "parsing" not in quiet.getvalue()  # not a terminal: no progress lines
+
+
+def test_ctrl_c_stops_a_long_query_at_once(store: Path) -> None:
+    """pyoxigraph keeps a signal waiting until a query ends; kg query evaluates in a thread so
+    that Ctrl-C ends the command (exit 130) while the query still runs."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    closure = "(<https://w3id.org/mlg#dependsOn>|^<https://w3id.org/mlg#dependsOn>)*"
+    runaway = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?a {closure} ?b . ?c {closure} ?d . ?e ?p ?f . ?g ?q ?h }}"
+    with subprocess.Popen(
+        [sys.executable, "-m", "kg", "query", runaway, "--store", str(store)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    ) as process:
+        time.sleep(3)  # well into the query (it would run for hours)
+        assert process.poll() is None
+        process.send_signal(signal.SIGINT)
+        try:
+            _, stderr = process.communicate(timeout=60)
+        finally:
+            process.kill()
+    assert process.returncode == 130
+    assert b"interrupted" in stderr
