@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import json
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -261,7 +262,12 @@ def load(
     for rule, assets in sorted(by_rule.items()):
         items = [f"{a}: {m}" for a, ms in assets.items() for m in ms] if verbose else [*assets]
         _say_some(f"warning: governance: {rule}", items, shown)
-    _say_some("warning", report.get("warnings", []), None if verbose else 10)
+    _say_some("warning", _counted(report.get("warnings", [])), None if verbose else 10)
+
+
+def _counted(items: list[str]) -> list[str]:
+    """Each item once, in order, with how often it came when more than once."""
+    return [f"{item} ({n} times)" if n > 1 else item for item, n in Counter(items).items()]
 
 
 _STAGE_NAMES = {

@@ -671,3 +671,13 @@ def test_ctrl_c_stops_a_long_query_at_once(store: Path) -> None:
             process.kill()
     assert process.returncode == 130
     assert b"interrupted" in stderr
+
+
+def test_load_says_a_repeated_warning_once_with_its_count() -> None:
+    said = [
+        "a.nq: left out urn:g",
+        "a.nq: left out urn:g",
+        "b.nq:3: ill-typed",
+        "a.nq: left out urn:g",
+    ]
+    assert cli._counted(said) == ["a.nq: left out urn:g (3 times)", "b.nq:3: ill-typed"]
