@@ -173,7 +173,9 @@ COMMANDS: list[tuple[list[str], int]] = [
 def test_the_same_through_the_server(pair: Pair, args: list[str], code: int) -> None:
     args = [a.replace("{files}", str(pair.files)) for a in args]
     if "served.nq" in args[-1] and not (pair.files / "served.nq").exists():
-        dumped = runner.invoke(app, ["dump", "-o", args[-1], "--store", str(pair.served)])
+        dumped = runner.invoke(
+            app, ["dump", "-o", args[-1], "--store", str(pair.served)], env={"KG_API_TOKENS": TOKEN}
+        )
         assert dumped.exit_code == 0, dumped.output
     env = {"KG_API_TOKENS": TOKEN}
     served = _invoke(args, pair.served, env)

@@ -180,11 +180,14 @@ async def get_export(
         "(Turtle, N-Triples...) gives the union of the graphs.",
         *RDF_TYPES,
     )
+    | problems(401)
     | BUSY,
 )
 async def get_dump(request: Request) -> Response:
     """What `kg dump` writes, by `Accept`: a backup another kg restores with `kg load`. Runs
-    under KG_TASK_TIMEOUT like an export."""
+    under KG_TASK_TIMEOUT like an export. The whole store in one answer is an operator's tool:
+    when KG_API_TOKENS is set, it needs a write token (401 otherwise)."""
+    require_writer(request)
     graph = graph_of(request)
     accept = request.headers.get("accept")
     dumped = await evaluator_of(request).run(

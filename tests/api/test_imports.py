@@ -98,3 +98,12 @@ def test_validation_says_its_verdict_in_a_header(client: TestClient) -> None:
     assert clean.headers["kg-conforms"] == "true"
     strict = client.get("/api/v1/validation", params={"failOn": "info", "format": "text"})
     assert strict.headers["kg-conforms"] == "false"
+
+
+def test_the_dump_needs_a_write_token_when_tokens_are_set(client: TestClient) -> None:
+    graph = client.app.state.graph  # type: ignore[attr-defined]
+    graph.settings = graph.settings.model_copy(update={"api_tokens": "backup-token"})
+    assert client.get("/api/v1/dump").status_code == 401
+    allowed = client.get("/api/v1/dump", headers={"authorization": "Bearer backup-token"})
+    assert allowed.status_code == 200
+    assert b"urn:kg:graph:loads" in allowed.content
