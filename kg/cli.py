@@ -7,10 +7,12 @@ Exit codes, the same for every command:
        loaded) or refused input, which writes nothing: a bad file or query, an unknown asset,
        team, type, status, stage or named query
     2  usage or environment: an unknown option or option value (a `--format` kg does not
-       write), no store at the `--store` path, the store in use by another process, or
-       (`kg validate`) shapes that cannot be read
+       write), no store at the `--store` path, the store in use by another process that is
+       not a kg server, no server at `--url`, a server refusing the token or busy, an option
+       only the store can honour, or (`kg validate`) shapes that cannot be read
 
-Only `kg serve`, `kg load` and `kg ingest` create a store; every other command needs one.
+Only `kg serve`, `kg load` and `kg ingest` create a store; every other command needs one, or
+the server that holds it (kg.access), with the same output and exit codes.
 """
 
 from __future__ import annotations
