@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, TypeVar
+from typing import Any, BinaryIO, Protocol
 
 import pyoxigraph as ox
 
@@ -36,7 +36,6 @@ from kg.lineage import Direction
 # What `kg query` prints: solutions or a boolean as pyoxigraph has them, or a graph's triples.
 Answer = ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]
 Progress = Callable[[int, int], None]
-T = TypeVar("T")
 
 DUMP_MEDIA = {
     "nq": ("application/n-quads", ox.RdfFormat.N_QUADS),
