@@ -129,6 +129,10 @@ def _access(store: Path | None, url: str | None, create: bool = False) -> Iterat
         server = announced(path) if path is not None else None
         if server is None:
             raise _fail(exc.message, 2) from exc
+        try:  # a server that names itself but does not answer: the store is just in use
+            Client(server, timeout=10).get("/healthz")
+        except UnreachableError:
+            raise _fail(f"{exc.message} (its server at {server} does not answer)", 2) from exc
         if err.is_terminal:
             _say_err(f"{path} is held by kg serve at {server}: asking it")
         yield Remote(Client(server, settings.client_token()), settings)

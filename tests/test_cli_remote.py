@@ -263,3 +263,29 @@ def test_a_server_cut_answer_is_signalled(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert len(result.stdout.splitlines()) == 1 + 3
     assert f"warning: {url} cut the answer at its row cap (KG_MAX_ROWS)" in result.stderr
+
+
+def test_a_held_store_whose_server_does_not_answer_is_in_use(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    store = tmp_path / "store"
+    assert runner.invoke(app, ["load", DEMO, "--store", str(store)]).exit_code == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from kg.store import open_store; "
+         "from pathlib import Path; s = open_store(Path(sys.argv[1])); print('open', flush=True); time.sleep(120)", str(store)],
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == b"open"
+        announcement = {"url": "http://127.0.0.1:9", "pid": holder.pid}  # alive, but no server
+        (store / client.SERVER_FILE).write_text(json.dumps(announcement))
+        result = runner.invoke(app, ["stats", "--store", str(store)])
+    finally:
+        holder.kill()
+        holder.wait(timeout=20)
+        if holder.stdout is not None:
+            holder.stdout.close()
+    assert result.exit_code == 2
+    assert "in use by another process" in result.stderr
+    assert "its server at http://127.0.0.1:9 does not answer" in result.stderr
