@@ -199,6 +199,11 @@ def explain_syntax_error(text: str, error: str) -> str:
     at = source[column - 1 : column]
     if "Prefix not found" in expected and undeclared:
         reason = f"undeclared prefix {undeclared[0]}: (add PREFIX {undeclared[0]}: <...>)"
+        # the parser stops after the name; point at where the prefix is first used
+        first = next(m for m in _PREFIXED_NAME.finditer(masked) if m.group(1) == undeclared[0])
+        line = masked.count("\n", 0, first.start()) + 1
+        column = first.start() - (masked.rfind("\n", 0, first.start()) + 1) + 1
+        source = lines[line - 1] if 0 < line <= len(lines) else ""
     elif at == "/" and re.search(r"[\w-]:[\w.-]*$", source[: column - 1]):
         reason = "a prefixed name cannot hold '/': write the full IRI in <...>, or '\\/'"
     elif expected.startswith("expected one of "):

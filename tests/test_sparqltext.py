@@ -89,7 +89,8 @@ def test_check_outbound(allowed: list[str], trusted: bool, refused: str | None) 
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ("SELECT ?x WHERE { ?x a ex:Thing }", "line 1, column 32: undeclared prefix ex:"),
+        ("SELECT ?x WHERE { ?x a ex:Thing }", "line 1, column 24: undeclared prefix ex:"),
+        ("SELECT ?x WHERE {\n  ?x a ex:Thing ;\n     ex:p ?y }", "line 2, column 8: undeclared prefix ex:"),
         ("PREFIX id: <https://kg.example/id/>\nSELECT * { id:dataset/x ?p ?o }",
          "line 2, column 22: a prefixed name cannot hold '/'"),
         ("SELECT * WHERE { ?s ?p ?o ", "line 1, column 27: expected one of"),
