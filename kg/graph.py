@@ -37,6 +37,7 @@ from kg.governance.shapes import Shapes, load_shapes
 from kg.governance.validation import Engine, focus_info, validate
 from kg.ids import described_subject, to_id, to_iri
 from kg.ingest import Batch, parse_document
+from kg.ingest import openlineage as ol
 from kg.lineage import Direction, Impact, Lineage, Paths
 from kg.ontology import Ontology, default_ontology
 from kg.search import SearchIndex, SearchResult, latest_load
@@ -248,6 +249,7 @@ class KnowledgeGraph:
                 told("index", 1, 2)
 
         with self.writing:
+            batches = [*batches, *ol.names_yielded(self.store, batches)]
             report = pipeline.load(
                 self.store, self.ontology, batches, checker, observer, progress=progress
             )

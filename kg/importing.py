@@ -80,29 +80,8 @@ def _write(
         scope=importer.value,
         limits=Limits.from_settings(graph.settings),
     )
-    batches = [batch]
-    if importer is not Importer.OPENLINEAGE:
-        batches += _facet_names_dropped(graph, changed, batch.source)
-    report.load = graph.load_batches(batches, gate)
+    report.load = graph.load_batches([batch], gate)
     return report
-
-
-def _facet_names_dropped(graph: KnowledgeGraph, named: Description, source: str) -> list[Batch]:
-    """A team or person a catalog now names loses the name an ownership facet gave it
-    (`data-platform` for `team:data-platform`), in the same write: one name, the catalog's."""
-    agents = {mlg("Team"), mlg("Person")}
-    kept: list[ox.Triple] = []
-    for subject, triples in named.items():
-        if not any(t.predicate == RDF_TYPE and t.object in agents for t in triples):
-            continue
-        if not any(t.predicate == RDFS_LABEL for t in triples):
-            continue
-        facet = list(graph.store.graph(source_graph(Importer.OPENLINEAGE.value, subject)))
-        if any(t.predicate == RDFS_LABEL for t in facet):
-            kept += [t for t in facet if t.predicate != RDFS_LABEL]
-    if not kept:
-        return []
-    return [Batch(source=source, triples=kept, scope=Importer.OPENLINEAGE.value)]
 
 
 def _as_stored(triples: Iterable[ox.Triple]) -> set[ox.Triple]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +27,11 @@ import pyoxigraph as ox
 
 from kg import identity
 from kg.errors import InputError
+from kg.ids import source_graph
+from kg.ingest import Batch
 from kg.ingest.report import Description
 from kg.limits import DEFAULT_LIMITS, Limits, check_json
+from kg.store import GraphStore
 from kg.vocab import (
     DCAT_KEYWORD,
     DCTERMS,
@@ -391,3 +394,38 @@ def merge(old: list[ox.Triple], new: list[ox.Triple]) -> list[ox.Triple]:
         result = {t: None for t in result if t.predicate != OBSERVED_AT}
         result[latest] = None
     return list(result)
+
+
+_READ_AT_MOST = 100
+
+
+def names_yielded(store: GraphStore, batches: Sequence[Batch]) -> list[Batch]:
+    """A team or person another source names (a catalog, an asset document, an update) loses
+    the name an ownership facet gave it (`data-platform` for `team:data-platform`), in the
+    same write: one name, the other source's, whichever came first."""
+    agents = {mlg("Team"), mlg("Person")}
+    kept: list[ox.Triple] = []
+    for batch in batches:
+        if batch.scope == SCOPE:
+            continue
+        said = batch.all_triples()
+        typed = {t.subject for t in said if t.predicate == RDF_TYPE and t.object in agents}
+        labelled = {t.subject for t in said if t.predicate == RDFS_LABEL}
+        # A team named without its type restated (an update) is found by reading its facet
+        # graph; a large load is not read subject by subject: there, agents carry their type.
+        candidates = labelled if len(labelled) <= _READ_AT_MOST else labelled & typed
+        for subject in candidates:
+            if not isinstance(subject, ox.NamedNode):
+                continue
+            facet_graph = source_graph(SCOPE, subject)
+            if facet_graph in batch.named_graphs:  # the write restates the facet's graph itself
+                continue
+            facet = store.graph(facet_graph)
+            is_agent = subject in typed or any(
+                t.predicate == RDF_TYPE and t.object in agents for t in facet
+            )
+            if is_agent and any(t.predicate == RDFS_LABEL for t in facet):
+                kept += [t for t in facet if t.predicate != RDFS_LABEL]
+    if not kept:
+        return []
+    return [Batch(source="a name given elsewhere", triples=kept, scope=SCOPE)]

@@ -369,22 +369,35 @@ def test_an_ownership_facet_never_adds_a_second_name(graph: KnowledgeGraph, name
         assert labels == ["Data Platform"]
 
 
-def test_a_catalog_naming_a_team_later_replaces_the_facet_name(graph: KnowledgeGraph) -> None:
-    """The other order: the facets name team:data-platform first, then DataHub names it."""
+@pytest.mark.parametrize("named_by", ["datahub", "native", "update"])
+def test_a_source_naming_a_team_later_replaces_the_facet_name(
+    graph: KnowledgeGraph, named_by: str
+) -> None:
+    """The other order: the facets name team:data-platform first, then another source does."""
     from kg.importing import Importer
+    from tests.conftest import load_text
 
     ingest(graph, (EVENTS.name, EVENTS.read_bytes()))  # the facet's name: "data-platform"
-    query = (
-        "SELECT ?l WHERE { GRAPH ?g { <" + iri("team/data-platform") + "> "
-        "<http://www.w3.org/2000/01/rdf-schema#label> ?l } }"
-    )
-    assert [row[0].value for row in graph.sparql(query)] == ["data-platform"]  # type: ignore[index,union-attr]
-    sample = GOLDEN / "datahub-metadata.json"
-    importing.ingest(
-        graph, Importer.DATAHUB, [Document(sample.name, sample.read_bytes())], strict=True
-    )
-    assert [row[0].value for row in graph.sparql(query)] == ["Data Platform"]  # type: ignore[index,union-attr]
-    # still a team, still owning what the events said it owns
+    team = iri("team/data-platform")
+    query = f"SELECT ?l WHERE {{ GRAPH ?g {{ <{team}> <http://www.w3.org/2000/01/rdf-schema#label> ?l }} }}"
+
+    def labels() -> list[str]:
+        return [row[0].value for row in graph.sparql(query)]  # type: ignore[index,union-attr]
+
+    assert labels() == ["data-platform"]
+    if named_by == "datahub":
+        sample = GOLDEN / "datahub-metadata.json"
+        importing.ingest(
+            graph, Importer.DATAHUB, [Document(sample.name, sample.read_bytes())], strict=True
+        )
+    elif named_by == "native":
+        load_text(graph, "- {id: team/data-platform, type: Team, name: Data Platform}")
+    else:
+        graph.sparql_update(
+            f"INSERT DATA {{ <{team}> a <https://w3id.org/mlg#Team> ; "
+            '<http://www.w3.org/2000/01/rdf-schema#label> "Data Platform" }'
+        )
+    assert labels() == ["Data Platform"]
     assert graph.asset("team/data-platform").label == "Data Platform"
     ingest(graph, (EVENTS.name, EVENTS.read_bytes()))  # and producers resend
-    assert [row[0].value for row in graph.sparql(query)] == ["Data Platform"]  # type: ignore[index,union-attr]
+    assert labels() == ["Data Platform"]
