@@ -88,9 +88,10 @@ def test_a_runaway_query_is_stopped_and_its_worker_killed(server: tuple[str, int
     runaway = threading.Thread(target=lambda: answer.append(_sparql(base, RUNAWAY)))
     runaway.start()
     computing: set[int] = set()
-    while runaway.is_alive() and not computing:
-        computing = _busy_workers(pid)
-        time.sleep(0.05)
+    while runaway.is_alive() and not computing:  # busy in two looks apart: the runaway's
+        first = _busy_workers(pid)
+        time.sleep(0.4)
+        computing = first & _busy_workers(pid)
     runaway.join()
     status, body, _ = answer[0]
     assert status == 503, body
