@@ -17,6 +17,7 @@ parsed.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -396,35 +397,34 @@ def merge(old: list[ox.Triple], new: list[ox.Triple]) -> list[ox.Triple]:
     return list(result)
 
 
-_READ_AT_MOST = 100
-
-
 def names_yielded(store: GraphStore, batches: Sequence[Batch]) -> list[Batch]:
     """A team or person another source names (a catalog, an asset document, an update) loses
     the name an ownership facet gave it (`data-platform` for `team:data-platform`), in the
     same write: one name, the other source's, whichever came first."""
-    agents = {mlg("Team"), mlg("Person")}
+    # The few agents a facet described, first: without any, a write costs no pass over its
+    # triples (a million-asset load included).
+    facet_named = {
+        q.subject
+        for agent in (mlg("Team"), mlg("Person"))
+        for q in store.quads(None, RDF_TYPE, agent)
+        if isinstance(q.subject, ox.NamedNode) and q.graph_name == source_graph(SCOPE, q.subject)
+    }
+    if not facet_named:
+        return []
     kept: list[ox.Triple] = []
     for batch in batches:
         if batch.scope == SCOPE:
             continue
-        said = batch.all_triples()
-        typed = {t.subject for t in said if t.predicate == RDF_TYPE and t.object in agents}
-        labelled = {t.subject for t in said if t.predicate == RDFS_LABEL}
-        # A team named without its type restated (an update) is found by reading its facet
-        # graph; a large load is not read subject by subject: there, agents carry their type.
-        candidates = labelled if len(labelled) <= _READ_AT_MOST else labelled & typed
-        for subject in candidates:
-            if not isinstance(subject, ox.NamedNode):
-                continue
+        said = itertools.chain(batch.triples, *batch.named_graphs.values())
+        named = {t.subject for t in said if t.predicate == RDFS_LABEL and t.subject in facet_named}
+        for subject in named:
+            assert isinstance(subject, ox.NamedNode)
+            facet_named.discard(subject)  # once, however many batches name it
             facet_graph = source_graph(SCOPE, subject)
             if facet_graph in batch.named_graphs:  # the write restates the facet's graph itself
                 continue
             facet = store.graph(facet_graph)
-            is_agent = subject in typed or any(
-                t.predicate == RDF_TYPE and t.object in agents for t in facet
-            )
-            if is_agent and any(t.predicate == RDFS_LABEL for t in facet):
+            if any(t.predicate == RDFS_LABEL for t in facet):
                 kept += [t for t in facet if t.predicate != RDFS_LABEL]
     if not kept:
         return []
