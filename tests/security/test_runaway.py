@@ -10,8 +10,9 @@ import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -21,6 +22,7 @@ from kg.evaluation import Evaluator
 from kg.store import open_store
 from tests.test_serve import start_server
 
+T = TypeVar("T")
 TOKEN = "runaway-token"  # noqa: S105 (a test token)
 # Three unbounded closures joined: billions of rows over the demo graph.
 RUNAWAY = (
@@ -80,20 +82,26 @@ def _busy_workers(pid: int) -> set[int]:
     return busy
 
 
-def test_a_runaway_query_is_stopped_and_its_worker_killed(server: tuple[str, int]) -> None:
-    """The evaluation itself ends (its process is gone), not only the client's wait: how
-    quickly the CPU comes back is measured by bench/safety.py."""
-    base, pid = server
-    answer: list[tuple[int, str, dict[str, str]]] = []
-    runaway = threading.Thread(target=lambda: answer.append(_sparql(base, RUNAWAY)))
+def run_watching_workers(pid: int, request: Callable[[], T]) -> tuple[T, set[int]]:
+    """`request()` in a thread, and the server's workers that computed for it: busy in two
+    looks apart (a worker just done with another job can be caught busy once)."""
+    answer: list[T] = []
+    runaway = threading.Thread(target=lambda: answer.append(request()))
     runaway.start()
     computing: set[int] = set()
-    while runaway.is_alive() and not computing:  # busy in two looks apart: the runaway's
+    while runaway.is_alive() and not computing:
         first = _busy_workers(pid)
         time.sleep(0.4)
         computing = first & _busy_workers(pid)
     runaway.join()
-    status, body, _ = answer[0]
+    return answer[0], computing
+
+
+def test_a_runaway_query_is_stopped_and_its_worker_killed(server: tuple[str, int]) -> None:
+    """The evaluation itself ends (its process is gone), not only the client's wait: how
+    quickly the CPU comes back is measured by bench/safety.py."""
+    base, pid = server
+    (status, body, _), computing = run_watching_workers(pid, lambda: _sparql(base, RUNAWAY))
     assert status == 503, body
     assert "KG_QUERY_TIMEOUT" in body and "stopped" in body
     assert computing, "the runaway ran in a worker process"

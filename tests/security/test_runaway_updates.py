@@ -4,8 +4,6 @@ is free again for the next writer. Against a live server."""
 
 from __future__ import annotations
 
-import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -13,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.test_runaway import _busy_workers, _sparql
+from tests.security.test_runaway import _sparql, run_watching_workers
 from tests.test_serve import start_server
 
 TOKEN = "runaway-update-token"  # noqa: S105 (a test token)
@@ -59,16 +57,7 @@ def _count(base: str) -> int:
 def test_a_runaway_update_is_stopped_and_writes_nothing(server: tuple[str, int]) -> None:
     base, pid = server
     before = _count(base)
-    answer: list[tuple[int, str]] = []
-    runaway = threading.Thread(target=lambda: answer.append(_update(base, RUNAWAY)))
-    runaway.start()
-    computing: set[int] = set()
-    while runaway.is_alive() and not computing:  # busy in two looks apart: the runaway's
-        first = _busy_workers(pid)
-        time.sleep(0.4)
-        computing = first & _busy_workers(pid)
-    runaway.join()
-    status, body = answer[0]
+    (status, body), computing = run_watching_workers(pid, lambda: _update(base, RUNAWAY))
     assert status == 503, body
     assert "KG_QUERY_TIMEOUT" in body
     assert computing, "the update's WHERE ran in a worker process"
