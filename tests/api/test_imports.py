@@ -107,3 +107,65 @@ def test_the_dump_needs_a_write_token_when_tokens_are_set(client: TestClient) ->
     allowed = client.get("/api/v1/dump", headers={"authorization": "Bearer backup-token"})
     assert allowed.status_code == 200
     assert b"urn:kg:graph:loads" in allowed.content
+
+
+# -- hostile uploads to the entry points that take several files: a clear 4xx, nothing written,
+# the service still up
+
+DEEP = ("deep.json", b'{"assets": ' + b"[" * 5000 + b"]" * 5000 + b"}", "application/json")
+FINE = (
+    "fine.ttl",
+    b"<https://w3id.org/mlg/id/dataset/fine> <https://w3id.org/mlg#derivedFrom> <https://w3id.org/mlg/id/dataset/other> .",
+    "text/turtle",
+)
+MULTI_FILE_ROUTES = ["/api/v1/assets", "/api/v1/ingest/datahub", "/store?graph=urn:test:hostile"]
+HOSTILE = [
+    # name, body, content type, status, words in the answer
+    ("no boundary", b"--x\r\n\r\nhello\r\n--x--\r\n", "multipart/form-data", 400, "no document"),
+    ("broken parts", b"garbage without any boundary", "multipart/form-data; boundary=zz", 400, "no document"),
+    ("a deeply nested part", None, None, 400, "nest"),
+]  # fmt: skip
+
+
+def _fingerprint(client: TestClient) -> tuple[int, int]:
+    stats = client.get("/api/v1/stats").json()
+    return stats["triples"], stats["graphs"]
+
+
+@pytest.mark.parametrize("route", MULTI_FILE_ROUTES)
+@pytest.mark.parametrize(
+    ("name", "body", "media", "status", "words"), HOSTILE, ids=[h[0] for h in HOSTILE]
+)
+def test_a_hostile_multi_file_upload_is_refused_and_writes_nothing(
+    client: TestClient,
+    route: str,
+    name: str,
+    body: bytes | None,
+    media: str | None,
+    status: int,
+    words: str,
+) -> None:
+    before = _fingerprint(client)
+    if body is None:
+        answer = client.post(route, files=[("file", DEEP)])
+    else:
+        answer = client.post(route, content=body, headers={"content-type": str(media)})
+    assert answer.status_code == status, answer.text
+    assert words in answer.text.lower(), answer.text
+    assert _fingerprint(client) == before
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("route", MULTI_FILE_ROUTES)
+def test_an_oversized_multi_file_upload_is_refused_before_parsing(
+    client: TestClient, route: str
+) -> None:
+    graph = client.app.state.graph  # type: ignore[attr-defined]
+    graph.settings = graph.settings.model_copy(update={"max_body": 4096})
+    before = _fingerprint(client)
+    big = ("big.ttl", b"<urn:a> <urn:b> <urn:c> .\n" * 1000, "text/turtle")
+    answer = client.post(route, files=[("file", FINE), ("file", big)])
+    assert answer.status_code == 413, answer.text
+    assert "KG_MAX_BODY" in answer.text
+    assert _fingerprint(client) == before
+    assert client.get("/healthz").json() == {"status": "ok"}
