@@ -15,15 +15,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from kg import protocol, views
 from kg.api.deps import (
-    GATE_DESCRIPTION,
     MAX_OFFSET,
+    GateParameter,
     facet_filters,
     graph_of,
     read_body,
     require_writer,
 )
 from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, WRITE, answer, body, problems
-from kg.governance.gate import GateMode
 from kg.governance.render import linkable
 from kg.graph import Document, KnowledgeGraph
 from kg.vocab import compact
@@ -116,7 +115,7 @@ def get_asset(request: Request, identifier: str) -> Response:
 async def put_asset(
     request: Request,
     identifier: str,
-    gate: Annotated[GateMode | None, Query(description=GATE_DESCRIPTION)] = None,
+    gate: GateParameter = None,
 ) -> JSONResponse:
     """The body (a native asset, where `id` may be left out, or RDF about this asset only)
     replaces everything known about the asset. 201 when it is new, 200 otherwise."""
@@ -138,7 +137,7 @@ async def put_asset(
 async def delete_asset(
     request: Request,
     identifier: str,
-    gate: Annotated[GateMode | None, Query(description=GATE_DESCRIPTION)] = None,
+    gate: GateParameter = None,
 ) -> Response:
     """Its statements and edges go; assets that pointed at it keep the reference, which then
     shows as unresolved."""

@@ -124,6 +124,8 @@ GATE_DESCRIPTION = (
     "writes and reports them; `off` writes without checking. Any caller allowed to write may "
     "ask it for a write, as `kg load --gate` does; default: KG_GATE."
 )
+# The `gate` query parameter of the write routes that FastAPI reads (see gate_asked for the rest)
+GateParameter = Annotated[GateMode | None, Query(description=GATE_DESCRIPTION)]
 
 
 def gate_asked(request: Request) -> GateMode | None:

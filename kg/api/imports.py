@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kg import exports, importing, jobs
 from kg.api.deps import (
-    GATE_DESCRIPTION,
+    GateParameter,
     documents_of,
     evaluator_of,
     graph_of,
@@ -29,7 +29,6 @@ from kg.api.openapi import (
     body,
     problems,
 )
-from kg.governance.gate import GateMode
 from kg.graph import Document
 from kg.lineage import Direction
 
@@ -75,7 +74,7 @@ async def post_lineage(request: Request) -> dict[str, Any]:
 async def post_ingest(
     request: Request,
     importer: importing.Importer,
-    gate: Annotated[GateMode | None, Query(description=GATE_DESCRIPTION)] = None,
+    gate: GateParameter = None,
     partial: Annotated[
         bool,
         Query(

@@ -11,14 +11,13 @@ from fastapi.responses import HTMLResponse
 
 from kg import jobs, views
 from kg.api.deps import (
-    GATE_DESCRIPTION,
+    GateParameter,
     documents_of,
     evaluator_of,
     read_body,
     require_writer,
 )
 from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, BUSY, WRITE, body, problems
-from kg.governance.gate import GateMode
 from kg.graph import KnowledgeGraph
 from kg.lineage import Direction
 
@@ -125,7 +124,7 @@ def get_path(
 )
 async def post_assets(
     request: Request,
-    gate: Annotated[GateMode | None, Query(description=GATE_DESCRIPTION)] = None,
+    gate: GateParameter = None,
     restore: Annotated[
         bool,
         Query(
