@@ -6,12 +6,21 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: setup run test lint typecheck unit bench bench-large bench-safety bench-updates bench-queries clean
 
-setup: $(STAMP)
+PORTAL := kg/portal
+PORTAL_STAMP := $(PORTAL)/node_modules/.installed-stamp
+
+setup: $(STAMP) $(PORTAL_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# the portal's browser libraries, from the npm registry at the versions the lock file pins;
+# served by kg from its own origin, never committed; no install script runs
+$(PORTAL_STAMP): $(PORTAL)/package.json $(PORTAL)/package-lock.json
+	npm ci --prefix $(PORTAL) --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(PORTAL_STAMP)
 
 run: setup  # the demo in its own store: ./kg-data (yours) is never touched
 	$(BIN)/kg serve --demo --store .kg-demo

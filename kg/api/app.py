@@ -20,11 +20,11 @@ from kg.api import (
     openapi,
     routes,
     sparql,
-    static,
 )
 from kg.api.middleware import BodyLimits, SecurityHeaders
 from kg.evaluation import Evaluator
 from kg.graph import KnowledgeGraph
+from kg.portal import files, pages
 
 
 def create_app(
@@ -54,6 +54,8 @@ def create_app(
         version=kg.__version__,
         summary="The ML lifecycle knowledge graph: lineage, impact and SPARQL over your ML assets.",
         lifespan=lifespan,
+        docs_url=None,  # the portal's own /docs works offline (kg.portal.pages)
+        redoc_url=None,
         responses=openapi.COMMON,  # every route: the body bounds of kg.api.middleware
     )
     app.openapi = _completed(app)  # type: ignore[method-assign]
@@ -70,7 +72,8 @@ def create_app(
     app.include_router(discovery.router)
     app.include_router(assets.router)
     app.include_router(imports.router)
-    app.include_router(static.router)
+    app.include_router(pages.router)
+    app.include_router(files.router)
     return app
 
 

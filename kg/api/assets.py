@@ -4,14 +4,12 @@ dereference (HTML for browsers, RDF for RDF clients)."""
 from __future__ import annotations
 
 import json
-from html import escape
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import anyio.to_thread
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from kg import protocol, views
 from kg.api.deps import (
@@ -23,9 +21,8 @@ from kg.api.deps import (
     require_writer,
 )
 from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, WRITE, answer, body, problems
-from kg.governance.render import linkable
-from kg.graph import Document, KnowledgeGraph
-from kg.vocab import compact
+from kg.graph import Document
+from kg.portal import pages
 
 router = APIRouter(tags=["assets"])
 _RDF_MEDIA = set(protocol.GRAPH_TYPES) - {"text/plain"}
@@ -156,52 +153,4 @@ def dereference(request: Request, path: str) -> Response:
         return _rdf(graph.asset_rdf(iri), media)
     if "text/html" not in (protocol.accepted(request.headers.get("accept")) or ["text/html"])[:1]:
         return JSONResponse(graph.asset(iri).as_dict())
-    return HTMLResponse(asset_page(graph, iri))
-
-
-def _link(graph: KnowledgeGraph, iri: str, label: str | None) -> str:
-    """A link to the asset's page, or to the IRI itself when it is http, https or urn; any
-    other scheme (javascript:, data:...) is shown as text."""
-    base = graph.settings.base_iri
-    text = escape(label or graph.short(iri))
-    if iri.startswith(base):
-        href = "/id/" + quote(iri[len(base) :], safe="/:@")
-    elif linkable(iri):
-        href = iri
-    else:
-        return text
-    return f'<a href="{escape(href)}">{text}</a>'
-
-
-def asset_page(graph: KnowledgeGraph, iri: str) -> str:
-    asset = graph.asset(iri)
-
-    def rows(relations: list[Any], key: str) -> str:
-        return (
-            "".join(
-                f"<tr><td>{escape(compact(r.property))}</td><td>{_link(graph, r.node, r.label)}"
-                f"{'' if r.resolved else ' <em>(unresolved)</em>'}</td>"
-                f"<td>{escape(compact(r.type) if r.type else '')}</td></tr>"
-                for r in relations
-            )
-            or f"<tr><td colspan=3>no {key}</td></tr>"
-        )
-
-    owners = ", ".join(_link(graph, o.node, o.label) for o in asset.owners) or "<em>no owner</em>"
-    lineage = f"/api/v1/lineage?nodeId={quote(iri, safe='')}"
-    impact = f"/api/v1/impact?nodeId={quote(iri, safe='')}"
-    title = escape(asset.label or graph.short(iri))
-    kind = escape(compact(asset.type) if asset.type else "untyped")
-    status = escape(compact(asset.status) if asset.status else "-")
-    stage = escape(compact(asset.stage) if asset.stage else "-")
-    tags = escape(", ".join(asset.tags) or "-")
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>{title}</title><style>body{{font-family:system-ui,sans-serif;margin:2em}}
-table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;padding:4px 8px}}</style>
-</head><body><h1>{title}</h1>
-<p><code>{escape(iri)}</code> — {kind}</p>
-<p>{escape(asset.description or "")}</p>
-<p>Owner: {owners}. Status: {status}. Stage: {stage}. Tags: {tags}.</p>
-<p><a href="{escape(lineage)}">lineage</a> · <a href="{escape(impact)}">impact</a></p>
-<h2>Depends on</h2><table>{rows(asset.outgoing, "dependencies")}</table>
-<h2>Used by</h2><table>{rows(asset.incoming, "dependents")}</table></body></html>"""
+    return pages.asset_page(request, iri)

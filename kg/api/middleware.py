@@ -212,15 +212,11 @@ class BodyLimits:
             check_json(body, limits, SOURCE)
 
 
-# FastAPI's own documentation pages load Swagger UI and ReDoc from a CDN with inline scripts;
-# they keep working without kg's script rule until kg serves its own portal.
-DOCS_PATHS: Final = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 CSP: Final = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
-DOCS_CSP: Final = "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 
 class SecurityHeaders:
@@ -244,8 +240,7 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 if headers.get("content-type", "").lower().startswith("text/html"):
-                    policy = DOCS_CSP if path in DOCS_PATHS else CSP
-                    headers.setdefault("Content-Security-Policy", policy)
+                    headers.setdefault("Content-Security-Policy", CSP)
                     headers.setdefault("X-Frame-Options", "DENY")
                     headers.setdefault("Referrer-Policy", "no-referrer")
             await send(message)

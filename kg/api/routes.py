@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from html import escape
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
 
 from kg import jobs, views
 from kg.api.deps import (
@@ -24,9 +21,6 @@ from kg.lineage import Direction
 router = APIRouter()
 
 
-_SAMPLE_QUERY = quote("SELECT * WHERE { ?s ?p ?o } LIMIT 10")
-
-
 def _graph(request: Request) -> KnowledgeGraph:
     graph = request.app.state.graph
     assert isinstance(graph, KnowledgeGraph)
@@ -41,23 +35,6 @@ NodeId = Annotated[
         examples=["service/homepage"],
     ),
 ]
-
-
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def home(request: Request) -> str:
-    stats = await _stats(request)
-    rows = "".join(
-        f"<li>{escape(kind)}: {count}</li>"
-        for kind, count in stats["assets_by_type"].items()  # type: ignore[attr-defined]
-    )
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>kg</title></head>
-<body><h1>kg: the ML lifecycle knowledge graph</h1>
-<p>{stats["triples"]} triples in {stats["graphs"]} named graphs.</p><ul>{rows}</ul>
-<ul><li><a href="/docs">HTTP API (OpenAPI)</a></li>
-<li><a href="/sparql?query={_SAMPLE_QUERY}">SPARQL endpoint</a> at <code>/sparql</code></li>
-<li><code>/api/v1/lineage?nodeId=...</code>, <code>/api/v1/impact?nodeId=...</code>,
-<code>/api/v1/path?from=...&amp;to=...</code></li></ul>
-</body></html>"""
 
 
 @router.get("/healthz", tags=["ops"], summary="Liveness")

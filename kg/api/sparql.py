@@ -4,8 +4,6 @@ writers, the service description on a plain GET, and a query page for browsers."
 from __future__ import annotations
 
 import functools
-import json
-from html import escape
 from typing import Any
 
 import anyio
@@ -13,10 +11,10 @@ import anyio.from_thread
 import anyio.to_thread
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 from starlette.datastructures import MultiDict
 
-from kg import catalog, jobs, protocol, sparqltext, updates
+from kg import jobs, protocol, sparqltext, updates
 from kg.api.deps import (
     evaluator_of,
     gate_asked,
@@ -27,6 +25,7 @@ from kg.api.deps import (
 )
 from kg.api.openapi import RDF_TYPES, RESULT_TYPES, answer, problems
 from kg.errors import KGError
+from kg.portal import pages
 
 router = APIRouter(tags=["sparql"])
 PATHS = ("/sparql", "/sparql/", "/query", "/query/")
@@ -239,7 +238,7 @@ async def _update(request: Request, update: str, params: MultiDict) -> Response:
 
 async def _describe(request: Request) -> Response:
     if "text/html" in protocol.accepted(request.headers.get("accept"))[:1]:
-        return HTMLResponse(query_page(str(request.url).split("?", 1)[0]))
+        return pages.page(request, "workbench", "SPARQL workbench")
     graph = graph_of(request)
     endpoint = str(request.url).split("?", 1)[0]
     try:
@@ -254,36 +253,3 @@ async def _describe(request: Request) -> Response:
         dataset = ox.Dataset(ox.parse(turtle, ox.RdfFormat.TURTLE))
         turtle = ox.serialize(dataset, format=protocol.GRAPH_TYPES[media]) or b""
     return Response(turtle, media_type=media)
-
-
-def query_page(endpoint: str) -> str:
-    """A query editor that works offline: a form, the formats, the named queries as examples
-    (its script is /static/sparql.js)."""
-    examples = {
-        q.name: q.text
-        for q in catalog.catalogue().values()
-        if not any(p.required for p in q.parameters)
-    }
-    examples = {"everything": "SELECT * WHERE { ?s ?p ?o } LIMIT 25", **examples}
-    buttons = "".join(
-        f'<button type="button" data-name="{escape(name)}">{escape(name)}</button> '
-        for name in examples
-    )
-    # a data block, never run (the page's CSP runs only /static scripts); `<` escaped so that
-    # no `</script>` or `<!--` in a query can end or change it
-    data = json.dumps(examples).replace("<", "\\u003c").replace(">", "\\u003e")
-    data = data.replace("&", "\\u0026")
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>kg SPARQL</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2em}} textarea{{width:100%;height:16em;
-font-family:monospace}} button{{margin:2px}}</style></head><body>
-<h1>SPARQL endpoint</h1><p>Endpoint: <code>{escape(endpoint)}</code>. The default graph is the union
-of all graphs. Examples: {buttons}</p>
-<form method="get" action="{escape(endpoint)}">
-<textarea name="query" id="query">{escape(next(iter(examples.values())))}</textarea>
-<p><label>Results as <select name="format"><option>json</option><option>xml</option>
-<option>csv</option><option>tsv</option><option value="turtle">turtle (CONSTRUCT)</option>
-</select></label>
-<button type="submit">Run</button></p></form>
-<script type="application/json" id="examples">{data}</script>
-<script src="/static/sparql.js" defer></script>
-</body></html>"""

@@ -14,16 +14,22 @@ def test_health(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
 
 
-def test_home_page_lists_the_graph(client: TestClient) -> None:
-    page = client.get("/")
-    assert page.status_code == 200
-    assert "mlg:ModelVersion: 11" in page.text
+def test_stats_count_each_asset_once(client: TestClient) -> None:
+    counts = client.get("/api/v1/stats").json()["assets_by_type"]
+    assert counts["mlg:ModelVersion"] == 11
     # each asset once, under its most specific type: feature sets are not datasets again, and
     # teams, people and privacy reviews are counted
-    assert "mlg:Dataset: 17" in page.text
-    assert "mlg:Team: 7" in page.text
-    assert "mlg:Person: 8" in page.text
-    assert "mlg:PrivacyReview: 4" in page.text
+    assert counts["mlg:Dataset"] == 17
+    assert counts["mlg:Team"] == 7
+    assert counts["mlg:Person"] == 8
+    assert counts["mlg:PrivacyReview"] == 4
+
+
+def test_home_page_is_the_search_page(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert 'data-page="search"' in page.text
+    assert '<script type="module" src="/portal/app.js"></script>' in page.text
 
 
 # Each asset once, by the most specific mlg type stated in the data graphs (not the derived

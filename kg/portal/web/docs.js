@@ -1,0 +1,6 @@
+// The docs page (being written).
+import { h } from "./ui.js";
+
+export async function mount(main) {
+  main.append(h("h1", {}, "docs"));
+}
