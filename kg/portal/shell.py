@@ -57,6 +57,8 @@ def render(page: str, title: str, data: dict[str, object] | None = None) -> str:
     spec = PAGES[page]
     payload = {"page": page, "libraries": files.installed(), **(data or {})}
     styles = "".join(f'<link rel="stylesheet" href="/vendor/{s}">' for s in spec.styles)
+    if (files.WEB / f"{page}.css").is_file():  # the page's own styles, after the libraries'
+        styles += f'<link rel="stylesheet" href="/portal/{page}.css">'
     scripts = "".join(f'<script src="/vendor/{s}" defer></script>' for s in spec.libraries)
     links = "".join(
         f'<a href="{href}"{" aria-current=page" if name == page else ""} '
