@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run test lint typecheck unit bench bench-large bench-safety bench-updates bench-queries clean
+.PHONY: setup run test lint typecheck unit screenshots bench bench-large bench-safety bench-updates bench-queries clean
 
 PORTAL := kg/portal
 PORTAL_STAMP := $(PORTAL)/node_modules/.installed-stamp
@@ -36,6 +36,10 @@ unit: setup
 	$(BIN)/python -m pytest
 
 test: lint typecheck unit
+
+# the README's pictures of the portal, taken by its browser tests (needs Debian's chromium)
+screenshots: setup
+	KG_SCREENSHOTS=docs/portal $(BIN)/python -m pytest -q tests/portal
 
 BENCH_STAMP := $(VENV)/.bench-stamp
 $(BENCH_STAMP): $(STAMP)

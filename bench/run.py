@@ -148,6 +148,26 @@ def closure_query(node: str, downstream: bool = False) -> str:
 VALIDATION_LIMIT = 300  # seconds
 
 
+def portal_figures(label: str, url: str, asset: str, picture: str, size: int) -> None:
+    """First paint and ready time of the portal's pages in Chromium (bench.portal)."""
+    from bench import portal
+
+    try:
+        figures = portal.measure(url, asset, picture)
+    except Exception as exc:  # no Chromium or no Playwright: say so, measure the rest
+        row(label, "portal pages in Chromium", f"not measured: {exc}")
+        return
+    for f in figures:
+        name = f"lineage picture ({size:,} nodes)" if f.page == "lineage picture" else f.page
+        row(
+            label,
+            f"portal {name}: first paint / ready (goal 1 s), long tasks",
+            f"{ms(f.first_paint / 1000)} / {ms(f.ready / 1000)}, {ms(f.blocked / 1000)}",
+            f"API answer alone {ms(f.api / 1000)}",
+            f"{f.ready / f.api:.1f}x",
+        )
+
+
 def run_scale(assets: int, work: Path, reference: bool) -> None:
     label = f"{assets:,}"
     print(f"\n== {label} assets", flush=True)
@@ -364,6 +384,10 @@ def run_scale(assets: int, work: Path, reference: bool) -> None:
     ]
     search_times = sorted(timed(lambda w=w: graph.search(w), 20)[0] for w in words)
     row(label, "search, p50 over queries", ms(statistics.median(search_times)))
+    # the portal's lineage picture: the sampled node whose downstream is nearest 2,000 nodes
+    near = {n: reach(index.in_edges, n, 4000) for n in range(0, len(index._names), step)}
+    picture = index.name(min(near, key=lambda n: (abs(near[n] - 2000), n)))
+    picture_size = near[index.id(picture)]
     graph.close()
 
     # -- HTTP: kg serve against oxigraph serve on the same data
@@ -386,6 +410,7 @@ def run_scale(assets: int, work: Path, reference: bool) -> None:
         search_url = f"http://127.0.0.1:{port}/api/v1/search?q=ranking"
         latencies, _ = load_client(search_url, 200)
         row(label, "search over HTTP, p50", ms(pct(latencies, 0.5)))
+        portal_figures(label, f"http://127.0.0.1:{port}", deepest, picture, picture_size)
         row(label, "kg serve peak memory", f"{peak_rss(server.pid) / 2**20:,.0f} MiB")
     finally:
         server.terminate()
