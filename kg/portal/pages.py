@@ -17,7 +17,9 @@ router = APIRouter(include_in_schema=False)
 
 
 def _data(graph: KnowledgeGraph, **extra: object) -> dict[str, object]:
-    return {"baseIri": graph.settings.base_iri, "prefixes": PREFIXES, **extra}
+    # whether writes need a token: the page asks for one before a write, not after a 401
+    tokens = bool(graph.settings.tokens())
+    return {"baseIri": graph.settings.base_iri, "prefixes": PREFIXES, "writeToken": tokens, **extra}
 
 
 def page(

@@ -201,10 +201,7 @@ def test_run_validation_asks_for_the_token_once(browser: Any, token_server: Serv
         assert third and third != second
     finally:
         context.close()
-    # the first write's 401 (which makes the page ask for the token) is the one error logged
-    refused = [e for e in watch.errors if "401 (Unauthorized)" in e]
-    assert len(refused) == 1
-    watch.errors = [e for e in watch.errors if e not in refused]
+    # the page knew writes need a token and asked first: no write was refused
     watch.check()
 
 
@@ -212,18 +209,7 @@ def test_run_validation_asks_for_the_token_once(browser: Any, token_server: Serv
 
 
 def team_sections(page: Any, server: Server) -> None:
-    """The team sections the asset page shows; when the asset page does not add them yet,
-    they are added here from team.js, as the asset page will."""
-    asset_js = fetch(server, "/portal/asset.js", "text/javascript").decode()
-    if "teamSections(" not in asset_js:
-        page.evaluate(
-            """async () => {
-              const data = JSON.parse(document.getElementById("page-data").textContent);
-              const answer = await fetch("/api/v1/assets/" + encodeURIComponent(data.asset));
-              const { teamSections } = await import("/portal/team.js");
-              document.getElementById("main").append(...await teamSections(await answer.json()));
-            }"""
-        )
+    """The team sections the asset page shows, once their scorecard is in."""
     page.wait_for_selector("[data-testid=team-scorecard][data-state=done]")
 
 

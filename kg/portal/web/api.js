@@ -1,6 +1,6 @@
 // The public HTTP API, as the pages use it: JSON reads, writes with a token asked once per
 // session (kept in sessionStorage, sent as a bearer token), problem details as ApiError.
-import { h } from "./ui.js";
+import { h, pageData } from "./ui.js";
 
 const TOKEN_KEY = "kg-token";
 
@@ -70,8 +70,12 @@ export async function postJSON(path, payload, params) {
   return response.json();
 }
 
-/** A write: on 401 the token is asked once, then the write is sent again. */
+/** A write: where the server takes writes from token holders only, the token is asked first
+ * (once per tab); on a 401 (a token the server no longer takes) it is asked again, once. */
 export async function write(method, path, options = {}) {
+  if (pageData().writeToken && !signedIn() && !(await askToken())) {
+    throw new ApiError(401, { detail: "This server takes writes from token holders only." });
+  }
   try {
     return await request(method, path, options);
   } catch (err) {
@@ -130,7 +134,7 @@ export function askToken() {
 function refreshTokenButton() {
   const button = document.querySelector("[data-testid=token-button]");
   if (!button) return;
-  button.hidden = false;
+  button.hidden = !pageData().writeToken && !signedIn();
   button.textContent = signedIn() ? "Signed in · sign out" : "Sign in to write";
 }
 
