@@ -99,6 +99,7 @@ def test_a_write_carries_the_token_signed_in_with(browser: Any, guarded: Server)
             urllib.request.urlopen(  # noqa: S310 (loopback)
                 guarded.url + "/api/v1/assets/dataset/legacy-ratings", timeout=30
             )
+        gone.value.close()  # the error holds the connection
         assert gone.value.code == 404
     finally:
         context.close()

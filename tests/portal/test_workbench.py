@@ -61,8 +61,9 @@ def sparql_error(server: Server, query: str) -> str:
     try:
         urllib.request.urlopen(request, timeout=30)  # noqa: S310 (loopback)
     except urllib.error.HTTPError as refused:
-        assert refused.code == 400
-        return refused.read().decode()
+        with refused:  # the error holds the connection: close it
+            assert refused.code == 400
+            return refused.read().decode()
     raise AssertionError("the endpoint accepted a broken query")
 
 
