@@ -146,7 +146,8 @@ async def sparql(request: Request) -> Response:
     """SPARQL 1.1 Protocol: `query` by GET, POST form or POST application/sparql-query, with
     `default-graph-uri` / `named-graph-uri`; `update` by POST form or application/sparql-update
     (writers only), with `using-graph-uri` / `using-named-graph-uri`. Results by `Accept` or
-    `format`. With no query: the service description, or a query page for a browser."""
+    `format`. With no query: the service description; for a browser (HTML first in Accept,
+    no `format`), the workbench, with the query in it."""
     params = await _parameters(request)
     if isinstance(params, Response):
         return params
@@ -161,7 +162,16 @@ async def sparql(request: Request) -> Response:
         return await _update(request, updates[0], params)
     if not queries:
         return await _describe(request)
+    if request.method == "GET" and _wants_page(request):  # a link to the workbench, prefilled
+        return pages.page(request, "workbench", "SPARQL workbench")
     return await _query(request, queries[0], params)
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser following a link: HTML first in Accept, and no results format asked."""
+    if any(name in request.query_params for name in protocol.FORMAT_PARAMETERS):
+        return False
+    return "text/html" in protocol.accepted(request.headers.get("accept"))[:1]
 
 
 async def _query(request: Request, query: str, params: MultiDict) -> Response:

@@ -492,3 +492,15 @@ def test_runaway_query_stops_at_its_budget(graph: KnowledgeGraph) -> None:
 
 def test_settings_helper_is_memory_only() -> None:
     assert settings().memory
+
+
+def test_a_browser_following_a_query_link_gets_the_workbench(client: TestClient) -> None:
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    query = {"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"}
+    page = client.get("/sparql", params=query, headers={"accept": browser})
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'data-page="workbench"' in page.text
+    asked = client.get("/sparql", params={**query, "format": "json"}, headers={"accept": browser})
+    assert asked.headers["content-type"].startswith("application/sparql-results+json")
+    plain = client.get("/sparql", params=query, headers={"accept": "application/xml"})
+    assert plain.headers["content-type"].startswith("application/xml")  # results, as asked
