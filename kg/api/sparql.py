@@ -168,10 +168,12 @@ async def sparql(request: Request) -> Response:
 
 
 def _wants_page(request: Request) -> bool:
-    """A browser following a link: HTML first in Accept, and no results format asked."""
+    """A browser following a link: HTML first in Accept, then XHTML, as browsers send it (a
+    client preferring HTML but naming an RDF or results type gets that), and no `format`."""
     if any(name in request.query_params for name in protocol.FORMAT_PARAMETERS):
         return False
-    return "text/html" in protocol.accepted(request.headers.get("accept"))[:1]
+    accepted = protocol.accepted(request.headers.get("accept"))
+    return accepted[:1] == ["text/html"] and "application/xhtml+xml" in accepted
 
 
 async def _query(request: Request, query: str, params: MultiDict) -> Response:
