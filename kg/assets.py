@@ -1,4 +1,6 @@
-"""One asset as people and scripts see it: its statements, its relations both ways, its owners.
+"""One asset as people and scripts see it: its statements, its relations both ways, its owners,
+the sources that described it, and the parts hanging off it (an evaluation's metric values, a
+dataset's schema fields with their column-level lineage).
 
 The view is read from the union of graphs; derived triples (super-properties and
 super-classes) are left out so each relation shows once, by its most specific property.
@@ -6,26 +8,48 @@ super-classes) are left out so each relation shows once, by its most specific pr
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import TypeGuard
+from urllib.parse import unquote
 
 import pyoxigraph as ox
 
 from kg.errors import NotFoundError
-from kg.ids import DERIVED_GRAPH_PREFIX
+from kg.ids import DERIVED_GRAPH_PREFIX, graph_source, is_data_graph
 from kg.ontology import Ontology
 from kg.store import GraphStore
 from kg.vocab import (
     DCAT_KEYWORD,
     DCTERMS_DESCRIPTION,
+    DQV,
+    LOADS_GRAPH,
     MLG,
     OWNER,
+    PROV,
     RDF_TYPE,
     RDFS_LABEL,
     STAGE,
     STATUS,
+    XSD,
     compact,
+    mlg,
     value,
 )
+
+CLASSIFICATION = mlg("classification")
+# The most sensitive classification wins where sources disagree: the safe reading.
+_SENSITIVITY = [mlg(c).value for c in ("PII", "Confidential", "Internal", "Public")]
+METRIC = mlg("metric")
+EVALUATED_ON = mlg("evaluatedOn")
+MEASUREMENT_OF = ox.NamedNode(DQV + "isMeasurementOf")
+MEASURED_VALUE = ox.NamedNode(DQV + "value")
+COMPUTED_ON = ox.NamedNode(DQV + "computedOn")
+FIELD = mlg("field")
+DATA_TYPE = mlg("dataType")
+FIELD_DERIVED_FROM = mlg("fieldDerivedFrom")
+_INTEGERS = {XSD + t for t in ("integer", "int", "long", "short", "byte", "nonNegativeInteger")}
+_REALS = {XSD + t for t in ("decimal", "double", "float")}
 
 
 @dataclass
@@ -35,6 +59,32 @@ class Relation:
     label: str | None
     type: str | None
     resolved: bool
+
+
+@dataclass
+class SourceRecord:
+    """A source that described the asset, in which graph, and the load that last wrote it."""
+
+    source: str
+    graph: str
+    at: str | None
+    load: str | None
+
+
+@dataclass
+class Measurement:
+    metric: str
+    value: int | float | str
+    dataset: str | None
+
+
+@dataclass
+class SchemaField:
+    id: str | None  # None: a blank node
+    name: str
+    type: str | None
+    description: str | None
+    upstream: list[str] = field(default_factory=list)  # the fields it is computed from
 
 
 @dataclass
@@ -50,6 +100,10 @@ class AssetView:
     properties: dict[str, list[str]] = field(default_factory=dict)
     outgoing: list[Relation] = field(default_factory=list)
     incoming: list[Relation] = field(default_factory=list)
+    classification: str | None = None
+    sources: list[SourceRecord] = field(default_factory=list)
+    metrics: list[Measurement] = field(default_factory=list)
+    fields: list[SchemaField] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         def rel(r: Relation, key: str) -> dict[str, object]:
@@ -73,22 +127,47 @@ class AssetView:
             "properties": {compact(k): v for k, v in self.properties.items()},
             "outgoing": [rel(r, "target") for r in self.outgoing],
             "incoming": [rel(r, "source") for r in self.incoming],
+            "classification": compact(self.classification) if self.classification else None,
+            "sources": [
+                {"source": r.source, "graph": r.graph, "at": r.at, "load": r.load}
+                for r in self.sources
+            ],
+            "metrics": [
+                {"metric": m.metric, "value": m.value, "dataset": m.dataset} for m in self.metrics
+            ],
+            "fields": [
+                {
+                    "id": f.id,
+                    "name": f.name,
+                    "type": f.type,
+                    "description": f.description,
+                    "upstream": f.upstream,
+                }
+                for f in self.fields
+            ],
         }
 
 
-def _asserted(
+def _asserted_quads(
     store: GraphStore, subject: ox.NamedNode | None, obj: ox.NamedNode | None
-) -> list[ox.Triple]:
-    """Statements as the sources made them (no derived graph), each once."""
-    seen: dict[ox.Triple, None] = {}
+) -> list[ox.Quad]:
+    """Statements as the sources made them (no derived graph), in the graphs that hold them."""
+    kept = []
     for q in store.quads(subject, None, obj):
         graph = q.graph_name
         if isinstance(graph, ox.NamedNode) and graph.value.startswith(DERIVED_GRAPH_PREFIX):
             continue
         if isinstance(graph, ox.NamedNode) and graph.value.startswith("urn:kg:graph:reports/"):
             continue
-        seen.setdefault(q.triple)
-    return list(seen)
+        kept.append(q)
+    return kept
+
+
+def _asserted(
+    store: GraphStore, subject: ox.NamedNode | None, obj: ox.NamedNode | None
+) -> list[ox.Triple]:
+    """Statements as the sources made them (no derived graph), each once."""
+    return list(dict.fromkeys(q.triple for q in _asserted_quads(store, subject, obj)))
 
 
 def _brief(store: GraphStore, ontology: Ontology, node: str) -> tuple[str | None, str | None]:
@@ -106,9 +185,17 @@ def view(store: GraphStore, ontology: Ontology, iri: str) -> AssetView:
     if not exists(store, iri):
         raise NotFoundError(f"no asset {iri} in the graph")
     node = ox.NamedNode(iri)
-    own = _asserted(store, node, None)
+    quads = _asserted_quads(store, node, None)
+    own = list(dict.fromkeys(q.triple for q in quads))
     types = [value(t.object) for t in own if t.predicate == RDF_TYPE]
     result = AssetView(id=iri, type=ontology.specific_type(types), label=None, description=None)
+    graphs = {
+        q.graph_name.value for q in quads if _named(q.graph_name) and is_data_graph(q.graph_name)
+    }
+    result.sources = sources(store, graphs)
+    result.classification = _classification(own)
+    result.metrics = metrics(store, own)
+    result.fields = fields(store, own)
 
     def relation(prop: str, other: str) -> Relation:
         label, kind = _brief(store, ontology, other)
@@ -141,6 +228,130 @@ def view(store: GraphStore, ontology: Ontology, iri: str) -> AssetView:
     result.outgoing.sort(key=lambda r: (r.property, r.node))
     result.incoming.sort(key=lambda r: (r.property, r.node))
     return result
+
+
+def sources(store: GraphStore, graphs: set[str]) -> list[SourceRecord]:
+    """Each graph with its source and the load that last wrote it (kg.pipeline's load records:
+    `?load mlg:wrote ?graph ; prov:endedAtTime ?at`), in one query for all of them."""
+    last: dict[str, tuple[str, str]] = {}
+    if graphs:
+        listed = " ".join(str(ox.NamedNode(g)) for g in sorted(graphs))
+        rows = store.query(
+            f"SELECT ?graph ?load ?at WHERE {{ VALUES ?graph {{ {listed} }} "
+            f"GRAPH {LOADS_GRAPH} {{ ?load {mlg('wrote')} ?graph ; "
+            f"<{PROV}endedAtTime> ?at }} }} ORDER BY DESC(?at) DESC(STR(?load))"
+        )
+        assert isinstance(rows, ox.QuerySolutions)
+        for row in rows:
+            name, load, at = row["graph"], row["load"], row["at"]
+            if name is not None and load is not None and at is not None:
+                last.setdefault(value(name), (value(load), value(at)))
+    found = []
+    for graph in graphs:
+        load, at = last.get(graph, (None, None))  # None: written by no load kg recorded
+        found.append(SourceRecord(graph_source(graph), graph, at, load))
+    return sorted(found, key=lambda r: (r.source, r.graph))
+
+
+def _classification(own: list[ox.Triple]) -> str | None:
+    ranked = sorted(
+        _iris(own, CLASSIFICATION),
+        key=lambda c: (_SENSITIVITY.index(c) if c in _SENSITIVITY else len(_SENSITIVITY), c),
+    )
+    return ranked[0] if ranked else None
+
+
+def _iris(triples: list[ox.Triple], predicate: ox.NamedNode) -> list[str]:
+    """The IRIs the statements with this predicate point at, each once, sorted."""
+    return sorted(
+        {t.object.value for t in triples if t.predicate == predicate and _named(t.object)}
+    )
+
+
+def _named(term: object) -> TypeGuard[ox.NamedNode]:
+    return isinstance(term, ox.NamedNode)
+
+
+def _number(literal: ox.Literal) -> int | float | str:
+    """A measured value as a JSON number when its datatype is numeric and it reads as one."""
+    datatype = literal.datatype.value
+    try:
+        if datatype in _INTEGERS:
+            return int(literal.value)
+        if datatype in _REALS:
+            number = float(literal.value)
+            return number if math.isfinite(number) else literal.value  # JSON has no NaN
+    except ValueError:
+        pass  # an ill-typed literal, kept as given
+    return literal.value
+
+
+def _first(
+    triples: list[ox.Triple], predicate: ox.NamedNode
+) -> ox.NamedNode | ox.BlankNode | ox.Literal | None:
+    for t in triples:
+        if t.predicate == predicate and not isinstance(t.object, ox.Triple):
+            return t.object
+    return None
+
+
+def metrics(store: GraphStore, own: list[ox.Triple]) -> list[Measurement]:
+    """An evaluation's metric values: each `mlg:metric` a DQV quality measurement naming its
+    metric (`dqv:isMeasurementOf`) and value (`dqv:value`), on the dataset it was computed on
+    (`dqv:computedOn`, else the evaluation's `mlg:evaluatedOn` when it names one dataset)."""
+    evaluated = _iris(own, EVALUATED_ON)
+    on = evaluated[0] if len(evaluated) == 1 else None
+    found = []
+    for t in own:
+        if t.predicate != METRIC or not isinstance(t.object, ox.NamedNode | ox.BlankNode):
+            continue
+        parts = list(store.triples(t.object, None, None))
+        metric, measured = _first(parts, MEASUREMENT_OF), _first(parts, MEASURED_VALUE)
+        if not isinstance(metric, ox.NamedNode) or not isinstance(measured, ox.Literal):
+            continue
+        dataset = _first(parts, COMPUTED_ON)
+        found.append(
+            Measurement(
+                metric.value,
+                _number(measured),
+                dataset.value if isinstance(dataset, ox.NamedNode) else on,
+            )
+        )
+    return sorted(found, key=lambda m: (m.metric, str(m.value), m.dataset or ""))
+
+
+def _field_name(node: ox.NamedNode | ox.BlankNode) -> str:
+    """A field's name from its IRI (kg.identity.field: `<dataset>/field/<name>`)."""
+    if isinstance(node, ox.BlankNode):
+        return ""
+    local = node.value.rpartition("/field/")[2] or node.value.rstrip("/").rsplit("/", 1)[-1]
+    return unquote(local)
+
+
+def fields(store: GraphStore, own: list[ox.Triple]) -> list[SchemaField]:
+    """A dataset's schema fields (`mlg:field`), each with its name, data type, description and
+    the fields it is derived from (`mlg:fieldDerivedFrom`: column-level lineage from
+    OpenLineage's columnLineage facet or DataHub's fine-grained lineage)."""
+    found = []
+    nodes = dict.fromkeys(
+        t.object
+        for t in own
+        if t.predicate == FIELD and isinstance(t.object, ox.NamedNode | ox.BlankNode)
+    )
+    for node in nodes:
+        parts = list(store.triples(node, None, None))
+        name, kind, text = (_first(parts, p) for p in (RDFS_LABEL, DATA_TYPE, DCTERMS_DESCRIPTION))
+        upstream = _iris(parts, FIELD_DERIVED_FROM)
+        found.append(
+            SchemaField(
+                id=node.value if isinstance(node, ox.NamedNode) else None,
+                name=name.value if isinstance(name, ox.Literal) else _field_name(node),
+                type=kind.value if isinstance(kind, ox.Literal) else None,
+                description=text.value if isinstance(text, ox.Literal) else None,
+                upstream=upstream,
+            )
+        )
+    return sorted(found, key=lambda f: (f.name, f.id or ""))
 
 
 def description(store: GraphStore, iri: str) -> list[ox.Triple]:

@@ -254,7 +254,7 @@ class KnowledgeGraph:
                 self.store, self.ontology, batches, checker, observer, progress=progress
             )
             # Searchable before the write's request returns.
-            self.search_index.refresh(self.store, report.subjects, report.load, report.descriptions)
+            self.search_index.refresh(self.store, report.subjects, report.load)
             if progress is not None:
                 progress("index", 2, 2)
         return report

@@ -17,6 +17,8 @@ ASSET_GRAPH_PREFIX = "urn:kg:graph:asset:"
 DERIVED_GRAPH_PREFIX = "urn:kg:graph:derived:"
 SOURCE_GRAPH_PREFIX = "urn:kg:graph:source:"
 REPORT_GRAPH_PREFIX = "urn:kg:graph:reports/"
+# The source of what an asset graph holds: kg itself, from native documents and RDF written to it.
+NATIVE_SOURCE = "kg"
 
 # kg's own graphs, which only kg writes (through the store directly, never through the write
 # pipeline): what each one holds, for the messages that refuse a write to one.
@@ -106,3 +108,23 @@ def described_subject(graph: str) -> str | None:
         scope_and_subject = graph.removeprefix(SOURCE_GRAPH_PREFIX)
         return scope_and_subject.partition(":")[2] or None
     return None
+
+
+def graph_source(graph: str) -> str:
+    """Which source system said what a data graph holds, as search facets and asset views name
+    it: `kg` for an asset graph (native documents, the asset API, SPARQL Update, the default
+    graph of the Graph Store Protocol), the importer for a source graph, else the graph itself
+    (a named graph a client wrote).
+
+    >>> graph_source("urn:kg:graph:asset:https://kg.example/id/a")
+    'kg'
+    >>> graph_source("urn:kg:graph:source:openlineage:https://kg.example/id/a")
+    'openlineage'
+    >>> graph_source("urn:batch:nightly")
+    'urn:batch:nightly'
+    """
+    if graph.startswith(ASSET_GRAPH_PREFIX):
+        return NATIVE_SOURCE
+    if graph.startswith(SOURCE_GRAPH_PREFIX):
+        return graph.removeprefix(SOURCE_GRAPH_PREFIX).partition(":")[0]
+    return graph

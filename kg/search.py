@@ -16,10 +16,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
-from kg.ids import ASSET_GRAPH_PREFIX, is_data_graph
+from kg.ids import ASSET_GRAPH_PREFIX, graph_source, is_data_graph
 from kg.ontology import Ontology
 from kg.store import GraphStore
 from kg.vocab import (
@@ -52,10 +53,23 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 # Facet values are integers joined to documents by integer ids: counting facets over tens of
 # thousands of matches then stays a few milliseconds. A file of another layout is rebuilt.
-_LAYOUT = "2"
-FACETS = ("type", "owner", "status", "stage", "tag")
+_LAYOUT = "3"
+FACETS = ("type", "owner", "status", "stage", "tag", "source")
 _RANK = "bm25(0.0, 10.0, 5.0, 4.0, 1.0)"
 _WORDS = re.compile(r"\w+", re.UNICODE)
+# FTS5 marks the matched words of a snippet with these private-use characters, which kg strips
+# from what it indexes: splitting on them then never cuts a user's text.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_UNMARKED = str.maketrans("", "", _OPEN + _CLOSE)
+_SNIPPET_TOKENS = 24
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of a snippet: matched words, or the text around them."""
+
+    text: str
+    match: bool
 
 
 @dataclass
@@ -67,6 +81,9 @@ class Hit:
     owner: list[str] = field(default_factory=list)
     status: str | None = None
     tags: list[str] = field(default_factory=list)
+    description: str | None = None
+    snippet: list[Segment] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -84,6 +101,35 @@ class _Doc:
     tags: list[str]
     ident: str
     facets: list[tuple[str, str]]
+
+
+def segments(marked: str) -> list[Segment]:
+    """FTS5 `snippet()` / `highlight()` output, split on kg's markers.
+
+    >>> [(s.text, s.match) for s in segments("the \ue000home\ue001 page")]
+    [('the ', False), ('home', True), (' page', False)]
+    """
+    found: list[Segment] = []
+    for n, piece in enumerate(marked.split(_OPEN)):
+        inside, closed, after = piece.partition(_CLOSE)
+        if not closed:  # no match opened here (the text before the first one)
+            inside, after = "", inside
+        if n and inside:
+            found.append(Segment(inside, True))
+        if after:
+            found.append(Segment(after, False))
+    return found
+
+
+def _snippet(description: str, in_description: str, in_name: str, name: str) -> list[Segment]:
+    """Where the words matched: the description around them, else the name, else the start of
+    the description (they matched a tag or an id)."""
+    for marked in (in_description, in_name):
+        if _OPEN in marked:
+            return segments(marked)
+    if description:
+        return segments(in_description)
+    return [Segment(name, False)] if name else []
 
 
 def _match_expression(text: str) -> str:
@@ -155,27 +201,24 @@ class SearchIndex:
 
     # -- keeping in step with the store
 
-    def _describe(
-        self, store: GraphStore, iri: str, known: list[ox.Triple] | None = None
-    ) -> _Doc | None:
+    def _describe(self, store: GraphStore, iri: str) -> _Doc | None:
+        """The asset as the store now has it, read in one pass over its statements: every
+        source's (an asset may be described by several, in graphs of their own)."""
         node = ox.NamedNode(iri)
         types: list[str] = []
         names, descriptions, tags, owners = [], [], [], []
         status = stage = None
-        if known is None:
-            # The types stated in data graphs, as kg.jobs.stats counts them (derived
-            # super-classes and kg's own graphs left out), so the type facet agrees with it.
-            types = [
-                value(q.object)
-                for q in store.quads(node, RDF_TYPE, None)
-                if is_data_graph(q.graph_name)
-            ]
-        for t in known if known is not None else store.triples(node, None, None):
-            if t.subject != node:
-                continue
-            p, o = t.predicate, t.object
+        graphs: dict[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, bool] = {}  # data graph?
+        for q in store.quads(node, None, None):
+            graph = q.graph_name
+            data = graphs.get(graph)
+            if data is None:
+                data = graphs[graph] = is_data_graph(graph)
+            p, o = q.predicate, q.object
             if p == RDF_TYPE:
-                if known is not None:  # an asset graph and its derived graph
+                # The types stated in data graphs, as kg.jobs.stats counts them (derived
+                # super-classes and kg's own graphs left out), so the type facet agrees with it.
+                if data:
                     types.append(value(o))
             elif p == RDFS_LABEL:
                 names.append(value(o))
@@ -193,25 +236,30 @@ class SearchIndex:
         if kind is None or not kind.startswith(MLG):
             return None  # only typed assets, teams and people are searchable
         local = iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+        # what several sources said alike, once
+        names, descriptions, tags, owners = (
+            list(dict.fromkeys(v)) for v in (names, descriptions, tags, owners)
+        )
         facets = [("type", kind)] + [("owner", o) for o in owners] + [("tag", t) for t in tags]
+        sources = {
+            graph_source(g.value)
+            for g, data in graphs.items()
+            if data and isinstance(g, ox.NamedNode)
+        }
+        facets += [("source", s) for s in sorted(sources)]
         if status:
             facets.append(("status", status))
         if stage:
             facets.append(("stage", stage))
         ident = " ".join({iri, local, local.replace("-", " ").replace("_", " ")})
-        return _Doc(iri, " ".join(names), " ".join(descriptions), tags, ident, facets)
+        name = " ".join(names).translate(_UNMARKED)
+        return _Doc(iri, name, " ".join(descriptions).translate(_UNMARKED), tags, ident, facets)
 
-    def refresh(
-        self,
-        store: GraphStore,
-        subjects: Iterable[str],
-        load: str | None,
-        known: dict[str, list[ox.Triple]] | None = None,
-    ) -> None:
+    def refresh(self, store: GraphStore, subjects: Iterable[str], load: str | None) -> None:
         """Re-index the given subjects as the store now has them, in one SQLite transaction.
-        `known` gives descriptions the caller already holds (what a write just stored)."""
-        known = known or {}
-        docs = {iri: self._describe(store, iri, known.get(iri)) for iri in set(subjects)}
+        Each is read from the store, not from what the write held: other sources may describe
+        it too (a few microseconds a subject)."""
+        docs = {iri: self._describe(store, iri) for iri in set(subjects)}
         with self._lock, self._db:
             # docs rows share their rowid with `entries`, so deletes are key lookups
             gone = [(iri,) for iri in docs]
@@ -315,17 +363,24 @@ class SearchIndex:
         # without words is ordered by name.
         order = "ORDER BY rank" if expression else "ORDER BY docs.name, docs.iri"
         score = "rank" if expression else "0.0"
+        # Snippets only for the page's rows: FTS5 computes them as it returns each one.
+        marks = f"'{_OPEN}', '{_CLOSE}'"
+        snippets = (
+            f"snippet(docs, 4, {marks}, '…', {_SNIPPET_TOKENS}), highlight(docs, 1, {marks})"
+            if expression
+            else "'', ''"
+        )
         matches = f"SELECT docs.rowid AS doc FROM docs{clause}"  # noqa: S608 (placeholders only)
         with self._reading() as db:
             # The page, the total and the facet counts are each one SQL statement: the matches
             # never travel through Python.
             page = db.execute(
-                f"SELECT docs.iri, docs.name, {score} FROM docs{clause} "  # noqa: S608
-                f"{order} LIMIT ? OFFSET ?",
+                f"SELECT docs.rowid, docs.iri, docs.name, {score}, docs.description, {snippets} "  # noqa: S608
+                f"FROM docs{clause} {order} LIMIT ? OFFSET ?",
                 [*args, limit, offset],
             ).fetchall()
             if expression:  # equal ranks by IRI, whichever order the index holds them in
-                page.sort(key=lambda row: (row[2], row[0]))
+                page.sort(key=lambda row: (row[3], row[1]))
             total = db.execute(f"SELECT COUNT(*) FROM ({matches})", args).fetchone()[0]  # noqa: S608
             counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
             for facet, val, n in db.execute(
@@ -335,29 +390,41 @@ class SearchIndex:
                 args,
             ):
                 counts.setdefault(facet, {})[val] = n
-            hits = [self._hit(db, iri, name, score) for iri, name, score in page]
+            hits = self._hits(db, page, bool(expression))
         facets = {
             f: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for f, v in counts.items()
         }
         return SearchResult(total=total, hits=hits, facets=facets)
 
-    def _hit(self, db: sqlite3.Connection, iri: str, name: str, score: float) -> Hit:
-        facets: dict[str, list[str]] = {}
-        for facet, val in db.execute(
-            "SELECT v.facet, v.value FROM entries e JOIN doc_facets d ON d.doc = e.id "
-            "JOIN facet_values v ON v.id = d.fv WHERE e.iri = ?",
-            (iri,),
-        ):
-            facets.setdefault(facet, []).append(val)
-        return Hit(
-            id=iri,
-            type=facets["type"][0] if facets.get("type") else None,
-            label=name or None,
-            score=round(-score, 4),
-            owner=sorted(facets.get("owner", [])),
-            status=facets["status"][0] if facets.get("status") else None,
-            tags=sorted(facets.get("tag", [])),
-        )
+    def _hits(self, db: sqlite3.Connection, page: list[tuple[Any, ...]], words: bool) -> list[Hit]:
+        """The page's rows as hits, with their facet values read in one statement."""
+        facets: dict[int, dict[str, list[str]]] = {row[0]: {} for row in page}
+        if facets:
+            marks = ",".join("?" * len(facets))
+            for doc, facet, val in db.execute(
+                "SELECT d.doc, v.facet, v.value FROM doc_facets d "  # noqa: S608
+                f"JOIN facet_values v ON v.id = d.fv WHERE d.doc IN ({marks})",
+                list(facets),
+            ):
+                facets[doc].setdefault(facet, []).append(val)
+        hits = []
+        for doc, iri, name, score, description, in_description, in_name in page:
+            values = facets[doc]
+            hits.append(
+                Hit(
+                    id=iri,
+                    type=values["type"][0] if values.get("type") else None,
+                    label=name or None,
+                    score=round(-score, 4),
+                    owner=sorted(values.get("owner", [])),
+                    status=values["status"][0] if values.get("status") else None,
+                    tags=sorted(values.get("tag", [])),
+                    description=description or None,
+                    snippet=_snippet(description, in_description, in_name, name) if words else [],
+                    sources=sorted(values.get("source", [])),
+                )
+            )
+        return hits
 
     def related(self, text: str, kind: str | None, limit: int = 50) -> list[tuple[str, float]]:
         """Assets sharing any word with `text` (OR, not AND), best first: candidates for

@@ -82,11 +82,18 @@ def hit(h: Hit) -> dict[str, Any]:
         "owners": h.owner,
         "status": compact(h.status) if h.status else None,
         "tags": h.tags,
+        "description": h.description,
+        "snippet": [{"text": s.text, "match": s.match} for s in h.snippet],
+        "sources": h.sources,
     }
 
 
 def facets(result: SearchResult) -> dict[str, dict[str, int]]:
-    return {f: {compact(k): n for k, n in v.items()} for f, v in result.facets.items()}
+    # sources are given as the filter takes them back (a graph IRI, never a CURIE)
+    return {
+        f: {k if f == "source" else compact(k): n for k, n in v.items()}
+        for f, v in result.facets.items()
+    }
 
 
 def search(text: str, result: SearchResult) -> dict[str, Any]:

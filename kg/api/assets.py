@@ -67,8 +67,8 @@ def list_assets(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Results to skip.")] = 0,
 ) -> dict[str, Any]:
-    """Assets by type, owner, status (`Active`, `mlg:Deprecated`...), stage or tag, with the
-    facet counts of the whole selection."""
+    """Assets by type, owner, status (`Active`, `mlg:Deprecated`...), stage, tag or source
+    (`kg`, `openlineage`...), with the facet counts of the whole selection."""
     graph = graph_of(request)
     result = graph.search("", filters, limit, offset)
     return {
@@ -90,8 +90,10 @@ def list_assets(
     | problems(404, detail=True),
 )
 def get_asset(request: Request, identifier: str) -> Response:
-    """The asset's statements, owners, status, and relations in both directions (JSON), or its
-    RDF description when the client asks for an RDF media type."""
+    """The asset's statements, owners, status, and relations in both directions, the sources
+    that described it and when, its classification, metrics (evaluations) and schema fields
+    with their upstream fields (datasets) as JSON; or its RDF description when the client asks
+    for an RDF media type."""
     graph = graph_of(request)
     media = _wants_rdf(request)
     if media is not None:

@@ -79,6 +79,10 @@ def facet_filters(
     status: Annotated[list[str] | None, Query(description="Active, mlg:Deprecated...")] = None,
     stage: Annotated[list[str] | None, Query(description="Production, Staging...")] = None,
     tag: Annotated[list[str] | None, Query(description="Tags.")] = None,
+    source: Annotated[
+        list[str] | None,
+        Query(description="Who described it: kg, openlineage, datahub, backstage, a graph IRI."),
+    ] = None,
 ) -> dict[str, list[str]]:
     """The facet filters shared by search and the asset list, as the client gave them:
     `KnowledgeGraph.search` resolves types, statuses and stages by name in any case and refuses
@@ -89,6 +93,7 @@ def facet_filters(
         "status": status or [],
         "stage": stage or [],
         "tag": tag or [],
+        "source": source or [],
     }
 
 

@@ -30,7 +30,8 @@ def search(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Results to skip.")] = 0,
 ) -> dict[str, Any]:
     """Ranked matches (every word must match; the last one may be a prefix), facet counts by
-    type, owner, status, stage and tag, and filters on the same facets."""
+    type, owner, status, stage, tag and source, and filters on the same facets. Each hit has
+    its description and a snippet: the words around the match, as `{text, match}` segments."""
     graph = graph_of(request)
     return views.search(q, graph.search(q, filters, limit, offset))
 

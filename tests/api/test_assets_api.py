@@ -506,3 +506,19 @@ def test_a_graph_store_upload_of_several_files_is_all_or_nothing(client: TestCli
         "/store", params={"graph": "urn:test:multi"}, headers={"accept": "application/n-triples"}
     )
     assert len(stored.text.strip().splitlines()) == 2
+
+
+def test_what_the_portal_pages_read(client: TestClient) -> None:
+    evaluation = client.get("/api/v1/assets/evaluation/ads-ctr-v1").json()
+    assert [(m["metric"], m["value"]) for m in evaluation["metrics"]] == [
+        (iri("metric/auc"), 0.781),
+        (iri("metric/log_loss"), 0.402),
+    ]
+    [source] = evaluation["sources"]
+    assert (source["source"], source["load"][:12]) == ("kg", "urn:kg:load:")
+    assert client.get("/api/v1/assets/dataset/member-profiles").json()["classification"] == (
+        "mlg:PII"
+    )
+    [hit] = client.get("/api/v1/search", params={"q": "sessionised"}).json()["hits"]
+    assert {"text": "sessionised", "match": True} in hit["snippet"]
+    assert hit["description"].startswith("Playback events") and hit["sources"] == ["kg"]
