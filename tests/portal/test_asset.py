@@ -187,6 +187,7 @@ def test_an_unknown_asset_is_a_not_found_page(browser: Any, server: Server) -> N
     assert all("status of 404" in e for e in watch.errors), watch.errors
     with pytest.raises(urllib.error.HTTPError) as refused:
         asset(server, BASE + "dataset/no-such-thing")
+    refused.value.close()  # the refused answer's socket, closed here rather than by the collector
     assert refused.value.code == 404
 
 
