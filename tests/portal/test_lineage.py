@@ -156,6 +156,25 @@ def test_screenshot(page: Any, shoot: Any) -> None:
     shoot(page, "lineage")
 
 
+def test_elk_lays_out_a_small_picture(page: Any, server: Server) -> None:
+    open_lineage(page, "service/homepage", "upstream")
+    before = page.evaluate("() => window.kgLineage.cy.nodes().map(n => n.position())")
+    page.select_option("[data-testid=lineage-layout]", "elk")
+    page.wait_for_function(
+        "before => JSON.stringify(window.kgLineage.cy.nodes().map(n => n.position()))"
+        " !== JSON.stringify(before)",
+        arg=before,
+    )
+    settled(page)
+    assert picture_nodes(page) == lineage_of(server, "service/homepage", "upstream")[0]
+    # ELK's layers run with the dependencies: upstream still to the left of what uses it
+    xs = page.evaluate(
+        """() => { const cy = window.kgLineage.cy;
+        return cy.edges().map(e => [e.source().position().x, e.target().position().x]); }"""
+    )
+    assert all(source < target for source, target in xs)
+
+
 def test_depth_and_direction_controls_ask_the_api_again(page: Any, server: Server) -> None:
     open_lineage(page, "model/home-ranking/v3", "upstream")
     page.select_option("[data-testid=lineage-depth]", "2")
@@ -399,6 +418,27 @@ def test_the_panel_links_to_the_asset_page(page: Any) -> None:
     assert reroot is not None and "nodeId=" in reroot
     link.click()
     page.wait_for_url("**/id/dataset/ranking-training-set")
+
+
+def test_without_an_asset_the_page_asks_for_one(page: Any) -> None:
+    ready(page, "/lineage")
+    page.fill("input[name=nodeId]", "service/homepage")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/lineage?nodeId=service%2Fhomepage*")
+    page.wait_for_selector("main[data-ready=true]")
+    settled(page)
+    assert BASE + "service/homepage" in picture_nodes(page)
+
+
+def test_an_unknown_asset_says_so(browser: Any, server: Server) -> None:
+    context, watch = open_context(browser, server.url)
+    page = context.new_page()
+    ready(page, "/lineage?nodeId=dataset/no-such-thing")
+    page.wait_for_selector("[data-testid=lineage][data-state=error]")
+    assert "no-such-thing" in (page.text_content("[data-testid=error]") or "")
+    context.close()
+    assert not watch.outside
+    assert all("404" in e for e in watch.errors), watch.errors  # the API's answer, logged
 
 
 # ----------------------------------------------------------------------------- a big answer

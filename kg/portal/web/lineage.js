@@ -25,6 +25,9 @@ const SUB_W = NODE_W + 16; // a sub-column of a tall column
 const GAP = 86; // between hop columns: room for the edge labels
 const ROW_H = 58;
 const MAX_ROWS = 28; // a column taller than this is split into interleaved sub-columns
+/** How many sub-columns a column of `n` nodes takes: none past MAX_ROWS rows, and a huge
+ * column as a block about as wide as it is tall. */
+const subColumns = (n) => Math.ceil(n / Math.max(MAX_ROWS, Math.ceil(Math.sqrt((n * SUB_W) / ROW_H))));
 const BUDGETS = [100, 300, 1000, 2000, 5000];
 const DEFAULT_BUDGET = 300;
 const DEPTHS = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50];
@@ -581,7 +584,7 @@ class LineagePage {
     } else {
       const ranked = candidates
         .filter((n) => !forced.has(n.id))
-        .sort((a, b) => Math.abs(a.distance) - Math.abs(b.distance) || b.degree - a.degree || a.label.localeCompare(b.label));
+        .sort((a, b) => Math.abs(a.distance) - Math.abs(b.distance) || b.degree - a.degree || COLLATOR.compare(a.label, b.label));
       const room = Math.max(0, this.budget - candidates.filter((n) => forced.has(n.id) && !extra.has(n.id)).length);
       for (const n of candidates) if (forced.has(n.id)) shown.add(n.id);
       for (const n of ranked.slice(0, room)) {
@@ -664,12 +667,12 @@ class LineagePage {
     }
     const y = new Map();
     const place = (list) => {
-      const s = Math.ceil(list.length / MAX_ROWS);
+      const s = subColumns(list.length);
       const rows = Math.ceil(list.length / s);
       list.forEach((it, i) => y.set(it.id, (Math.floor(i / s) - (rows - 1) / 2) * ROW_H));
     };
     for (const list of cols.values()) {
-      list.sort((a, b) => Number(a.summary) - Number(b.summary) || typeRank(a.type) - typeRank(b.type) || a.label.localeCompare(b.label));
+      list.sort((a, b) => Number(a.summary) - Number(b.summary) || typeRank(a.type) - typeRank(b.type) || COLLATOR.compare(a.label, b.label));
       place(list);
     }
     const outward = [...cols.keys()].sort((a, b) => Math.abs(a) - Math.abs(b) || a - b);
@@ -698,7 +701,7 @@ class LineagePage {
     let rootX = 0;
     for (const d of keys) {
       const list = cols.get(d);
-      const s = Math.ceil(list.length / MAX_ROWS);
+      const s = subColumns(list.length);
       const width = s * SUB_W;
       if (d === 0) rootX = cursor + width / 2;
       list.forEach((it, i) => {
@@ -1189,7 +1192,7 @@ class LineagePage {
     this.setState("loading");
     const members = group.members
       .map((iri) => this.nodes.get(iri))
-      .sort((a, b) => Math.abs(a.distance) - Math.abs(b.distance) || b.degree - a.degree || a.label.localeCompare(b.label));
+      .sort((a, b) => Math.abs(a.distance) - Math.abs(b.distance) || b.degree - a.degree || COLLATOR.compare(a.label, b.label));
     const chunk = Math.max(50, this.budget);
     const shown = members.slice(0, chunk).map((n) => n.id);
     for (const iri of shown) this.revealed.add(iri);
