@@ -26,10 +26,7 @@ PAGES: Final = {
     for page in (
         Page("search"),
         Page("asset"),
-        Page(
-            "lineage",
-            libraries=("cytoscape.min.js", "elk.bundled.js", "cytoscape-elk.js"),
-        ),
+        Page("lineage", libraries=("cytoscape.min.js",)),  # ELK loads when asked for
         Page("impact"),
         Page("governance"),
         Page("workbench", styles=("yasgui.min.css",), libraries=("yasgui.min.js",)),

@@ -17,6 +17,7 @@ import {
   download,
   debounce,
   setTitle,
+  loadLibrary,
 } from "./ui.js";
 
 const NODE_W = 152;
@@ -958,7 +959,7 @@ class LineagePage {
       cy.add(fresh);
     });
     this.applyClasses();
-    this.layoutSelect.options[1].disabled = total > ELK_LIMIT || typeof window.cytoscapeElk !== "function";
+    this.layoutSelect.options[1].disabled = total > ELK_LIMIT || !this.libraries;
     this.layoutSelect.title = total > ELK_LIMIT ? `ELK lays out pictures of up to ${ELK_LIMIT} nodes` : "";
     if (this.layoutName === "elk" && !this.layoutSelect.options[1].disabled) {
       await this.runElk();
@@ -984,6 +985,9 @@ class LineagePage {
   }
 
   async runElk() {
+    // ELK (1.6 MB) loads when first asked for, not with every picture
+    await loadLibrary("elk.bundled.js");
+    await loadLibrary("cytoscape-elk.js");
     const layout = this.cy.layout({
       name: "elk",
       fit: true,

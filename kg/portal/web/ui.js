@@ -177,3 +177,21 @@ export function formatTime(iso) {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
 }
+
+const loaded = new Map();
+
+/** Load one of the portal's libraries (/vendor/<name>) when a page first needs it, once. */
+export function loadLibrary(name) {
+  if (!loaded.has(name)) {
+    loaded.set(
+      name,
+      new Promise((resolve, reject) => {
+        const script = h("script", { src: `/vendor/${name}` });
+        script.addEventListener("load", resolve);
+        script.addEventListener("error", () => reject(new Error(`the library ${name} did not load`)));
+        document.head.append(script);
+      }),
+    );
+  }
+  return loaded.get(name);
+}
