@@ -135,6 +135,7 @@ def test_findings_are_the_validation_apis_for_an_asset_with_a_planted_problem(
     planted = report["results"][0]["focusNode"]
     assert planted.startswith(BASE)
     ready(page, "/id/" + planted.removeprefix(BASE))
+    page.wait_for_selector("[data-testid=findings][data-state=done]")  # in after the page
     mine = api(server, "/api/v1/validation", format="json", asset=planted)["results"]
     assert mine
     findings = page.get_by_test_id("violation")
@@ -149,6 +150,7 @@ def test_an_asset_that_meets_every_rule_says_so(page: Any, server: Server) -> No
     iri = BASE + "model/home-ranking/v3"
     assert not api(server, "/api/v1/validation", format="json", asset=iri)["results"]
     ready(page, "/id/model/home-ranking/v3")
+    page.wait_for_selector("[data-testid=findings][data-state=done]")
     assert page.get_by_test_id("violation").count() == 0
     assert "every governance rule" in page.get_by_test_id("findings-summary").inner_text()
 

@@ -152,7 +152,12 @@ class AssetPage {
     const left = h("div", { class: "column" }, relationsBox, this.fields(), this.metrics(), this.properties(), this.rdf());
     const right = h("div", { class: "column" }, this.owners(), findingsBox, this.sources());
     this.main.append(this.header(), teamBox, h("div", { class: "grid two asset-body" }, left, right));
-    await Promise.all([this.fillRelations(relationsBox), this.fillFindings(findingsBox), this.fillTeam(teamBox)]);
+    // the findings (a validation of the asset, which can take a while on a large graph) come
+    // in after the page is usable; `data-state=done` says they are in
+    this.fillFindings(findingsBox).finally(() => {
+      findingsBox.dataset.state = "done";
+    });
+    await Promise.all([this.fillRelations(relationsBox), this.fillTeam(teamBox)]);
   }
 
   // -------------------------------------------------------------- the header

@@ -1,7 +1,7 @@
 // The home page: one search over every asset, team and person, with suggestions as you type,
 // facets, result cards and paging, all kept in the URL (/?q=ranking&type=mlg:Model&offset=20);
 // an empty query browses (counts by type); "Before you build" checks a draft against what
-// exists. Everything comes from the public API: /api/v1/search, /api/v1/stats,
+// exists. Everything comes from the public API: /api/v1/search,
 // /api/v1/search/similar, and /sparql for the names of owners the search answer gives as IRIs.
 import { ApiError, get, postJSON, url } from "./api.js";
 import { assetHref, assetLink, badge, empty, errorBox, h, humanize, localName, setTitle, shortId } from "./ui.js";
@@ -132,7 +132,7 @@ class SearchPage {
     this.suggestionGeneration = 0;
     this.expanded = new Set(); // facets opened past their top values
     this.facetFilter = {}; // facet -> text typed in its filter box
-    this.stats = null;
+    this.typeCounts = null;
   }
 
   async start() {
@@ -244,7 +244,6 @@ class SearchPage {
     this.main.classList.toggle("searching", !browsing);
     this.browse.hidden = !browsing;
     this.results.setAttribute("aria-busy", "true");
-    const statsWanted = browsing && this.stats === null ? this.loadStats() : null;
     let answer;
     try {
       answer = await get("/api/v1/search", { q: state.q, ...state.filters, limit: PAGE_SIZE, offset: state.offset });
@@ -258,7 +257,6 @@ class SearchPage {
     }
     const owners = [...answer.hits.flatMap((hit) => hit.owners || []), ...Object.keys(answer.facets.owner || {}).slice(0, FACET_MOST)];
     const nameOf = await labelsOf(owners);
-    if (statsWanted) await statsWanted;
     if (generation !== this.generation) return;
     this.answer = answer;
     this.nameOf = nameOf;
@@ -269,18 +267,13 @@ class SearchPage {
     this.results.dataset.rendered = stateHref(state); // what the page shows, for scripts and tests
   }
 
-  async loadStats() {
-    try {
-      this.stats = await get("/api/v1/stats");
-    } catch {
-      this.stats = {}; // the tiles fall back on the type facet of the listing
-    }
-    this.fillBuildTypes();
-  }
-
   renderTiles(answer) {
-    const counts = (this.stats && this.stats.assets_by_type) || answer.facets.type || {};
-    const total = (this.stats && this.stats.assets) || answer.total;
+    // the unfiltered listing's type facet counts each asset once, by its most specific type
+    // (as /api/v1/stats does, without its seconds of counting on a large graph)
+    const counts = answer.facets.type || {};
+    const total = answer.total;
+    this.typeCounts = counts;
+    this.fillBuildTypes();
     this.lede.textContent = `${total} assets in the graph: every dataset, feature, model, service, experiment, team and person.`;
     const entries = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     this.tiles.replaceChildren(
@@ -716,7 +709,7 @@ class SearchPage {
   }
 
   fillBuildTypes() {
-    const types = Object.keys((this.stats && this.stats.assets_by_type) || {}).sort();
+    const types = Object.keys(this.typeCounts || {}).sort();
     const fallback = ["mlg:Dataset", "mlg:Feature", "mlg:FeatureSet", "mlg:Model", "mlg:ModelVersion", "mlg:Service"];
     const chosen = this.similarType.value;
     this.similarType.replaceChildren(
