@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from kg import protocol, views
+from kg.api import models
 from kg.api.deps import (
     MAX_OFFSET,
     GateParameter,
@@ -60,7 +61,11 @@ def _with_id(body: bytes, content_type: str, identifier: str) -> bytes:
     return body
 
 
-@router.get("/api/v1/assets", summary="List assets with filters and pagination")
+@router.get(
+    "/api/v1/assets",
+    summary="List assets with filters and pagination",
+    response_model=models.AssetList,
+)
 def list_assets(
     request: Request,
     filters: Annotated[dict[str, list[str]], Depends(facet_filters)],
@@ -85,7 +90,11 @@ def list_assets(
     summary="One asset with its relations",
     response_class=Response,
     responses=answer(
-        200, "The asset (JSON), or its RDF by Accept.", "application/json", *_RDF_MEDIA
+        200,
+        "The asset (JSON), or its RDF by Accept.",
+        "application/json",
+        *_RDF_MEDIA,
+        model=models.Asset,
     )
     | problems(404, detail=True),
 )
@@ -105,7 +114,11 @@ def get_asset(request: Request, identifier: str) -> Response:
     "/api/v1/assets/{identifier:path}",
     summary="Create or replace an asset",
     dependencies=[Depends(require_writer)],
-    responses=answer(201, "The asset is new: the ingestion report.", "application/json")
+    response_model=models.LoadReport,
+    response_model_exclude_unset=True,  # `warnings` only when there are some
+    responses=answer(
+        201, "The asset is new: the ingestion report.", "application/json", model=models.LoadReport
+    )
     | problems(403)
     | problems(404, detail=True)
     | WRITE,
@@ -113,9 +126,10 @@ def get_asset(request: Request, identifier: str) -> Response:
 )
 async def put_asset(
     request: Request,
+    response: Response,
     identifier: str,
     gate: GateParameter = None,
-) -> JSONResponse:
+) -> dict[str, object]:
     """The body (a native asset, where `id` may be left out, or RDF about this asset only)
     replaces everything known about the asset. 201 when it is new, 200 otherwise."""
     graph = graph_of(request)
@@ -123,7 +137,8 @@ async def put_asset(
     body = _with_id(await read_body(request), content_type, identifier)
     document = Document("request body", body, content_type or None)
     created, report = await anyio.to_thread.run_sync(graph.put_asset, identifier, document, gate)
-    return JSONResponse(report.as_dict(), status_code=201 if created else 200)
+    response.status_code = 201 if created else 200
+    return report.as_dict()
 
 
 @router.delete(

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from kg import catalog, jobs, protocol, views
+from kg.api import models
 from kg.api.deps import (
     MAX_OFFSET,
     evaluator_of,
@@ -21,7 +22,9 @@ from kg.vocab import compact
 router = APIRouter(tags=["discovery"])
 
 
-@router.get("/api/v1/search", summary="Full-text search with facets")
+@router.get(
+    "/api/v1/search", summary="Full-text search with facets", response_model=models.SearchResult
+)
 def search(
     request: Request,
     filters: Annotated[dict[str, list[str]], Depends(facet_filters)],
@@ -46,6 +49,7 @@ class Draft(BaseModel):
 @router.post(
     "/api/v1/search/similar",
     summary="Before you build: does it exist already?",
+    response_model=models.Similar,
     responses=problems(400, detail=True),
 )
 def similar(
@@ -62,7 +66,11 @@ def similar(
     return {"candidates": candidates}
 
 
-@router.get("/api/v1/queries", summary="The named-query catalogue")
+@router.get(
+    "/api/v1/queries",
+    summary="The named-query catalogue",
+    response_model=list[models.NamedQuery],
+)
 def list_queries() -> list[dict[str, Any]]:
     return [
         {
@@ -93,6 +101,7 @@ def list_queries() -> list[dict[str, Any]]:
         "The results by Accept or `format`, as /sparql answers them.",
         *RESULT_TYPES,
         *RDF_TYPES,
+        model=models.SparqlResults,
         kg_truncated="`true` when the answer was cut at the row cap.",
     )
     | problems(404, detail=True)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from kg import jobs
+from kg.api import models
 from kg.api.deps import evaluator_of, graph_of, read_body, require_writer
 from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, BUSY, REPORT_TYPES, answer, body, problems
 from kg.governance.model import Report, Severity
@@ -21,8 +22,10 @@ from kg.protocol import accepted
 router = APIRouter(tags=["governance"])
 _REPORT = answer(
     200,
-    "The report, by Accept or `format`.",
+    "The report, by Accept or `format`; as JSON, the report or (`format=scorecard`) the "
+    "results by team.",
     *REPORT_TYPES,
+    model=models.ValidationReport | models.Scorecard,
     kg_conforms="`true` when nothing at or above `failOn` was found, else `false`.",
 )
 

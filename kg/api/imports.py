@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from kg import exports, importing, jobs
+from kg.api import models
 from kg.api.deps import (
     GateParameter,
     documents_of,
@@ -45,6 +46,7 @@ async def _body(request: Request) -> bytes:
     "/api/v1/lineage",
     status_code=201,
     summary="Receive OpenLineage events",
+    response_model=models.IngestReport,
     responses=WRITE,
     openapi_extra=body(
         "application/json",
@@ -68,6 +70,7 @@ async def post_lineage(request: Request) -> dict[str, Any]:
     "/api/v1/ingest/{importer}",
     status_code=201,
     summary="Import catalog metadata",
+    response_model=models.IngestReport,
     responses=problems(404, detail=True) | WRITE,
     openapi_extra=body("application/json", "application/yaml", "multipart/form-data"),
 )
@@ -110,6 +113,8 @@ class Equivalence(BaseModel):
 @router.post(
     "/api/v1/equivalences",
     summary="Declare that two names are one asset",
+    response_model=models.LoadReport,
+    response_model_exclude_unset=True,  # `warnings` only when there are some
     responses=problems(400, detail=True) | problems(404) | WRITE,
 )
 async def post_equivalence(request: Request, body: Equivalence) -> dict[str, Any]:

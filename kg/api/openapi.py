@@ -5,9 +5,11 @@ tests/security/test_openapi_fuzz.py holds the document and a live server togethe
 
 from __future__ import annotations
 
+from types import UnionType
 from typing import Any, Final
 
 from fastapi.openapi.utils import validation_error_definition, validation_error_response_definition
+from pydantic import BaseModel
 
 from kg import protocol
 from kg.exports import MEDIA_TYPES as EXPORT_MEDIA_TYPES
@@ -20,7 +22,6 @@ _PROBLEM_REF: Final = {"$ref": "#/components/schemas/Problem"}
 _VALIDATION_REF: Final = {"$ref": "#/components/schemas/HTTPValidationError"}
 _DETAIL_REF: Final = {"$ref": "#/components/schemas/HTTPError"}
 _TEXT: Final = {"type": "string"}
-_ANY_JSON: Final[dict[str, Any]] = {}
 
 PROBLEM_SCHEMA: Final[dict[str, Any]] = {
     "title": "Problem",
@@ -103,16 +104,26 @@ def problems(*statuses: int, text: bool = False, detail: bool = False) -> Respon
 
 
 def media(*types: str) -> dict[str, Any]:
-    """Content of these media types: JSON ones any JSON, the others text."""
+    """Content of these media types: JSON ones any JSON, the others text. Each schema is a
+    dict of its own: FastAPI writes a response model's schema into the JSON one in place."""
     return {
-        t.split(";")[0]: {"schema": _ANY_JSON if t.split(";")[0].endswith("json") else _TEXT}
+        t.split(";")[0]: {"schema": {} if t.split(";")[0].endswith("json") else dict(_TEXT)}
         for t in dict.fromkeys(types)
     }
 
 
-def answer(status: int, description: str, *types: str, **headers: str) -> Responses:
-    """One success answer in these media types, with these optional headers."""
+def answer(
+    status: int,
+    description: str,
+    *types: str,
+    model: type[BaseModel] | UnionType | None = None,
+    **headers: str,
+) -> Responses:
+    """One success answer in these media types, with these optional headers; `model` (a
+    kg.api.models class, or a union of them) is the schema of its application/json form."""
     response: dict[str, Any] = {"description": description}
+    if model is not None:
+        response["model"] = model
     if types:
         response["content"] = media(*types)
     if headers:

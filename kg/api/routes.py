@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from kg import jobs, views
+from kg.api import models
 from kg.api.deps import (
     GateParameter,
     documents_of,
@@ -37,7 +38,7 @@ NodeId = Annotated[
 ]
 
 
-@router.get("/healthz", tags=["ops"], summary="Liveness")
+@router.get("/healthz", tags=["ops"], summary="Liveness", response_model=models.Health)
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -46,6 +47,7 @@ def healthz() -> dict[str, str]:
     "/api/v1/lineage",
     tags=["lineage"],
     summary="Upstream and/or downstream lineage",
+    response_model=models.Lineage,
     responses=problems(400, 404),
 )
 def get_lineage(
@@ -68,6 +70,7 @@ def get_lineage(
     "/api/v1/impact",
     tags=["lineage"],
     summary="Impact of a change to an asset",
+    response_model=models.Impact,
     responses=problems(404),
 )
 def get_impact(request: Request, node_id: NodeId) -> dict[str, Any]:
@@ -80,6 +83,7 @@ def get_impact(request: Request, node_id: NodeId) -> dict[str, Any]:
     "/api/v1/path",
     tags=["lineage"],
     summary="Why one asset depends on another",
+    response_model=models.Paths,
     responses=problems(404),
 )
 def get_path(
@@ -96,6 +100,8 @@ def get_path(
     tags=["assets"],
     summary="Load assets",
     status_code=201,
+    response_model=models.LoadReport,
+    response_model_exclude_unset=True,  # `warnings` only when there are some
     responses=WRITE,
     openapi_extra=body(*ASSET_TYPES, "multipart/form-data", examples=ASSET_EXAMPLES),
 )
@@ -131,6 +137,12 @@ async def _stats(request: Request) -> dict[str, object]:
     )
 
 
-@router.get("/api/v1/stats", tags=["ops"], summary="Graph size and assets by type", responses=BUSY)
+@router.get(
+    "/api/v1/stats",
+    tags=["ops"],
+    summary="Graph size and assets by type",
+    response_model=models.Stats,
+    responses=BUSY,
+)
 async def get_stats(request: Request) -> dict[str, object]:
     return await _stats(request)

@@ -23,6 +23,7 @@ from kg.api.deps import (
     read_body,
     require_writer,
 )
+from kg.api.models import SparqlResults
 from kg.api.openapi import RDF_TYPES, RESULT_TYPES, answer, problems
 from kg.errors import KGError
 from kg.portal import pages
@@ -45,6 +46,7 @@ _RESULTS = answer(
     *RESULT_TYPES,
     *RDF_TYPES,
     "text/html",
+    model=SparqlResults,
     kg_row_limit="The row cap of the answer (KG_MAX_ROWS).",
     kg_truncated="`true` when the answer was cut at the row cap.",
 )

@@ -1,0 +1,394 @@
+"""The JSON answers of the public HTTP API, as pydantic models: what /openapi.json says each
+route answers, and what FastAPI checks each answer against before it leaves.
+
+kg.views, kg.assets and the pipeline's and importers' reports build the answers (the CLI's
+`--format json` prints the same dictionaries); these models only describe and check them.
+Field names are the JSON's own, camelCase or snake_case as it has them, in the order it has
+them. Every model forbids keys it does not name: an answer that grows a key fails its tests
+until the contract says so, instead of the key being dropped on the way out.
+"""
+
+# ruff: noqa: N815 (the fields are named as the JSON names them, camelCase)
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kg.governance.gate import GateMode
+from kg.governance.model import Severity
+from kg.lineage import Direction
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- lineage, impact, path
+
+
+class Edge(_Answer):
+    origin: str
+    destination: str
+    type: str = Field(description="The most specific lineage property, e.g. mlg:trainedOn.")
+
+
+class Node(_Answer):
+    id: str
+    type: str | None
+    label: str | None
+    distance: int = Field(description="Shortest hop count from the root.")
+    owners: list[str]
+    status: str | None
+    stage: str | None
+    resolved: bool = Field(description="False: only referenced, never described.")
+
+
+class LineageNode(Node):
+    inEdges: list[Edge]
+    outEdges: list[Edge]
+
+
+class Lineage(_Answer):
+    root: str
+    direction: Direction
+    depth: int | None
+    graph: list[LineageNode]
+
+
+class ImpactOwner(_Answer):
+    id: str
+    type: str | None
+    label: str | None
+    assets: list[str] = Field(description="The affected assets it owns.")
+    members: list[str]
+
+
+class Impact(_Answer):
+    root: str
+    affectedCount: int
+    byType: dict[str, list[str]]
+    productionServices: list[Node]
+    services: list[Node]
+    experiments: list[Node]
+    owners: list[ImpactOwner]
+    unowned: list[str]
+    affected: list[Node]
+
+
+class Paths(_Answer):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+    direction: Direction | None = Field(description="None: no path either way.")
+    length: int | None
+    paths: list[list[Edge]]
+
+
+# -- assets
+
+
+class OwnerRelation(_Answer):
+    property: str
+    id: str
+    label: str | None
+    type: str | None
+    resolved: bool = Field(description="False: only referenced, never described.")
+
+
+class OutgoingRelation(_Answer):
+    property: str
+    target: str
+    label: str | None
+    type: str | None
+    resolved: bool
+
+
+class IncomingRelation(_Answer):
+    property: str
+    source: str
+    label: str | None
+    type: str | None
+    resolved: bool
+
+
+class AssetSource(_Answer):
+    source: str = Field(description="kg, an importer (openlineage...), or a graph IRI.")
+    graph: str
+    at: str | None = Field(description="When it last said something (ISO 8601).")
+    load: str | None = Field(description="The load record of that write.")
+
+
+class Metric(_Answer):
+    metric: str
+    value: int | float | str
+    dataset: str | None
+
+
+class SchemaField(_Answer):
+    id: str | None
+    name: str
+    type: str | None
+    description: str | None
+    upstream: list[str] = Field(description="The fields it is computed from.")
+
+
+class Asset(_Answer):
+    id: str
+    type: str | None
+    label: str | None
+    description: str | None
+    tags: list[str]
+    owners: list[OwnerRelation]
+    status: str | None
+    stage: str | None
+    properties: dict[str, list[str]]
+    outgoing: list[OutgoingRelation]
+    incoming: list[IncomingRelation]
+    classification: str | None
+    sources: list[AssetSource]
+    metrics: list[Metric] = Field(description="An evaluation's measured values.")
+    fields: list[SchemaField] = Field(description="A dataset's schema fields.")
+
+
+# -- search and discovery
+
+
+class Segment(_Answer):
+    text: str
+    match: bool
+
+
+class Hit(_Answer):
+    id: str
+    type: str | None
+    label: str | None
+    score: float
+    owners: list[str]
+    status: str | None
+    tags: list[str]
+    description: str | None
+    snippet: list[Segment] = Field(
+        description="Where the words matched (the description, else the name); empty without words."
+    )
+    sources: list[str]
+
+
+class Facets(_Answer):
+    """Counts by facet value over the whole selection, largest first."""
+
+    type: dict[str, int]
+    owner: dict[str, int]
+    status: dict[str, int]
+    stage: dict[str, int]
+    tag: dict[str, int]
+    source: dict[str, int]
+
+
+class SearchResult(_Answer):
+    query: str
+    total: int
+    hits: list[Hit]
+    facets: Facets
+
+
+class AssetList(_Answer):
+    total: int
+    limit: int
+    offset: int
+    items: list[Hit]
+    facets: Facets
+
+
+class Candidate(_Answer):
+    id: str
+    type: str | None
+    label: str | None
+    owners: list[str]
+    score: float
+    textScore: float
+    sharedSources: list[str]
+
+
+class Similar(_Answer):
+    candidates: list[Candidate]
+
+
+class QueryParameter(_Answer):
+    name: str
+    type: str
+    required: bool
+    default: str | None
+    description: str
+
+
+class NamedQuery(_Answer):
+    name: str
+    summary: str
+    parameters: list[QueryParameter]
+    href: str
+
+
+class SparqlTerm(BaseModel):
+    """A term of SPARQL 1.1 Query Results JSON; a literal may carry `xml:lang`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["uri", "literal", "bnode", "triple"]
+    value: str | dict[str, Any]
+    datatype: str | None = None
+
+
+class SparqlHead(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    vars: list[str] = Field(default_factory=list)
+    link: list[str] = Field(default_factory=list, description="urn:kg:truncated: a cut answer.")
+
+
+class SparqlBindings(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    bindings: list[dict[str, SparqlTerm]]
+
+
+class SparqlResults(BaseModel):
+    """SPARQL 1.1 Query Results JSON: `results` for a SELECT, `boolean` for an ASK."""
+
+    model_config = ConfigDict(extra="allow")
+
+    head: SparqlHead
+    results: SparqlBindings | None = None
+    boolean: bool | None = None
+
+
+# -- writes
+
+
+class Reference(_Answer):
+    subject: str
+    predicate: str
+    target: str
+
+
+class Violation(_Answer):
+    focusNode: str
+    shape: str
+    severity: Severity
+    value: str | None
+    message: str
+
+
+class LoadReport(_Answer):
+    load: str
+    sources: list[str]
+    assets: int
+    triples: int
+    derived: int
+    graphs: int
+    unresolved: list[Reference]
+    gate: GateMode
+    violations: list[Violation]
+    warnings: list[str] = Field(
+        default_factory=list, description="Only when the check reported some (ill-typed literals)."
+    )
+
+
+class IngestCounts(_Answer):
+    items: int
+    accepted: int
+    created: int
+    updated: int
+    unchanged: int
+    unresolved: int
+    refused: int
+    skipped: int
+    violations: int
+
+
+class TypeCounts(_Answer):
+    created: int
+    updated: int
+    unchanged: int
+
+
+class Refusal(_Answer):
+    item: str
+    reason: str
+
+
+class IngestReport(_Answer):
+    importer: str
+    counts: IngestCounts
+    byType: dict[str, TypeCounts]
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    refused: list[Refusal]
+    skipped: list[Refusal]
+    unresolved: list[Reference]
+    gate: GateMode
+    violations: list[Violation]
+    load: str | None = Field(description="None: nothing changed, nothing was written.")
+
+
+# -- governance
+
+
+class SeverityCounts(_Answer):
+    violation: int
+    warning: int
+    info: int
+
+
+class ValidationResult(_Answer):
+    severity: Severity
+    focusNode: str
+    focusLabel: str | None
+    owners: list[str]
+    teams: list[str]
+    path: str | None
+    value: str | None
+    shape: str
+    component: str
+    message: str
+
+
+class ValidationReport(_Answer):
+    conforms: bool
+    failOn: Severity
+    counts: SeverityCounts
+    engine: str
+    shapes: int
+    focusNodes: int | None = Field(description="None: the whole graph.")
+    results: list[ValidationResult]
+
+
+class TeamScore(_Answer):
+    team: str
+    total: int
+    rules: dict[str, int]
+
+
+class Scorecard(_Answer):
+    """`format=scorecard`: results by owning team and rule."""
+
+    teams: list[TeamScore]
+
+
+# -- operations
+
+
+class Stats(_Answer):
+    triples: int
+    graphs: int
+    asset_graphs: int
+    source_graphs: dict[str, int]
+    assets: int
+    assets_by_type: dict[str, int]
+
+
+class Health(_Answer):
+    status: Literal["ok"]
