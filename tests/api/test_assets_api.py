@@ -148,7 +148,8 @@ def test_list_with_filters_and_pages(client: TestClient) -> None:
 def test_asset_iris_dereference(client: TestClient) -> None:
     page = client.get("/id/service/homepage", headers={"accept": "text/html"})
     assert page.headers["content-type"].startswith("text/html")
-    assert "Homepage service" in page.text and 'href="/id/model/home-ranking/v3"' in page.text
+    assert 'data-page="asset"' in page.text and "<title>Homepage service · kg</title>" in page.text
+    assert '"asset": "https://w3id.org/mlg/id/service/homepage"' in page.text  # for its script
     rdf = client.get("/id/service/homepage", headers={"accept": "text/turtle"})
     assert rdf.headers["content-type"].startswith("text/turtle")
     assert client.get("/id/nothing/here", headers={"accept": "text/html"}).status_code == 404

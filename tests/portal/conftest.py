@@ -114,8 +114,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iter
     stop_server(running)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
+    # per module: Playwright's sync API keeps an event loop in the main thread while it runs,
+    # which the tests after the portal's (anyio's test clients) must not find there
     with playwright_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=chromium_path, headless=True, args=CHROMIUM_FLAGS
