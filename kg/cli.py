@@ -698,6 +698,10 @@ def search(
         list[str] | None, typer.Option(help="Only these stages (Production, Staging...).")
     ] = None,
     tag: Annotated[list[str] | None, typer.Option(help="Only these tags.")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(help="Only assets these sources described (kg, openlineage, datahub...)."),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
     rebuild: Annotated[
         bool, typer.Option(help="Rebuild the search index from the store first.")
@@ -706,14 +710,14 @@ def search(
     url: UrlOption = None,
     output: Annotated[Output, typer.Option("--format")] = Output.table,
 ) -> None:
-    """Find assets by words, with facets (type, owner, status, stage, tag)."""
+    """Find assets by words, with facets (type, owner, status, stage, tag, source)."""
     with _access(store, url) as access:
         if rebuild:
             count = _run(access.rebuild_search)
             _say_err(f"search index rebuilt: {count} subjects")
         filters = {
             "type": type_ or [], "owner": owner or [], "status": status or [],
-            "stage": stage or [], "tag": tag or [],
+            "stage": stage or [], "tag": tag or [], "source": source or [],
         }  # fmt: skip
         data = _run(lambda: access.search(text, filters, limit))
     if output is Output.json:

@@ -259,6 +259,8 @@ def test_ingest_backstage_follows_locations(tmp_path: Path) -> None:
         (["search", "--stage", "Prod"], 1, "unknown stage 'Prod' (did you mean Production?)"),
         (["search", "--status", "Gone"], 1, "known: Active, Deprecated, Experimental, Retired"),
         (["search", "--owner", "team/nope"], 1, "unknown owner 'team/nope'"),
+        (["search", "--source", "kg", "legacy"], 0, "dataset/legacy-ratings"),
+        (["search", "--source", "datahub"], 0, "0 match(es)"),  # a source, like a tag, is free
         (["lineage", "service/homepage", "--type", "dataset"], 0, "dataset/legacy-ratings"),
         (["lineage", "service/homepage", "--type", "Bogus"], 1, "unknown type 'Bogus'"),
         (["validate", "--team", "team/nope"], 1, "no team team/nope in the graph"),
