@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -565,6 +565,18 @@ class KnowledgeGraph:
         if report.focus_nodes is not None:
             raise InputError("only a validation of the whole graph is kept as the latest report")
         self.store.commit(GraphWrite(replace={REPORT_GRAPH: render.to_rdf(report)}))
+
+    def kept_report(self) -> Report | None:
+        """The report `save_report` kept last, or None when none is kept. Its results name
+        their rules as the run did: the compiled engine gives a property shape's results the
+        node shape holding it (HTML, JUnit and SARIF group by it), pyshacl does not."""
+        report = render.from_rdf(self.store.graph(REPORT_GRAPH))
+        if report is not None and report.engine == Engine.COMPILED.value:
+            parents = self.shapes().parents
+            report.results = [
+                replace(r, node_shape=parents.get(r.shape, r.shape)) for r in report.results
+            ]
+        return report
 
     def preview(self, documents: Sequence[Document]) -> Report:
         """Validate candidate documents as if loaded, without storing them."""

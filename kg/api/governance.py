@@ -13,6 +13,7 @@ from kg import jobs
 from kg.api import models
 from kg.api.deps import evaluator_of, graph_of, read_body, require_writer
 from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, BUSY, REPORT_TYPES, answer, body, problems
+from kg.errors import NotFoundError
 from kg.governance.model import Report, Severity
 from kg.governance.render import MEDIA_TYPES, Format
 from kg.governance.validation import Engine
@@ -92,6 +93,32 @@ async def get_validation(
     chosen = _format(request.headers.get("accept"), fmt)
     focus = await run_in_threadpool(graph.scope, asset, team, lineage)
     report = await _validation(request, focus)
+    body = await run_in_threadpool(graph.render, report, chosen, fail_on)
+    return _answer(body, chosen, report, fail_on)
+
+
+@router.get(
+    "/api/v1/validation/latest",
+    summary="The kept validation report",
+    response_class=Response,
+    responses=_REPORT | problems(404),
+)
+async def get_kept_validation(
+    request: Request,
+    fmt: Annotated[Format | None, Query(alias="format", description="Overrides Accept.")] = None,
+    fail_on: Annotated[Severity, Query(alias="failOn")] = Severity.VIOLATION,
+) -> Response:
+    """The report `POST /api/v1/validation` (or `kg validate --save`) kept last, in the formats
+    of `GET /api/v1/validation`; `generatedAt` says when it was made. Names and owners are
+    the graph's as it is now. 404 while none is kept."""
+    graph = graph_of(request)
+    chosen = _format(request.headers.get("accept"), fmt)
+    report = await run_in_threadpool(graph.kept_report)
+    if report is None:
+        raise NotFoundError(
+            "no validation report is kept yet: POST /api/v1/validation (or kg validate --save) "
+            "keeps one"
+        )
     body = await run_in_threadpool(graph.render, report, chosen, fail_on)
     return _answer(body, chosen, report, fail_on)
 

@@ -363,6 +363,7 @@ class ValidationReport(_Answer):
     engine: str
     shapes: int
     focusNodes: int | None = Field(description="None: the whole graph.")
+    generatedAt: str = Field(description="When the validation ran (ISO 8601, UTC).")
     results: list[ValidationResult]
 
 

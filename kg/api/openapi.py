@@ -68,7 +68,7 @@ _WHY: Final = {
     "coding, JSON nested past KG_MAX_DEPTH).",
     401: "A write without a valid `Authorization: Bearer` token (KG_API_TOKENS is set).",
     403: "A write to one of kg's own graphs (loads, derived, reports, shapes, ontology).",
-    404: "No such asset, graph or named query.",
+    404: "No such asset, graph, named query or kept validation report.",
     405: "An update sent with GET.",
     413: "The body, as sent or as it inflates, is past KG_MAX_BODY.",
     415: "A Content-Encoding other than gzip, deflate or identity, or a body media type the "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -62,12 +63,22 @@ class Result:
         return (self.focus, self.path, self.value, self.component, self.severity.value, shape)
 
 
+def now() -> str:
+    """The current time in UTC, ISO 8601 in the canonical xsd:dateTime form Oxigraph stores
+    (`Z`, no trailing zeros), so a kept report reads back with the very time its run gave."""
+    at = dt.datetime.now(dt.UTC)
+    fraction = f"{at.microsecond:06d}".rstrip("0")
+    return at.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "") + "Z"
+
+
 @dataclass
 class Report:
     results: list[Result]
     shapes: int = 0
     engine: str = "compiled"
     focus_nodes: int | None = None
+    # When the run ended (ISO 8601, UTC): a kept report says when it was made, not when read.
+    generated_at: str = field(default_factory=now)
 
     def counts(self) -> dict[str, int]:
         counted = Counter(r.severity.value for r in self.results)

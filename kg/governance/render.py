@@ -16,7 +16,7 @@ import pyoxigraph as ox
 import kg
 from kg.governance.model import SH, Report, Result, Severity
 from kg.governance.validation import FocusInfo
-from kg.vocab import RDF_TYPE, XSD, compact
+from kg.vocab import MLG, PROV, RDF_TYPE, XSD, compact, mlg
 
 Shorten = Callable[[str], str]
 
@@ -43,6 +43,13 @@ MEDIA_TYPES = {
     Format.SCORECARD: "application/json",
 }
 
+
+_TYPE = RDF_TYPE.value
+_GENERATED_AT = ox.NamedNode(PROV + "generatedAtTime")
+_ENGINE = mlg("validationEngine")
+_RULE_COUNT = mlg("ruleCount")
+_DATE_TIME = ox.NamedNode(XSD + "dateTime")
+_INTEGER = ox.NamedNode(XSD + "integer")
 
 LINK_SCHEMES = frozenset({"http", "https", "urn"})
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
@@ -84,6 +91,10 @@ def to_rdf(report: Report) -> list[ox.Triple]:
             sh("conforms"),
             ox.Literal(str(report.conforms()).lower(), datatype=ox.NamedNode(XSD + "boolean")),
         ),
+        # when and how it was made, so that a kept report can be read back as it was answered
+        ox.Triple(root, _GENERATED_AT, ox.Literal(report.generated_at, datatype=_DATE_TIME)),
+        ox.Triple(root, _ENGINE, ox.Literal(report.engine)),
+        ox.Triple(root, _RULE_COUNT, ox.Literal(str(report.shapes), datatype=_INTEGER)),
     ]
     for r in report.results:
         node = ox.BlankNode()
@@ -104,10 +115,55 @@ def to_rdf(report: Report) -> list[ox.Triple]:
     return triples
 
 
+def from_rdf(triples: list[ox.Triple]) -> Report | None:
+    """The report `to_rdf` wrote (as `kg validate --save` keeps it), or None when the triples
+    hold no sh:ValidationReport. Results whose shape was a blank node come back without one."""
+    about: dict[object, dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal]]] = {}
+    for t in triples:
+        if not isinstance(t.object, ox.Triple):
+            about.setdefault(t.subject, {}).setdefault(t.predicate.value, []).append(t.object)
+    root = next(
+        (s for s, p in about.items() if ox.NamedNode(SH + "ValidationReport") in p.get(_TYPE, [])),
+        None,
+    )
+    if root is None:
+        return None
+
+    def one(node: object, predicate: str) -> str | None:
+        found = about.get(node, {}).get(predicate)
+        return str(found[0]) if found else None
+
+    def lexical(node: object, predicate: str) -> str | None:
+        found = about.get(node, {}).get(predicate)
+        return found[0].value if found else None
+
+    results = []
+    for node in about[root].get(SH + "result", []):
+        severity = lexical(node, SH + "resultSeverity")
+        results.append(
+            Result(
+                severity=Severity.from_iri(severity or ""),
+                shape=one(node, SH + "sourceShape") or "",
+                focus=one(node, SH + "focusNode") or "",
+                path=one(node, SH + "resultPath"),
+                value=one(node, SH + "value"),
+                component=lexical(node, SH + "sourceConstraintComponent") or "",
+                message=lexical(node, SH + "resultMessage") or "",
+            )
+        )
+    count = lexical(root, _RULE_COUNT.value)
+    return Report(
+        results=sorted(set(results), key=Result.order),
+        shapes=int(count) if count and count.isdigit() else 0,
+        engine=lexical(root, _ENGINE.value) or "compiled",
+        generated_at=lexical(root, _GENERATED_AT.value) or "",
+    )
+
+
 def _rdf(report: Report, rdf_format: ox.RdfFormat) -> str:
     dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in to_rdf(report))
     data = (
-        ox.serialize(dataset, format=rdf_format, prefixes={"sh": SH})
+        ox.serialize(dataset, format=rdf_format, prefixes={"sh": SH, "prov": PROV, "mlg": MLG})
         if rdf_format is ox.RdfFormat.TURTLE
         else ox.serialize(dataset, format=rdf_format)
     )
@@ -138,6 +194,7 @@ def as_json(report: Report, info: dict[str, FocusInfo], fail_on: Severity) -> di
         "engine": report.engine,
         "shapes": report.shapes,
         "focusNodes": report.focus_nodes,
+        "generatedAt": report.generated_at,
         "results": [_result_json(r, info) for r in report.results],
     }
 

@@ -97,6 +97,7 @@ class Shapes:
     node_shapes: int = 0
     names: dict[str, str] = field(default_factory=dict)  # shape -> sh:name
     origins: dict[str, str] = field(default_factory=dict)  # node shape -> file it came from
+    parents: dict[str, str] = field(default_factory=dict)  # property shape -> its node shape
 
     @property
     def count(self) -> int:
@@ -131,6 +132,7 @@ class _UnsupportedError(Exception):
 def compile_shapes(graph: Graph) -> Shapes:
     shapes = Shapes(graph=graph)
     shapes.names = {nt(s): str(o) for s, o in graph.subject_objects(SH.name)}
+    shapes.parents = {nt(p): nt(s) for s, p in graph.subject_objects(SH.property)}
     fallback_roots: list[Node] = []
     roots = set(graph.subjects(RDF.type, SH.NodeShape))
     roots |= {

@@ -292,3 +292,21 @@ def test_an_unknown_second_owner_is_a_refusal_not_a_crash(demo: KnowledgeGraph) 
     with pytest.raises(GateError) as refused:
         demo.load([Document("owners.yaml", document.encode())], gate=GateMode.ENFORCE)
     assert len(refused.value.report.results) >= 2
+
+
+@pytest.mark.parametrize("engine", [Engine.COMPILED, Engine.PYSHACL])
+def test_a_kept_report_reads_back_as_it_was_made(demo: KnowledgeGraph, engine: Engine) -> None:
+    assert demo.kept_report() is None
+    report = demo.validate(engine=engine)
+    demo.save_report(report)
+    kept = demo.kept_report()
+    assert kept is not None
+    assert (kept.generated_at, kept.engine, kept.shapes) == (
+        report.generated_at,
+        engine.value,
+        report.shapes,
+    )
+    assert kept.results == report.results
+    # every format renders it as the run itself (names the shapes, not the blank nodes)
+    for fmt in (Format.JSON, Format.HTML, Format.JUNIT, Format.SARIF, Format.SCORECARD):
+        assert demo.render(kept, fmt) == demo.render(report, fmt), fmt
