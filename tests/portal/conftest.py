@@ -8,45 +8,23 @@ tests save the pictures the README shows (`make screenshots`)."""
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench.portal import CHROMIUM_FLAGS, chromium
 from kg.portal import files
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-
-def chromium() -> str | None:
-    """The machine's Chromium: KG_CHROMIUM, else the first one on PATH."""
-    named = os.environ.get("KG_CHROMIUM")
-    if named:
-        return named
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
 
 
 def free_port() -> int:
@@ -170,15 +148,25 @@ def open_context(browser: Any, origin: str, **options: Any) -> tuple[Any, Watch]
     return context, watch
 
 
+@contextmanager
+def watched_tab(browser: Any, server: Server, timeout: float = 15_000) -> Iterator[Any]:
+    """A tab in a fresh watched context on `server`; what the watch saw fails the test once
+    the block has run."""
+    context, watch = open_context(browser, server.url)
+    tab = context.new_page()
+    tab.set_default_timeout(timeout)
+    try:
+        yield tab
+    finally:
+        context.close()
+    watch.check()
+
+
 @pytest.fixture
 def page(browser: Any, server: Server) -> Iterator[Any]:
     """A watched tab on the demo server; the test fails on what the watch saw."""
-    context, watch = open_context(browser, server.url)
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    yield tab
-    context.close()
-    watch.check()
+    with watched_tab(browser, server) as tab:
+        yield tab
 
 
 def ready(page: Any, path: str) -> Any:

@@ -13,7 +13,13 @@ from typing import Any
 
 import pytest
 
-from tests.portal.conftest import Server, open_context, ready, start_server, stop_server
+from tests.portal.conftest import (
+    Server,
+    ready,
+    start_server,
+    stop_server,
+    watched_tab,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -81,10 +87,7 @@ def guarded(tmp_path: Path, chromium_path: str) -> Iterator[Server]:
 
 
 def test_a_write_carries_the_token_signed_in_with(browser: Any, guarded: Server) -> None:
-    context, watch = open_context(browser, guarded.url)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    try:
+    with watched_tab(browser, guarded) as page:
         ready(page, "/docs")
         page.click("[data-testid=token-button]")
         page.fill("[data-testid=token-input]", TOKEN)
@@ -101,6 +104,3 @@ def test_a_write_carries_the_token_signed_in_with(browser: Any, guarded: Server)
             )
         gone.value.close()  # the error holds the connection
         assert gone.value.code == 404
-    finally:
-        context.close()
-    watch.check()

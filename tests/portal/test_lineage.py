@@ -22,7 +22,14 @@ from typing import Any
 
 import pytest
 
-from tests.portal.conftest import Server, open_context, ready, start_server, stop_server
+from tests.portal.conftest import (
+    Server,
+    open_context,
+    ready,
+    start_server,
+    stop_server,
+    watched_tab,
+)
 
 BASE = "https://w3id.org/mlg/id/"
 GOLDEN = Path(__file__).parents[1] / "golden" / "openlineage-events.jsonl"
@@ -537,12 +544,8 @@ def big(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iterato
 
 @pytest.fixture
 def big_page(browser: Any, big: Server) -> Iterator[Any]:
-    context, watch = open_context(browser, big.url)
-    tab = context.new_page()
-    tab.set_default_timeout(30_000)
-    yield tab
-    context.close()
-    watch.check()
+    with watched_tab(browser, big, 30_000) as tab:
+        yield tab
 
 
 def test_a_big_answer_folds_into_summaries_and_stays_responsive(big_page: Any, big: Server) -> None:

@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 
-from tests.portal.conftest import Server, open_context, ready, start_server, stop_server
+from tests.portal.conftest import (
+    Server,
+    open_context,
+    ready,
+    start_server,
+    stop_server,
+    watched_tab,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -315,10 +322,7 @@ def capped(tmp_path: Path, chromium_path: str) -> Iterator[Server]:
 
 
 def test_an_answer_cut_at_the_row_cap_says_so(browser: Any, capped: Server) -> None:
-    context, watch = open_context(browser, capped.url)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    try:
+    with watched_tab(browser, capped) as page:
         ready(page, "/sparql")
         query = editor_text(page)
         answer = sparql_json(capped, query)
@@ -334,6 +338,3 @@ def test_an_answer_cut_at_the_row_cap_says_so(browser: Any, capped: Server) -> N
         expect(page.locator("[data-testid=sparql-banner]")).to_contain_text("most-reused-features")
         expect(page.locator("[data-testid=sparql-banner]")).to_contain_text("row cap")
         assert_table_is(page, api_json(capped, "/api/v1/queries/most-reused-features?format=json"))
-    finally:
-        context.close()
-    watch.check()
