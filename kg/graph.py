@@ -34,6 +34,7 @@ from kg.governance import render
 from kg.governance.gate import Gate, GateMode
 from kg.governance.model import Report, Severity
 from kg.governance.shapes import Shapes, load_shapes
+from kg.governance.shapes import rules as governance_rules
 from kg.governance.validation import Engine, focus_info, validate
 from kg.ids import described_subject, to_id, to_iri
 from kg.ingest import Batch, parse_document
@@ -577,6 +578,19 @@ class KnowledgeGraph:
                 replace(r, node_shape=parents.get(r.shape, r.shape)) for r in report.results
             ]
         return report
+
+    def rules(self, counts: bool = False) -> dict[str, object]:
+        """Every rule the shapes define; with `counts`, each one's findings in the kept report
+        (null while none is kept) and when that report was made."""
+        catalogue = [rule.as_dict() for rule in governance_rules(self.shapes())]
+        if not counts:
+            return {"rules": catalogue}
+        kept = self.kept_report()
+        tally = kept.by_rule() if kept is not None else None
+        none = {s.value: 0 for s in Severity} | {"assets": 0}
+        for entry in catalogue:
+            entry["counts"] = None if tally is None else tally.get(str(entry["id"]), none)
+        return {"rules": catalogue, "generatedAt": kept.generated_at if kept else None}
 
     def preview(self, documents: Sequence[Document]) -> Report:
         """Validate candidate documents as if loaded, without storing them."""

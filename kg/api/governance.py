@@ -98,6 +98,23 @@ async def get_validation(
 
 
 @router.get(
+    "/api/v1/rules",
+    summary="The rule catalogue",
+    response_model=models.Rules,
+    response_model_exclude_unset=True,  # `counts` and `generatedAt` only when asked for
+)
+def get_rules(
+    request: Request,
+    counts: Annotated[
+        bool, Query(description="Each rule's findings in the kept report (no new validation).")
+    ] = False,
+) -> dict[str, object]:
+    """Every rule the shapes define (KG_SHAPES included): its IRI (as reports name it), name,
+    description, message, severity, target classes and the node shape grouping it."""
+    return graph_of(request).rules(counts)
+
+
+@router.get(
     "/api/v1/validation/latest",
     summary="The kept validation report",
     response_class=Response,

@@ -367,6 +367,43 @@ class ValidationReport(_Answer):
     results: list[ValidationResult]
 
 
+class RuleGroup(_Answer):
+    id: str = Field(description="The node shape holding the rule.")
+    curie: str
+    name: str | None
+
+
+class RuleCounts(_Answer):
+    violation: int
+    warning: int
+    info: int
+    assets: int = Field(description="Distinct focus nodes with a finding.")
+
+
+class Rule(_Answer):
+    id: str = Field(description="The shape's IRI: what a report's results name as `shape`.")
+    curie: str
+    name: str | None = Field(description="sh:name.")
+    description: str | None = Field(description="sh:description or rdfs:comment (or its group's).")
+    message: str | None = Field(description="sh:message: what a finding says.")
+    severity: Severity
+    targets: list[str] = Field(description="The classes it applies to (sh:targetClass).")
+    group: RuleGroup | None
+    file: str | None = Field(description="The shapes file it comes from.")
+    counts: RuleCounts | None = Field(
+        default=None,
+        description="`counts=true` only: its findings in the kept report; null while none is kept.",
+    )
+
+
+class Rules(_Answer):
+    rules: list[Rule]
+    generatedAt: str | None = Field(
+        default=None,
+        description="`counts=true` only: when the kept report the counts are from was made.",
+    )
+
+
 class TeamScore(_Answer):
     team: str
     total: int

@@ -88,5 +88,18 @@ class Report:
         """True when no result is at or above the threshold."""
         return not any(r.severity.rank >= fail_on.rank for r in self.results)
 
+    def by_rule(self) -> dict[str, dict[str, int]]:
+        """Counts by rule (a result's shape, as a bare IRI): per severity, and the assets."""
+        counted: dict[str, Counter[str]] = {}
+        assets: dict[str, set[str]] = {}
+        for r in self.results:
+            rule = r.shape[1:-1] if r.shape.startswith("<") else r.shape
+            counted.setdefault(rule, Counter())[r.severity.value] += 1
+            assets.setdefault(rule, set()).add(r.focus)
+        return {
+            rule: {**{s.value: n.get(s.value, 0) for s in Severity}, "assets": len(assets[rule])}
+            for rule, n in counted.items()
+        }
+
     def at_least(self, severity: Severity) -> list[Result]:
         return [r for r in self.results if r.severity.rank >= severity.rank]

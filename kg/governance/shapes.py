@@ -16,6 +16,7 @@ from rdflib.term import Node
 from kg import resources
 from kg.errors import InputError
 from kg.governance.model import Severity
+from kg.vocab import compact
 
 RDFS_COMMENT = URIRef("http://www.w3.org/2000/01/rdf-schema#comment")
 RDFS_LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
@@ -364,3 +365,108 @@ def _compile_sparql(graph: Graph, shape: Node, constraint: Node, targets: str) -
         full_query=prefixes + "\n" + text,
         **common,  # type: ignore[arg-type]
     )
+
+
+# -- the rule catalogue: what the shapes check, for people and the portal
+
+_METADATA = {
+    RDF.type, SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf,
+    SH.property, SH.severity, SH.message, SH.name, SH.description, SH.deactivated, SH.group,
+    SH.order, RDFS_COMMENT, RDFS_LABEL,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule as a report names it (a result's `shape`): a property shape, or a node shape
+    with constraints of its own (SHACL-SPARQL, say). `group` is the node shape holding a
+    property shape; `targets` the classes it applies to, its own or its group's."""
+
+    id: str
+    name: str | None
+    description: str | None
+    message: str | None
+    severity: Severity
+    targets: tuple[str, ...]
+    group: str | None
+    group_name: str | None
+    file: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        """As the API answers it: IRIs with their CURIE (a report's `shape` is the IRI)."""
+        group = None
+        if self.group is not None:
+            group = {"id": self.group, "curie": compact(self.group), "name": self.group_name}
+        return {
+            "id": self.id,
+            "curie": compact(self.id),
+            "name": self.name,
+            "description": self.description,
+            "message": self.message,
+            "severity": self.severity.value,
+            "targets": [compact(t) for t in self.targets],
+            "group": group,
+            "file": self.file,
+        }
+
+
+def _text(graph: Graph, node: Node, *predicates: URIRef) -> str | None:
+    """The first of these predicates' values, an English or untagged one first."""
+    for predicate in predicates:
+        values = [v for v in graph.objects(node, predicate) if isinstance(v, Literal)]
+        values.sort(key=lambda v: (v.language not in (None, "en"), str(v)))
+        if values:
+            return str(values[0])
+    return None
+
+
+def _message(graph: Graph, shape: Node) -> str | None:
+    found = _text(graph, shape, SH.message)
+    for constraint in graph.objects(shape, SH.sparql):
+        found = found or _text(graph, constraint, SH.message)
+    return found
+
+
+def rules(shapes: Shapes) -> list[Rule]:
+    """Every active rule of the shapes (shapes with an IRI: a blank node has no name a report
+    could give twice), by IRI."""
+    graph = shapes.graph
+
+    def active(node: Node) -> bool:
+        return (node, SH.deactivated, Literal(True)) not in graph
+
+    def rule(shape: URIRef, group: Node | None) -> Rule:
+        holder = group if isinstance(group, URIRef) else None
+        targets = {str(c) for c in graph.objects(shape, SH.targetClass)}
+        if group is not None:
+            targets |= {str(c) for c in graph.objects(group, SH.targetClass)}
+        described = (SH.description, RDFS_COMMENT)
+        description = _text(graph, shape, *described)
+        return Rule(
+            id=str(shape),
+            name=_text(graph, shape, SH.name, RDFS_LABEL),
+            description=description or (_text(graph, group, *described) if group else None),
+            message=_message(graph, shape),
+            severity=_severity(graph, shape),
+            targets=tuple(sorted(targets)),
+            group=str(holder) if holder is not None else None,
+            group_name=_text(graph, holder, SH.name, RDFS_LABEL) if holder is not None else None,
+            file=shapes.origins.get(nt(group if group is not None else shape)),
+        )
+
+    found: dict[str, Rule] = {}
+    roots = set(graph.subjects(RDF.type, SH.NodeShape))
+    roots |= {
+        s
+        for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+        for s in graph.subjects(p, None)
+    }
+    for root in sorted(roots, key=str):
+        if not active(root):
+            continue
+        if isinstance(root, URIRef) and set(graph.predicates(root, None)) - _METADATA:
+            found[str(root)] = rule(root, None)
+        for prop in graph.objects(root, SH.property):
+            if isinstance(prop, URIRef) and active(prop):
+                found.setdefault(str(prop), rule(prop, root))
+    return [found[key] for key in sorted(found)]

@@ -82,6 +82,8 @@ def test_every_asset_matches_the_asset_model(demo: KnowledgeGraph) -> None:
         ("/api/v1/queries", models.NamedQuery),
         ("/healthz", models.Health),
         ("/api/v1/queries/unowned-assets", models.SparqlResults),
+        ("/api/v1/rules", models.Rules),
+        ("/api/v1/rules?counts=true", models.Rules),
     ],
 )
 def test_answers_over_http_match_their_models(

@@ -16,7 +16,6 @@ import pytest
 from tests.portal.conftest import Server, open_context, ready, start_server, stop_server
 
 TEAM = "team/personalization"
-SH = "http://www.w3.org/ns/shacl#"
 
 
 def fetch(server: Server, path: str, accept: str = "application/json", **params: str) -> bytes:
@@ -35,11 +34,6 @@ def api(server: Server, path: str, **params: str) -> Any:
 
 def report(server: Server, **params: str) -> Any:
     return api(server, "/api/v1/validation", format="json", **params)
-
-
-def select(server: Server, query: str) -> list[dict[str, str]]:
-    body = json.loads(fetch(server, "/sparql", "application/sparql-results+json", query=query))
-    return [{k: v["value"] for k, v in row.items()} for row in body["results"]["bindings"]]
 
 
 def attrs(scope: Any, selector: str, name: str = "data-asset-id") -> list[str]:
@@ -63,27 +57,26 @@ def test_every_rule_with_the_reports_counts(
     for r in answer["results"]:
         by_rule.setdefault(r["shape"], Counter())[r["severity"]] += 1
 
-    shapes = {
-        row["rule"]
-        for row in select(
-            server,
-            f"SELECT ?rule WHERE {{ GRAPH <urn:kg:graph:shapes> {{ ?rule <{SH}severity> ?s }} }}",
-        )
-    }
+    catalogue = {rule["id"]: rule for rule in api(server, "/api/v1/rules")["rules"]}
     rules = attrs(page, "[data-testid=rule]", "data-rule")
     assert len(rules) == len(set(rules))
-    assert set(rules) == shapes | set(by_rule)
+    assert set(rules) == set(catalogue) | set(by_rule)
     for row in page.locator("[data-testid=rule]").all():
-        counts = by_rule.get(row.get_attribute("data-rule"), Counter())
+        rule = row.get_attribute("data-rule")
+        counts = by_rule.get(rule, Counter())
         assert row.get_by_test_id("rule-violations").inner_text() == str(counts["violation"])
         assert row.get_by_test_id("rule-warnings").inner_text() == str(counts["warning"])
+        assert row.get_by_test_id("rule-open").inner_text() == catalogue[rule]["name"]
 
     findings = page.locator("[data-testid=violation]")
     assert findings.count() == len(answer["results"])
     assert Counter(attrs(page, "[data-testid=violation]", "data-rule")) == Counter(
         r["shape"] for r in answer["results"]
     )
-    assert page.get_by_test_id("report-time").get_attribute("data-time")
+    # nothing kept on this server: the page ran a fresh validation, and shows its time
+    shown = page.get_by_test_id("report-time")
+    assert shown.get_attribute("data-source") == "fresh"
+    assert shown.get_attribute("data-time") <= report(server)["generatedAt"]
     shoot(page, "governance")
 
 
@@ -185,13 +178,10 @@ def test_run_validation_asks_for_the_token_once(browser: Any, token_server: Serv
         assert second and second != first
         assert "kept" in page.locator(".report-line").inner_text()
 
-        # kept in the report graph, as many results as the report shows
-        kept = select(
-            token_server,
-            f"SELECT (COUNT(?r) AS ?n) WHERE {{ GRAPH <urn:kg:graph:reports/latest> "
-            f"{{ ?report <{SH}result> ?r }} }}",
-        )
-        assert int(kept[0]["n"]) == page.locator("[data-testid=violation]").count()
+        # kept, as many results as the report shows, made when the page says
+        kept = api(token_server, "/api/v1/validation/latest")
+        assert kept["generatedAt"] == second
+        assert len(kept["results"]) == page.locator("[data-testid=violation]").count()
 
         # the token is asked once per session: the second run goes straight through
         page.get_by_test_id("run-validation").click()
@@ -199,6 +189,16 @@ def test_run_validation_asks_for_the_token_once(browser: Any, token_server: Serv
         assert page.get_by_test_id("token-dialog").count() == 0
         third = page.get_by_test_id("report-time").get_attribute("data-time")
         assert third and third != second
+
+        # opened again, the page shows the kept report with its own time, and runs nothing
+        ready(page, "/governance")
+        shown = page.get_by_test_id("report-time")
+        assert shown.get_attribute("data-source") == "kept"
+        assert shown.get_attribute("data-time") == third
+        assert api(token_server, "/api/v1/validation/latest")["generatedAt"] == third
+        assert page.locator("[data-testid=violation]").count() == len(kept["results"])
+        href = page.get_by_test_id("download-sarif").get_attribute("href")
+        assert href == "/api/v1/validation/latest?format=sarif"
     finally:
         context.close()
     # the page knew writes need a token and asked first: no write was refused
@@ -241,10 +241,12 @@ def test_a_team_page_lists_members_assets_and_scorecard(
         by_rule.setdefault(r["shape"], Counter())[r["severity"]] += 1
     rows = page.locator("[data-testid=scorecard-row]")
     assert sorted(attrs(page, "[data-testid=scorecard-row]", "data-rule")) == sorted(by_rule)
+    names = {rule["id"]: rule["name"] for rule in api(server, "/api/v1/rules")["rules"]}
     for row in rows.all():
         counts = by_rule[row.get_attribute("data-rule")]
         cells = row.locator("td.num").all_inner_texts()
         assert cells[:2] == [str(counts["violation"]), str(counts["warning"])]
+        assert row.locator("td a").first.inner_text() == names[row.get_attribute("data-rule")]
     shoot(page, "team")
 
     # the dashboard, filtered to the team

@@ -1,40 +1,20 @@
 // The governance dashboard: every rule the shapes define with its findings, a scorecard per
 // team, the failing assets of a rule, a validation run for writers and the report's downloads.
 //
-// The rules come from the shapes graph (SPARQL over urn:kg:graph:shapes); the findings from a
-// validation of the live graph (GET /api/v1/validation?format=json, under the server's time
-// budget). The report POST /api/v1/validation keeps (urn:kg:graph:reports/latest) carries no
-// time and no names or owners, and no route answers it as JSON: the page reads a fresh run.
+// The rules come from the rule catalogue (GET /api/v1/rules); the findings from the report kept
+// last (GET /api/v1/validation/latest, what Run validation keeps) when the catalogue says one
+// is kept, else from a validation of the live graph (GET /api/v1/validation, under the
+// server's time budget).
 import { get, write, url, ApiError } from "./api.js";
 import { h, assetHref, assetLink, shortId, localName, errorBox, empty, setTitle, formatTime, pageData } from "./ui.js";
-import { sparqlSelect, agentsInfo } from "./team.js";
+import { agentsInfo } from "./team.js";
 
-const SH = "http://www.w3.org/ns/shacl#";
-const RDFS = "http://www.w3.org/2000/01/rdf-schema#";
 const SEVERITIES = ["violation", "warning", "info"];
 const RANK = { violation: 3, warning: 2, info: 1 };
 const NO_OWNER = "none";
 const FIRST_FINDINGS = 100;
 const FIRST_TEAMS = 15; // scorecard rows before "show all"
 const LABEL_LOOKUPS = 400; // owners whose names are looked up; others show their id
-const RULES_QUERY = `PREFIX sh: <${SH}>
-PREFIX rdfs: <${RDFS}>
-SELECT ?rule ?severity ?name ?message ?comment ?parent ?parentName ?parentComment ?target ?parentTarget
-WHERE { GRAPH <urn:kg:graph:shapes> {
-  ?rule sh:severity ?severity .
-  OPTIONAL { ?rule sh:name ?name }
-  OPTIONAL { ?rule sh:message ?message }
-  OPTIONAL { ?rule rdfs:comment ?comment }
-  OPTIONAL { ?rule sh:targetClass ?target }
-  OPTIONAL { ?parent sh:property ?rule .
-    OPTIONAL { ?parent sh:name ?parentName }
-    OPTIONAL { ?parent rdfs:comment ?parentComment }
-    OPTIONAL { ?parent sh:targetClass ?parentTarget } }
-} }`;
-const KEPT_QUERY = `PREFIX sh: <${SH}>
-SELECT ?report (COUNT(?result) AS ?results) WHERE { GRAPH <urn:kg:graph:reports/latest> {
-  ?report a sh:ValidationReport OPTIONAL { ?report sh:result ?result } } } GROUP BY ?report`;
-
 export async function mount(main) {
   setTitle("Governance");
   main.classList.add("gov-page");
@@ -51,10 +31,8 @@ class Dashboard {
     this.labels = new Map(); // any agent IRI -> label
     this.report = null;
     this.reportError = null;
-    this.at = null;
-    this.kept = null;
+    this.source = ""; // the report shown: "kept" (read back), "run" (Run validation), "fresh"
     this.runs = 0;
-    this.fromRun = false; // whether the report shown is one Run validation kept
     this.runError = null;
     this.reveal = false; // scroll to the findings once a rule is picked
     this.allTeams = false;
@@ -67,13 +45,13 @@ class Dashboard {
   }
 
   async start() {
-    const [rules, teams] = await Promise.all([
-      sparqlSelect(RULES_QUERY).catch(() => []),
+    // the catalogue's counts=true says whether (and when) a report is kept
+    const catalogue = await get("/api/v1/rules", { counts: true }).catch(() => ({ rules: [], generatedAt: null }));
+    const [teams] = await Promise.all([
       get("/api/v1/assets", { type: "mlg:Team", limit: 1000 }).catch(() => ({ items: [] })),
-      this.load(() => get("/api/v1/validation", { format: "json" }), false),
-      this.readKept(),
+      this.load(() => this.keptOrFresh(Boolean(catalogue.generatedAt))),
     ]);
-    for (const row of rules) addRule(this.rules, row);
+    for (const rule of catalogue.rules || []) addRule(this.rules, rule);
     for (const team of teams.items || []) {
       this.teams.set(team.id, team.label || shortId(team.id));
       this.labels.set(team.id, team.label || shortId(team.id));
@@ -82,27 +60,30 @@ class Dashboard {
     this.render();
   }
 
-  /** Read a report (GET, or POST for a run); keeps the previous one when this one fails. */
-  async load(fetchReport, kept) {
+  /** Read a report: `fetchReport` answers [report, source]; the previous one stays shown
+   * when this one fails. */
+  async load(fetchReport) {
     try {
-      const report = await fetchReport();
+      const [report, source] = await fetchReport();
       this.report = report;
+      this.source = source;
       this.reportError = null;
-      this.at = new Date();
-      this.fromRun = kept;
       this.runs += 1;
     } catch (err) {
       this.reportError = err;
     }
   }
 
-  async readKept() {
-    try {
-      const rows = await sparqlSelect(KEPT_QUERY);
-      this.kept = rows.length ? { results: Number(rows[0].results || 0) } : { none: true };
-    } catch {
-      this.kept = null;
+  /** The kept report, else (none kept, or gone since: 404) a fresh validation of the graph. */
+  async keptOrFresh(kept) {
+    if (kept) {
+      try {
+        return [await get("/api/v1/validation/latest", { format: "json" }), "kept"];
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.status !== 404) throw err;
+      }
     }
+    return [await get("/api/v1/validation", { format: "json" }), "fresh"];
   }
 
   async lookupLabels() {
@@ -125,8 +106,8 @@ class Dashboard {
     this.runError = null;
     try {
       const response = await write("POST", "/api/v1/validation", { params: { format: "json" }, accept: "application/json" });
-      await this.load(() => response.json(), true);
-      await Promise.all([this.lookupLabels(), this.readKept()]);
+      await this.load(async () => [await response.json(), "run"]);
+      await this.lookupLabels();
     } catch (err) {
       this.runError = err;
     }
@@ -204,25 +185,33 @@ class Dashboard {
       "Run validation",
     );
     button.addEventListener("click", () => this.run(button));
-    const time = this.at
-      ? h(
-          "time",
-          { datetime: this.at.toISOString(), "data-testid": "report-time", "data-time": this.at.toISOString(), "data-run": String(this.runs) },
-          formatTime(this.at.toISOString()),
-        )
+    // the report's own time: when its validation ran, not when this page read it
+    const at = report?.generatedAt || "";
+    const time = at
+      ? h("time", { datetime: at, "data-testid": "report-time", "data-time": at, "data-run": String(this.runs), "data-source": this.source }, formatTime(at))
       : h("span", { "data-testid": "report-time", "data-time": "" }, "not validated");
     const verdict = report
       ? counts.violation
         ? h("span", { class: "badge verdict bad", "data-testid": "verdict" }, "Does not conform")
         : h("span", { class: "badge verdict ok", "data-testid": "verdict" }, "Conforms")
       : null;
-    const kept = this.kept
-      ? this.kept.none
+    const results = report?.results?.length ?? 0;
+    const said = {
+      kept: ["Validated ", "the kept report (urn:kg:graph:reports/latest): Run validation makes a new one"],
+      run: ["Validated and kept ", "by Run validation"],
+      fresh: ["Validated ", "on opening this page (a fresh run of the live graph)"],
+    }[this.source] || ["Validated ", ""];
+    const kept =
+      this.source === "fresh"
         ? "No report kept yet: Run validation keeps one."
-        : `A kept report (urn:kg:graph:reports/latest) holds ${this.kept.results} ${this.kept.results === 1 ? "result" : "results"}.`
-      : "";
+        : this.source
+          ? `The kept report holds ${results} ${results === 1 ? "result" : "results"}.`
+          : "";
     const team = resolveTeam(this.state.team);
-    const scope = team && team !== NO_OWNER ? { team: shortId(team) } : {};
+    const scoped = team && team !== NO_OWNER;
+    // the downloads are of the report shown: the kept one, or a fresh run (of a team's assets)
+    const source = scoped || this.source === "fresh" ? "/api/v1/validation" : "/api/v1/validation/latest";
+    const scope = scoped ? { team: shortId(team) } : {};
     const formats = [
       ["SARIF", "sarif", "kg-validation.sarif.json"],
       ["JUnit", "junit", "kg-validation.junit.xml"],
@@ -249,8 +238,8 @@ class Dashboard {
         "div",
         { class: "row report-line" },
         verdict,
-        h("span", {}, this.fromRun ? "Validated and kept " : "Validated ", time),
-        h("span", { class: "muted small" }, this.fromRun ? "by Run validation" : "on opening this page (a fresh run of the live graph)"),
+        h("span", {}, said[0], time),
+        said[1] ? h("span", { class: "muted small" }, said[1]) : null,
         report?.engine ? h("span", { class: "muted small" }, `· engine ${report.engine}`) : null,
         kept ? h("span", { class: "muted small", "data-testid": "kept-report" }, `· ${kept}`) : null,
       ),
@@ -259,9 +248,9 @@ class Dashboard {
       h(
         "div",
         { class: "row downloads small" },
-        h("span", { class: "muted" }, team && team !== NO_OWNER ? "Download this team's report:" : "Download the report:"),
+        h("span", { class: "muted" }, scoped ? "Download this team's report:" : "Download the report:"),
         formats.map(([label, format, file]) =>
-          h("a", { class: "download", href: url("/api/v1/validation", { format, ...scope }), download: file, "data-testid": `download-${format}` }, label),
+          h("a", { class: "download", href: url(source, { format, ...scope }), download: file, "data-testid": `download-${format}` }, label),
         ),
       ),
     );
@@ -560,21 +549,16 @@ class Dashboard {
 
 // -- rules
 
-function addRule(rules, row) {
-  const id = row.rule;
-  if (!rules.has(id)) {
-    rules.set(id, { id, name: "", severity: severityOf(row.severity), description: "", group: "", targets: [] });
-  }
-  const rule = rules.get(id);
-  rule.name = rule.name || row.name || row.parentName || localName(id);
-  rule.description = rule.description || row.comment || row.parentComment || row.message || "";
-  rule.group = rule.group || row.parentName || "";
-  for (const target of [row.target, row.parentTarget]) if (target && !rule.targets.includes(target)) rule.targets.push(target);
-}
-
-function severityOf(iri) {
-  const name = String(iri || "").replace(SH, "").toLowerCase();
-  return SEVERITIES.includes(name) ? name : "violation";
+/** A rule of the catalogue (GET /api/v1/rules), as the page shows it. */
+function addRule(rules, rule) {
+  rules.set(rule.id, {
+    id: rule.id,
+    name: rule.name || rule.group?.name || localName(rule.curie || rule.id),
+    severity: SEVERITIES.includes(rule.severity) ? rule.severity : "violation",
+    description: rule.description || rule.message || "",
+    group: rule.group?.name || "",
+    targets: rule.targets || [],
+  });
 }
 
 function severityBadge(severity) {

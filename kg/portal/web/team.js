@@ -331,13 +331,11 @@ async function fillScorecard(asset, body, isTeam) {
   body.replaceChildren(verdict, table);
 }
 
-/** Rule IRI -> its sh:name, from the shapes graph (kept cached for the page). */
+/** Rule IRI -> its name, from the rule catalogue (kept cached for the page). */
 let namesPromise = null;
 export function ruleNames() {
   if (!namesPromise) {
-    namesPromise = sparqlSelect(
-      "SELECT ?rule ?name WHERE { GRAPH <urn:kg:graph:shapes> { ?rule <http://www.w3.org/ns/shacl#severity> ?s ; <http://www.w3.org/ns/shacl#name> ?name } }",
-    ).then((rows) => new Map(rows.map((r) => [r.rule, r.name])));
+    namesPromise = get("/api/v1/rules").then((answer) => new Map((answer.rules || []).filter((r) => r.name).map((r) => [r.id, r.name])));
     namesPromise.catch(() => {
       namesPromise = null;
     });
