@@ -87,6 +87,7 @@ def list_queries() -> list[dict[str, Any]]:
                 for p in q.parameters
             ],
             "href": f"/api/v1/queries/{q.name}",
+            "text": q.text,
         }
         for q in catalog.catalogue().values()
     ]

@@ -229,6 +229,10 @@ class NamedQuery(_Answer):
     summary: str
     parameters: list[QueryParameter]
     href: str
+    text: str = Field(
+        description="The SPARQL, as the file has it: a parameter is the variable of its name, "
+        "which the route binds as a constant for the whole query (a substitution, not a join)."
+    )
 
 
 class SparqlTerm(BaseModel):

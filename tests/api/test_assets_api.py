@@ -14,7 +14,7 @@ from kg import catalog
 from kg.api.app import create_app
 from kg.config import Settings
 from kg.graph import Document, KnowledgeGraph
-from tests.conftest import iri, snapshot
+from tests.conftest import BASE, iri, snapshot
 
 YAML = {"content-type": "application/yaml"}
 
@@ -229,6 +229,19 @@ def test_named_query_catalogue_and_run(client: TestClient) -> None:
     assert client.get("/api/v1/queries/nope").status_code == 404
     missing = client.get("/api/v1/queries/upstream")
     assert missing.status_code == 400 and "asset" in missing.json()["detail"]
+
+
+@pytest.mark.parametrize("name", sorted(catalog.catalogue()))
+def test_the_catalogue_gives_each_querys_text(client: TestClient, name: str) -> None:
+    entry = next(q for q in client.get("/api/v1/queries").json() if q["name"] == name)
+    query = catalog.named_query(name)
+    assert entry["text"] == query.text
+    # the text runs as the route runs it: the parameters bound as substitutions
+    params = _named_params(name)
+    graph = client.app.state.graph  # type: ignore[attr-defined]
+    bound = graph.store.query(entry["text"], substitutions=query.bind(params, BASE))
+    routed = client.get(entry["href"], params=params).json()
+    assert len(list(bound)) == len(routed["results"]["bindings"])
 
 
 # -- unknown means an error: filters name known types, statuses and stages, in any case

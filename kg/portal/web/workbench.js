@@ -3,7 +3,7 @@
 // linked to their portal pages, and the named-query catalogue beside it, run by name through
 // /api/v1/queries/{name} into the same result view.
 import { ApiError, get, getText, url } from "./api.js";
-import { assetHref, debounce, download, empty, errorBox, h, humanize, localName, setTitle, shortId } from "./ui.js";
+import { assetHref, debounce, download, empty, errorBox, h, humanize, localName, pageData, setTitle, shortId } from "./ui.js";
 
 const RESULTS_JSON = "application/sparql-results+json";
 // the prefixes the default query declares, in this order, when the server knows them
@@ -459,9 +459,9 @@ function namedQuery(query, workbench, list) {
       "div",
       { class: "row" },
       run,
-      // the catalogue does not publish the queries' SPARQL text today; when it does, it opens here
+      // the query's own text, with the parameters the form gives bound as the route binds them
       typeof query.text === "string"
-        ? h("button", { type: "button", "data-testid": "named-query-open", onclick: () => workbench.open(query.text) }, "Open in editor")
+        ? h("button", { type: "button", "data-testid": "named-query-open", onclick: () => workbench.open(editorText(query, fields)) }, "Open in editor")
         : null,
       h("span", { class: "spacer" }),
       h("span", { class: "muted small" }, parameters.length ? "* required" : "no parameters"),
@@ -531,6 +531,68 @@ function namedQuery(query, workbench, list) {
     }
   });
   return item;
+}
+
+// -- a named query as editor text
+
+// The tokens of SPARQL text that matter here: IRIs, strings and comments (left as they are),
+// variables, keywords and braces.
+const TOKENS = /(<[^<>"{}|^`\\\s]*>)|("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|(#[^\n]*)|([?$][A-Za-z_][A-Za-z0-9_]*)|([A-Za-z]+)|(\{)/g;
+
+/** A parameter's value as a SPARQL term, read as the route reads it (kg.catalog): an IRI from a
+ * full IRI, a CURIE or a local id; an integer; else a string. */
+function sparqlTerm(parameter, raw) {
+  const text = String(raw).trim();
+  if (parameter.type === "iri") {
+    const bare = text.replace(/^<(.*)>$/, "$1");
+    const colon = bare.indexOf(":");
+    const prefixes = pageData().prefixes || {};
+    let iri = bare;
+    if (!/^(?:[a-z][a-z0-9+.-]*:\/\/|urn:|mailto:|tag:)/i.test(bare)) {
+      const prefix = colon > 0 ? bare.slice(0, colon) : "";
+      iri = prefixes[prefix] ? prefixes[prefix] + bare.slice(colon + 1) : (pageData().baseIri || "") + encodeURI(bare);
+    }
+    return `<${iri}>`;
+  }
+  if (parameter.type === "integer" && /^-?\d+$/.test(text)) return text;
+  return JSON.stringify(text);
+}
+
+/** The named query's text for the editor: each parameter the form (or its default) gives is
+ * put in place of its variable, as the route's substitution binds it for the whole query (a
+ * projected one as `(term AS ?name)`); the others stay variables, named in a comment. */
+export function editorText(query, fields) {
+  const terms = new Map();
+  const open = [];
+  for (const { parameter, input } of fields) {
+    const given = input.value.trim() || (parameter.default ?? "");
+    if (given !== "") terms.set(parameter.name, sparqlTerm(parameter, given));
+    else open.push(parameter);
+  }
+  let projecting = false;
+  let ordering = false;
+  const body = query.text.replace(TOKENS, (match, iri, string, comment, variable, word) => {
+    if (word) {
+      const keyword = word.toUpperCase();
+      if (keyword === "SELECT") projecting = true;
+      if (keyword === "WHERE") projecting = false;
+      ordering = keyword === "BY" || (ordering && (keyword === "ASC" || keyword === "DESC"));
+      return match;
+    }
+    if (match === "{") {
+      projecting = ordering = false;
+      return match;
+    }
+    const term = variable ? terms.get(variable.slice(1)) : undefined;
+    if (!term) return match;
+    if (projecting) return `(${term} AS ?${variable.slice(1)})`;
+    return ordering ? `(${term})` : term; // ORDER BY takes an expression, not a bare term
+  });
+  const notes = [
+    ...[...terms].map(([name, term]) => `# ${name} = ${term}`),
+    ...open.map((p) => `# ?${p.name} is left a variable: ${p.required ? "required, give it in the form (or write a term in its place)" : "optional"}`),
+  ];
+  return notes.length ? `${notes.join("\n")}\n${body}` : body;
 }
 
 let fieldCount = 0;
