@@ -119,7 +119,11 @@ def _load(data: bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> Any:
             raise InputError(
                 f"JSON syntax error: {exc.msg} (column {exc.colno})", source=source, line=exc.lineno
             ) from exc
-    loader = _LineLoader(text, limits, source)
+    try:
+        loader = _LineLoader(text, limits, source)
+    except yaml.reader.ReaderError as exc:  # the reader refuses control characters at once
+        line = text[: exc.position].count("\n") + 1
+        raise InputError(f"YAML syntax error: {exc.reason}", source=source, line=line) from exc
     try:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:

@@ -55,6 +55,7 @@ def test_empty_document_is_empty() -> None:
     [
         ("assets:\n  - id: a\n    type: Dataset\n    derivedFrom: [b\n", 5, "YAML syntax error"),
         ('[{"id": "a",\n "type": }]', 2, "JSON syntax error"),
+        ("- {id: a, type: Dataset}\n- \x02\n", 2, "YAML syntax error: special characters"),
         ("assets:\n  - id: a\n    type: Datset\n", 3, "unknown asset type 'Datset'"),
         ("assets:\n  - id: a\n    type: Dataset\n    trainedon: b\n", 4, "did you mean 'trainedOn'"),
         ("assets:\n  - id: a\n    type: Dataset\n    derivedFrom: 42\n", 4, "not the literal 42"),
