@@ -21,7 +21,7 @@ from kg.api.deps import (
     read_body,
     require_writer,
 )
-from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, WRITE, answer, body, problems
+from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, TOKEN, WRITE, answer, body, problems
 from kg.graph import Document
 from kg.portal import pages
 
@@ -122,7 +122,7 @@ def get_asset(request: Request, identifier: str) -> Response:
     | problems(403)
     | problems(404, detail=True)
     | WRITE,
-    openapi_extra=body(*ASSET_TYPES, examples=ASSET_EXAMPLES),
+    openapi_extra=TOKEN | body(*ASSET_TYPES, examples=ASSET_EXAMPLES),
 )
 async def put_asset(
     request: Request,
@@ -147,6 +147,7 @@ async def put_asset(
     dependencies=[Depends(require_writer)],
     status_code=204,
     responses=answer(204, "Deleted.") | problems(403) | problems(404, detail=True) | WRITE,
+    openapi_extra=TOKEN,
 )
 async def delete_asset(
     request: Request,

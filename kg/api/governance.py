@@ -12,7 +12,16 @@ from starlette.concurrency import run_in_threadpool
 from kg import jobs
 from kg.api import models
 from kg.api.deps import evaluator_of, graph_of, read_body, require_writer
-from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, BUSY, REPORT_TYPES, answer, body, problems
+from kg.api.openapi import (
+    ASSET_EXAMPLES,
+    ASSET_TYPES,
+    BUSY,
+    REPORT_TYPES,
+    TOKEN,
+    answer,
+    body,
+    problems,
+)
 from kg.errors import NotFoundError
 from kg.governance.model import Report, Severity
 from kg.governance.render import MEDIA_TYPES, Format
@@ -146,6 +155,7 @@ async def get_kept_validation(
     dependencies=[Depends(require_writer)],
     response_class=Response,
     responses=_REPORT | problems(401) | BUSY,
+    openapi_extra=TOKEN,
 )
 async def post_validation(
     request: Request,

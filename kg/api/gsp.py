@@ -26,7 +26,7 @@ from kg.api.deps import (
     read_body,
     require_writer,
 )
-from kg.api.openapi import RDF_EXAMPLES, RDF_TYPES, answer, body, problems
+from kg.api.openapi import RDF_EXAMPLES, RDF_TYPES, TOKEN, answer, body, problems
 from kg.errors import KGError
 
 router = APIRouter(tags=["graph store"])
@@ -147,7 +147,7 @@ async def _write(request: Request, *, merge: bool) -> Response:
     summary="Graph Store Protocol: replace a graph",
     status_code=204,
     responses=answer(201, "The graph is new.") | answer(204, "Replaced.") | _WRITE_ERRORS,
-    openapi_extra=_TARGET | _WRITE_BODY,
+    openapi_extra=_TARGET | _WRITE_BODY | TOKEN,
 )
 @router.put("/store/{path:path}", include_in_schema=False)
 async def gsp_put(request: Request) -> Response:
@@ -165,7 +165,7 @@ async def gsp_put(request: Request) -> Response:
     )
     | answer(204, "Added to the graph.")
     | _WRITE_ERRORS,
-    openapi_extra=_TARGET | _WRITE_BODY,
+    openapi_extra=_TARGET | _WRITE_BODY | TOKEN,
 )
 @router.post("/store/{path:path}", include_in_schema=False)
 async def gsp_post(request: Request) -> Response:
@@ -177,7 +177,7 @@ async def gsp_post(request: Request) -> Response:
     summary="Graph Store Protocol: delete a graph",
     status_code=204,
     responses=answer(204, "Deleted.") | _WRITE_ERRORS,
-    openapi_extra=_TARGET,
+    openapi_extra=_TARGET | TOKEN,
 )
 @router.delete("/store/{path:path}", include_in_schema=False)
 async def gsp_delete(request: Request) -> Response:

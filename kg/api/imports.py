@@ -25,6 +25,7 @@ from kg.api.openapi import (
     EXPORT_TYPES,
     OPENLINEAGE_EXAMPLE,
     RDF_TYPES,
+    TOKEN,
     WRITE,
     answer,
     body,
@@ -48,7 +49,8 @@ async def _body(request: Request) -> bytes:
     summary="Receive OpenLineage events",
     response_model=models.IngestReport,
     responses=WRITE,
-    openapi_extra=body(
+    openapi_extra=TOKEN
+    | body(
         "application/json",
         "application/x-ndjson",
         examples={"application/json": OPENLINEAGE_EXAMPLE},
@@ -72,7 +74,7 @@ async def post_lineage(request: Request) -> dict[str, Any]:
     summary="Import catalog metadata",
     response_model=models.IngestReport,
     responses=problems(404, detail=True) | WRITE,
-    openapi_extra=body("application/json", "application/yaml", "multipart/form-data"),
+    openapi_extra=TOKEN | body("application/json", "application/yaml", "multipart/form-data"),
 )
 async def post_ingest(
     request: Request,
@@ -116,6 +118,7 @@ class Equivalence(BaseModel):
     response_model=models.LoadReport,
     response_model_exclude_unset=True,  # `warnings` only when there are some
     responses=problems(400, detail=True) | problems(404) | WRITE,
+    openapi_extra=TOKEN,
 )
 async def post_equivalence(request: Request, body: Equivalence) -> dict[str, Any]:
     """Declare (or withdraw) owl:sameAs between an asset and its other names, for what the
@@ -186,6 +189,7 @@ async def get_export(
     )
     | problems(401)
     | BUSY,
+    openapi_extra=TOKEN,
 )
 async def get_dump(request: Request) -> Response:
     """What `kg dump` writes, by `Accept`: a backup another kg restores with `kg load`. Runs

@@ -134,6 +134,18 @@ def answer(
     return {status: response}
 
 
+BEARER: Final = "bearer"
+BEARER_SCHEME: Final[dict[str, Any]] = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "One of the server's KG_API_TOKENS. Only writes need one, and only when "
+    "KG_API_TOKENS is set; reads are open.",
+}
+# the write routes' `openapi_extra`: Swagger UI locks them and sends the token Authorize holds
+TOKEN: Final[dict[str, Any]] = {"security": [{BEARER: []}]}
+# SPARQL over POST: a query needs no token, an update does
+TOKEN_FOR_UPDATES: Final[dict[str, Any]] = {"security": [{}, {BEARER: []}]}
+
 # every route: kg.api.middleware bounds the body of any request before it gets there
 COMMON: Final = problems(400, 413, 415)
 # routes that write: the token, and the gate
@@ -194,8 +206,10 @@ OPENLINEAGE_EXAMPLE: Final[dict[str, object]] = {
 
 
 def complete(document: dict[str, Any]) -> dict[str, Any]:
-    """The components the responses above refer to."""
-    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    """The components the responses above refer to, and the bearer scheme of TOKEN."""
+    components = document.setdefault("components", {})
+    components.setdefault("securitySchemes", {})[BEARER] = BEARER_SCHEME
+    schemas = components.setdefault("schemas", {})
     schemas["Problem"] = PROBLEM_SCHEMA
     schemas["HTTPError"] = DETAIL_SCHEMA
     schemas.setdefault("ValidationError", validation_error_definition)

@@ -15,7 +15,7 @@ from kg.api.deps import (
     read_body,
     require_writer,
 )
-from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, BUSY, WRITE, body, problems
+from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, BUSY, TOKEN, WRITE, body, problems
 from kg.graph import KnowledgeGraph
 from kg.lineage import Direction
 
@@ -103,7 +103,7 @@ def get_path(
     response_model=models.LoadReport,
     response_model_exclude_unset=True,  # `warnings` only when there are some
     responses=WRITE,
-    openapi_extra=body(*ASSET_TYPES, "multipart/form-data", examples=ASSET_EXAMPLES),
+    openapi_extra=TOKEN | body(*ASSET_TYPES, "multipart/form-data", examples=ASSET_EXAMPLES),
 )
 async def post_assets(
     request: Request,

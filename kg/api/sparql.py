@@ -24,7 +24,7 @@ from kg.api.deps import (
     require_writer,
 )
 from kg.api.models import SparqlResults
-from kg.api.openapi import RDF_TYPES, RESULT_TYPES, answer, problems
+from kg.api.openapi import RDF_TYPES, RESULT_TYPES, TOKEN_FOR_UPDATES, answer, problems
 from kg.errors import KGError
 from kg.portal import pages
 
@@ -117,7 +117,8 @@ async def _parameters(request: Request) -> MultiDict | Response:
     responses=_RESULTS
     | answer(204, "The update was applied.", kg_load="The load record of the update.")
     | _ERRORS,
-    openapi_extra={
+    openapi_extra=TOKEN_FOR_UPDATES
+    | {
         "parameters": _DATASET,
         "requestBody": {
             "required": True,

@@ -5,6 +5,7 @@ page fixture fails the test on any request elsewhere, such as a validator badge)
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -70,6 +71,26 @@ def test_docs_list_the_operations_and_run_them_here(page: Any, server: Server, s
     )
     shoot(page, "docs")
 
+    # the write operations are locked (the document's bearer scheme), reads are not
+    expect(page.locator(".auth-wrapper .btn.authorize")).to_be_visible()
+    locked = {
+        (op["method"], op["path"])
+        for op in page.locator(".opblock").evaluate_all(
+            """(all) => all.map((block) => ({
+                 method: block.querySelector('.opblock-summary-method').innerText.toLowerCase(),
+                 path: block.querySelector('.opblock-summary-path').dataset.path,
+                 locked: Boolean(block.querySelector('.authorization__btn')) }))
+               .filter((op) => op.locked)"""
+        )
+    }
+    assert locked == {
+        (method, path)
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if op.get("security")
+    }
+    assert ("delete", "/api/v1/assets/{identifier}") in locked
+
     stats = api_json(server, "/api/v1/stats")
     live = try_it(page, "get", "/api/v1/stats")
     expect(live.locator(".response-col_status")).to_have_text("200")
@@ -89,10 +110,14 @@ def guarded(tmp_path: Path, chromium_path: str) -> Iterator[Server]:
 def test_a_write_carries_the_token_signed_in_with(browser: Any, guarded: Server) -> None:
     with watched_tab(browser, guarded) as page:
         ready(page, "/docs")
+        authorize = page.locator(".auth-wrapper .btn.authorize")
+        expect(authorize).to_have_class(re.compile(r"\bunlocked\b"))
         page.click("[data-testid=token-button]")
         page.fill("[data-testid=token-input]", TOKEN)
         page.click("[data-testid=token-save]")
         expect(page.locator("[data-testid=token-button]")).to_contain_text("Signed in")
+        # Swagger UI's own authorization now holds the portal's token
+        expect(authorize).to_have_class(re.compile(r"\blocked\b"))
 
         live = try_it(
             page, "delete", "/api/v1/assets/{identifier}", identifier="dataset/legacy-ratings"
@@ -104,3 +129,22 @@ def test_a_write_carries_the_token_signed_in_with(browser: Any, guarded: Server)
             )
         gone.value.close()  # the error holds the connection
         assert gone.value.code == 404
+
+        # a page opened signed in starts authorized; signed out, Swagger sends no token (the
+        # request is answered here, not by the server: its 401 would be a console error)
+        ready(page, "/docs")
+        expect(authorize).to_have_class(re.compile(r"\blocked\b"))
+        page.click("[data-testid=token-button]")  # signs out
+        expect(authorize).to_have_class(re.compile(r"\bunlocked\b"))
+        sent: list[dict[str, str]] = []
+
+        def answer_here(route: Any) -> None:
+            sent.append(route.request.headers)
+            route.fulfill(status=204)
+
+        page.route("**/api/v1/assets/**", answer_here)
+        live = try_it(
+            page, "delete", "/api/v1/assets/{identifier}", identifier="dataset/title-metadata"
+        )
+        expect(live.locator(".response-col_status")).to_have_text("204")
+        assert len(sent) == 1 and "authorization" not in sent[0]

@@ -3,6 +3,8 @@
 import { h, pageData } from "./ui.js";
 
 const TOKEN_KEY = "kg-token";
+// told on window when the tab signs in or out (the docs page hands the token to Swagger UI)
+export const TOKEN_EVENT = "kg-token";
 
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -90,6 +92,11 @@ export function signedIn() {
   return Boolean(sessionStorage.getItem(TOKEN_KEY));
 }
 
+/** The token this tab signed in with, or null. */
+export function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
 /** The token dialog: resolves to the token given, or null when cancelled. */
 export function askToken() {
   return new Promise((resolve) => {
@@ -123,6 +130,7 @@ export function askToken() {
       if (token) {
         sessionStorage.setItem(TOKEN_KEY, token);
         refreshTokenButton();
+        window.dispatchEvent(new Event(TOKEN_EVENT));
       }
       resolve(token || null);
     });
@@ -147,6 +155,7 @@ export function mountHeader() {
     if (signedIn()) {
       sessionStorage.removeItem(TOKEN_KEY);
       refreshTokenButton();
+      window.dispatchEvent(new Event(TOKEN_EVENT));
     } else {
       askToken();
     }

@@ -1,9 +1,12 @@
 // The HTTP API's documentation (/docs): Swagger UI on kg's own /openapi.json, served from this
 // origin and told not to call out (no validator badge, no fonts from elsewhere). "Try it out"
-// runs against this server; a write carries the token the portal's header signed in with.
+// runs against this server. The write operations carry the document's bearer scheme, so
+// Swagger's own Authorize sends the token; the token the portal's header signed in with is
+// handed to it (and taken back on sign-out).
+import { TOKEN_EVENT, token } from "./api.js";
 import { errorBox, h, setTitle } from "./ui.js";
 
-const TOKEN_KEY = "kg-token"; // the key api.js keeps the session's write token under
+const SCHEME = "bearer"; // the security scheme of /openapi.json (kg.api.openapi.BEARER)
 
 export async function mount(main) {
   setTitle("HTTP API");
@@ -19,9 +22,11 @@ export async function mount(main) {
         { class: "muted" },
         "Every route of this kg server, from its OpenAPI document (",
         h("a", { href: "/openapi.json", "data-testid": "openapi-link" }, "/openapi.json"),
-        "). “Try it out” sends the request to this server; reads are open, writes use the token you signed in with (",
+        "). “Try it out” sends the request to this server; reads are open, the locked writes use the token you signed in with (",
         h("em", {}, "Sign in to write"),
-        ", top right). SPARQL has its own ",
+        ", top right, or Swagger's ",
+        h("em", {}, "Authorize"),
+        "). SPARQL has its own ",
         h("a", { href: "/sparql" }, "workbench"),
         ".",
       ),
@@ -34,8 +39,9 @@ export async function mount(main) {
     host.append(h("div", { class: "notice" }, "The API documentation needs the portal's browser libraries: run `make setup`. The document itself is at /openapi.json."));
     return;
   }
+  let ui = null;
   await new Promise((resolve) => {
-    SwaggerUIBundle({
+    ui = SwaggerUIBundle({
       url: new URL("/openapi.json", window.location.origin).href,
       domNode: host,
       presets: [SwaggerUIBundle.presets.apis],
@@ -49,14 +55,6 @@ export async function mount(main) {
       filter: true,
       tryItOutEnabled: false,
       syntaxHighlight: { activated: true, theme: "agate" },
-      requestInterceptor: (request) => {
-        const token = sessionStorage.getItem(TOKEN_KEY);
-        const method = String(request.method || "GET").toUpperCase();
-        if (token && method !== "GET" && method !== "HEAD" && sameOrigin(request.url)) {
-          request.headers = { ...request.headers, Authorization: `Bearer ${token}` };
-        }
-        return request;
-      },
       onComplete: () => resolve(),
       onFailure: (err) => {
         host.prepend(errorBox(err));
@@ -64,12 +62,12 @@ export async function mount(main) {
       },
     });
   });
-}
-
-function sameOrigin(address) {
-  try {
-    return new URL(address, window.location.href).origin === window.location.origin;
-  } catch {
-    return false;
-  }
+  const follow = () => {
+    const signed = token();
+    if (signed) ui.preauthorizeApiKey(SCHEME, signed);
+    // Swagger's logout fails on a scheme it holds nothing for
+    else if (ui.authSelectors.authorized()?.get(SCHEME)) ui.authActions.logout([SCHEME]);
+  };
+  follow();
+  window.addEventListener(TOKEN_EVENT, follow);
 }
