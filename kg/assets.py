@@ -59,6 +59,7 @@ class Relation:
     label: str | None
     type: str | None
     resolved: bool
+    status: str | None = None
 
 
 @dataclass
@@ -113,6 +114,7 @@ class AssetView:
                 "label": r.label,
                 "type": compact(r.type) if r.type else None,
                 "resolved": r.resolved,
+                "status": compact(r.status) if r.status else None,
             }
 
         return {
@@ -170,11 +172,16 @@ def _asserted(
     return list(dict.fromkeys(q.triple for q in _asserted_quads(store, subject, obj)))
 
 
-def _brief(store: GraphStore, ontology: Ontology, node: str) -> tuple[str | None, str | None]:
+def _brief(
+    store: GraphStore, ontology: Ontology, node: str
+) -> tuple[str | None, str | None, str | None]:
+    """A related node's label, most specific type and status: three lookups by subject and
+    predicate, whatever the node's size (a page lists hundreds of relations)."""
     term = ox.NamedNode(node)
     label = next((value(t.object) for t in store.triples(term, RDFS_LABEL, None)), None)
     types = [value(t.object) for t in store.triples(term, RDF_TYPE, None)]
-    return label, ontology.specific_type(types)
+    status = next((value(t.object) for t in store.triples(term, STATUS, None)), None)
+    return label, ontology.specific_type(types), status
 
 
 def exists(store: GraphStore, iri: str) -> bool:
@@ -198,8 +205,8 @@ def view(store: GraphStore, ontology: Ontology, iri: str) -> AssetView:
     result.fields = fields(store, own)
 
     def relation(prop: str, other: str) -> Relation:
-        label, kind = _brief(store, ontology, other)
-        return Relation(prop, other, label, kind, kind is not None or label is not None)
+        label, kind, status = _brief(store, ontology, other)
+        return Relation(prop, other, label, kind, kind is not None or label is not None, status)
 
     for t in own:
         p, o = t.predicate.value, t.object

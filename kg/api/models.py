@@ -96,6 +96,7 @@ class OwnerRelation(_Answer):
     label: str | None
     type: str | None
     resolved: bool = Field(description="False: only referenced, never described.")
+    status: str | None = Field(description="The related asset's mlg:status, e.g. mlg:Deprecated.")
 
 
 class OutgoingRelation(_Answer):
@@ -104,6 +105,7 @@ class OutgoingRelation(_Answer):
     label: str | None
     type: str | None
     resolved: bool
+    status: str | None
 
 
 class IncomingRelation(_Answer):
@@ -112,6 +114,7 @@ class IncomingRelation(_Answer):
     label: str | None
     type: str | None
     resolved: bool
+    status: str | None
 
 
 class AssetSource(_Answer):

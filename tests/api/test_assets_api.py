@@ -33,6 +33,26 @@ def test_read_one_asset_with_relations_both_ways(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
+    ("asset", "side", "key", "related", "status"),
+    [
+        ("dataset/ranking-training-set", "outgoing", "target", "dataset/legacy-ratings", "mlg:Deprecated"),
+        ("dataset/ranking-training-set", "outgoing", "target", "dataset/member-profiles", "mlg:Active"),
+        ("dataset/legacy-ratings", "incoming", "source", "model/home-ranking/v1", "mlg:Retired"),
+        ("model/home-ranking/v3", "owners", "id", "person/ben", None),  # people have none
+        ("model/home-ranking/v3", "outgoing", "target", "review/home-ranking-v3", None),
+    ],
+)  # fmt: skip
+def test_each_relation_carries_the_related_assets_status(
+    client: TestClient, asset: str, side: str, key: str, related: str, status: str | None
+) -> None:
+    data = client.get(f"/api/v1/assets/{asset}").json()
+    found = [r for r in data[side] if r[key] == iri(related)]
+    assert found, f"{related} in {side} of {asset}"
+    assert {r["status"] for r in found} == {status}
+    assert client.get(f"/api/v1/assets/{related}").json()["status"] == status
+
+
+@pytest.mark.parametrize(
     "media", ["text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"]
 )
 def test_read_one_asset_as_rdf(client: TestClient, media: str) -> None:

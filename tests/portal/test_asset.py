@@ -85,6 +85,27 @@ def test_relations_are_the_apis_both_ways_by_lineage_direction(
     assert relations(page) == expected_relations(server, data)
 
 
+@pytest.mark.parametrize("local", ["dataset/legacy-ratings", "dataset/ranking-training-set"])
+def test_each_relation_shows_its_assets_status_from_the_api(
+    page: Any, server: Server, local: str
+) -> None:
+    ready(page, f"/id/{local}")
+    data = asset(server, BASE + local)
+    open_all(page)
+    shown = page.get_by_test_id("relation").evaluate_all(
+        "ns => ns.map(n => [n.dataset.side, n.dataset.property, n.dataset.assetId,"
+        " (n.querySelector('.badge.status') || {}).title || null])"
+    )
+    expected = [["outgoing", r["property"], r["target"], r["status"]] for r in data["outgoing"]] + [
+        ["incoming", r["property"], r["source"], r["status"]] for r in data["incoming"]
+    ]
+    assert {s for *_, s in expected} - {None}, "some related asset has a status"
+    assert sorted(shown, key=str) == sorted(
+        ([*rest, f"status: {status[4:]}" if status else None] for *rest, status in expected),
+        key=str,
+    )
+
+
 def test_a_model_versions_page(
     page: Any, server: Server, shoot: Callable[[Any, str], None]
 ) -> None:

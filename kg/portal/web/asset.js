@@ -1,8 +1,8 @@
 // An asset's page (/id/<local id>, or /asset?id=<IRI>): what it is, who owns it, what it is
 // built from (upstream) and what uses it (downstream), its governance findings, where its
 // statements came from, and its RDF. Read from the public API: /api/v1/assets/<IRI>,
-// /api/v1/validation?asset=, and /sparql for the ontology's edge names and the statuses of
-// related assets. Teams and people get their own sections from team.js.
+// /api/v1/validation?asset=, and /sparql for the ontology's edge names. Teams and people get
+// their own sections from team.js.
 import { ApiError, get, getText } from "./api.js";
 import {
   assetLink,
@@ -341,10 +341,7 @@ class AssetPage {
     const outgoing = (a.outgoing || []).map((r) => ({ ...r, node: r.target, side: "outgoing" }));
     const incoming = (a.incoming || []).map((r) => ({ ...r, node: r.source, side: "incoming" }));
     const all = [...outgoing, ...incoming];
-    const [edges, statuses] = await Promise.all([
-      this.edgeInfo([...new Set(all.map((r) => expand(r.property)))]),
-      this.statuses([...new Set(all.map((r) => r.node))]),
-    ]);
+    const edges = await this.edgeInfo([...new Set(all.map((r) => expand(r.property)))]);
     const lineage = (r) => edges.lineage(expand(r.property));
     const groups = [
       ["upstream", "Upstream", "what it is built from", outgoing.filter(lineage)],
@@ -360,14 +357,14 @@ class AssetPage {
           "div",
           { class: `direction direction-${direction}`, "data-testid": `relations-${direction}` },
           h("h3", {}, `${title} `, h("span", { class: "hint" }, `${relations.length} · ${hint}`)),
-          ...byProperty(relations).map(([key, items]) => this.group(direction, key, items, edges, statuses)),
+          ...byProperty(relations).map(([key, items]) => this.group(direction, key, items, edges)),
         ),
       );
     }
     box.replaceChildren(...parts);
   }
 
-  group(direction, key, items, edges, statuses) {
+  group(direction, key, items, edges) {
     const [side, property] = key.split(" ");
     const name = edges.label(expand(property), property);
     const heading = side === "incoming" ? INVERSE[localName(property)] || `${cap(name)} (pointing here)` : cap(name);
@@ -375,7 +372,6 @@ class AssetPage {
     const fill = (n) =>
       list.replaceChildren(
         ...items.slice(0, n).map((r) => {
-          const status = r.status || statuses.get(r.node);
           return h(
             "li",
             {
@@ -388,7 +384,7 @@ class AssetPage {
             },
             assetLink(r.node, r.label || shortId(r.node)),
             badge("type", r.type),
-            badge("status", status),
+            badge("status", r.status), // the relation carries the related asset's status
             r.resolved === false ? h("span", { class: "badge unresolved", title: "Not loaded yet: no source has described it" }, "unresolved") : null,
           );
         }),
@@ -439,23 +435,6 @@ class AssetPage {
       lineage: (p) => (answered ? lineage.has(p) || p === MLG + "dependsOn" : LINEAGE.has(p)),
       label: (p, curie) => names.get(p) || humanize(localName(curie)).toLowerCase(),
     };
-  }
-
-  /** The statuses of related assets (the relations do not carry them). */
-  async statuses(iris) {
-    const found = new Map();
-    const wanted = iris.filter(sparqlSafe).slice(0, 1000);
-    if (!wanted.length) return found;
-    try {
-      const rows = await sparqlSelect(
-        "PREFIX mlg: <https://w3id.org/mlg#>\n" +
-          `SELECT ?s (SAMPLE(?st) AS ?status) WHERE { VALUES ?s { ${wanted.map((i) => `<${i}>`).join(" ")} } ?s mlg:status ?st } GROUP BY ?s`,
-      );
-      for (const row of rows) if (row.status) found.set(row.s.value, shortId(row.status.value));
-    } catch {
-      // statuses are a nicety
-    }
-    return found;
   }
 
   // -------------------------------------------------------------- governance
