@@ -24,8 +24,12 @@ from kg.vocab import (
     DEPENDS_ON,
     MEMBER_OF,
     MLG,
+    RDFS_LABEL,
+    mlg,
     value,
 )
+
+EMAIL = mlg("email")
 
 
 class Direction(StrEnum):
@@ -61,6 +65,13 @@ class Lineage:
     direction: Direction
     depth: int | None
     nodes: list[Node]
+    # the name of every owner the nodes give (None: it has none), for showing owners by name
+    owner_names: dict[str, str | None] = field(default_factory=dict)
+
+
+def owners_of(nodes: Iterable[Node]) -> list[str]:
+    """Every owner the nodes give, once, in order of IRI."""
+    return sorted({owner for n in nodes for owner in n.owners})
 
 
 class Walker:
@@ -126,6 +137,14 @@ class Walker:
                 elif distance[neighbour] == distance[node] + 1:
                     parents[neighbour].append((node, edge))
         return distance, parents
+
+    def labels(self, nodes: Iterable[str]) -> dict[str, str | None]:
+        """The name (rdfs:label) of each node, None when it has none."""
+        found = {}
+        for n in nodes:
+            labels = self.store.triples(ox.NamedNode(n), RDFS_LABEL, None)
+            found[n] = next((value(t.object) for t in labels), None)
+        return found
 
     def describe(self, node: str, distance: int) -> Node:
         about = attributes_of(self.store.triples(ox.NamedNode(node), None, None))
@@ -312,6 +331,15 @@ class IndexedWalker(Walker):
             [],
         )
 
+    def labels(self, nodes: Iterable[str]) -> dict[str, str | None]:
+        """The names the index holds (it keeps every described subject's label)."""
+        found = {}
+        for n in nodes:
+            known = self.index.known(n)
+            about = self.index.attributes(known) if known is not None else None
+            found[n] = about.label if about is not None else None
+        return found
+
     def exists(self, node: str) -> bool:
         found = self.index.known(node)
         if found is not None and (
@@ -360,7 +388,8 @@ def lineage(
     walker.require(root)
     if isinstance(walker, IndexedWalker):
         wanted = set(types) if types is not None else None
-        return Lineage(root, direction, depth, walker.answer(root, direction, depth, wanted))
+        answer = walker.answer(root, direction, depth, wanted)
+        return Lineage(root, direction, depth, answer, walker.labels(owners_of(answer)))
     directions = (
         [Direction.UPSTREAM, Direction.DOWNSTREAM] if direction is Direction.BOTH else [direction]
     )
@@ -374,7 +403,8 @@ def lineage(
         nodes = {
             n: info for n, info in nodes.items() if n == root or _is_a(info.type, wanted, ontology)
         }
-    return Lineage(root=root, direction=direction, depth=depth, nodes=_finish(nodes, walker, root))
+    finished = _finish(nodes, walker, root)
+    return Lineage(root, direction, depth, finished, walker.labels(owners_of(finished)))
 
 
 @contextmanager
@@ -416,12 +446,21 @@ def _is_a(node_type: str | None, wanted: set[str], ontology: Ontology) -> bool:
 
 
 @dataclass
+class Member:
+    id: str
+    label: str | None
+    email: str | None
+
+
+@dataclass
 class Owner:
     id: str
     type: str | None
     label: str | None
     assets: list[str]
     members: list[str] = field(default_factory=list)
+    email: str | None = None
+    member_details: list[Member] = field(default_factory=list)
 
 
 @dataclass
@@ -434,6 +473,13 @@ class Impact:
     experiments: list[Node]
     owners: list[Owner]
     unowned: list[str]
+    owner_names: dict[str, str | None] = field(default_factory=dict)
+
+
+def email(store: GraphStore, agent: str) -> str | None:
+    """An agent's address (mlg:email; the first in order when it has several), as text."""
+    found = sorted(value(t.object) for t in store.triples(ox.NamedNode(agent), EMAIL, None))
+    return found[0].removeprefix("mailto:") if found else None
 
 
 def impact(
@@ -460,7 +506,18 @@ def impact(
         members = sorted(
             value(t.subject) for t in store.triples(None, MEMBER_OF, ox.NamedNode(owner_id))
         )
-        owners.append(Owner(owner_id, info.type, info.label, sorted(assets), members))
+        details = [Member(m, label, email(store, m)) for m, label in walker.labels(members).items()]
+        owners.append(
+            Owner(
+                owner_id,
+                info.type,
+                info.label,
+                sorted(assets),
+                members,
+                email(store, owner_id),
+                details,
+            )
+        )
     return Impact(
         root=root,
         affected=affected,
@@ -470,6 +527,7 @@ def impact(
         experiments=experiments,
         owners=owners,
         unowned=sorted(n.id for n in affected if not n.owners and n.resolved),
+        owner_names={o.id: o.label for o in owners},  # the owners of the affected, each once
     )
 
 

@@ -91,6 +91,8 @@ class SearchResult:
     total: int
     hits: list[Hit]
     facets: dict[str, dict[str, int]]
+    # the name of every owner the hits and the owner facet give (None: none indexed)
+    owner_names: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -391,10 +393,26 @@ class SearchIndex:
             ):
                 counts.setdefault(facet, {})[val] = n
             hits = self._hits(db, page, bool(expression))
+            owners = sorted({o for h in hits for o in h.owner} | set(counts.get("owner", {})))
+            names = self._names(db, owners)
         facets = {
             f: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for f, v in counts.items()
         }
-        return SearchResult(total=total, hits=hits, facets=facets)
+        return SearchResult(total=total, hits=hits, facets=facets, owner_names=names)
+
+    def _names(self, db: sqlite3.Connection, iris: list[str]) -> dict[str, str | None]:
+        """The indexed names of `iris`, through the IRI's unique index (the FTS table has
+        none on its IRI column), in statements of a few hundred IRIs each."""
+        found: dict[str, str | None] = dict.fromkeys(iris)
+        for at in range(0, len(iris), 500):
+            chunk = iris[at : at + 500]
+            for iri, name in db.execute(
+                "SELECT e.iri, d.name FROM entries e JOIN docs d ON d.rowid = e.id "  # noqa: S608
+                f"WHERE e.iri IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                found[iri] = name or None
+        return found
 
     def _hits(self, db: sqlite3.Connection, page: list[tuple[Any, ...]], words: bool) -> list[Hit]:
         """The page's rows as hits, with their facet values read in one statement."""

@@ -36,6 +36,7 @@ def lineage(result: Lineage) -> dict[str, Any]:
         "direction": result.direction.value,
         "depth": result.depth,
         "graph": [node(n) for n in result.nodes],
+        "ownerNames": result.owner_names,
     }
 
 
@@ -46,6 +47,10 @@ def owner(o: Owner) -> dict[str, Any]:
         "label": o.label,
         "assets": o.assets,
         "members": o.members,
+        "email": o.email,
+        "memberDetails": [
+            {"id": m.id, "label": m.label, "email": m.email} for m in o.member_details
+        ],
     }
 
 
@@ -60,6 +65,7 @@ def impact(result: Impact) -> dict[str, Any]:
         "owners": [owner(o) for o in result.owners],
         "unowned": result.unowned,
         "affected": [node(n, edges=False) for n in result.affected],
+        "ownerNames": result.owner_names,
     }
 
 
@@ -102,4 +108,5 @@ def search(text: str, result: SearchResult) -> dict[str, Any]:
         "total": result.total,
         "hits": [hit(h) for h in result.hits],
         "facets": facets(result),
+        "ownerNames": result.owner_names,
     }

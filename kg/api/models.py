@@ -55,6 +55,15 @@ class Lineage(_Answer):
     direction: Direction
     depth: int | None
     graph: list[LineageNode]
+    ownerNames: dict[str, str | None] = Field(
+        description="The name of every owner the answer gives, by IRI (null: it has none)."
+    )
+
+
+class Member(_Answer):
+    id: str
+    label: str | None
+    email: str | None = Field(description="mlg:email, when known.")
 
 
 class ImpactOwner(_Answer):
@@ -63,6 +72,8 @@ class ImpactOwner(_Answer):
     label: str | None
     assets: list[str] = Field(description="The affected assets it owns.")
     members: list[str]
+    email: str | None = Field(description="mlg:email, when known.")
+    memberDetails: list[Member] = Field(description="The members, with their names and e-mails.")
 
 
 class Impact(_Answer):
@@ -75,6 +86,9 @@ class Impact(_Answer):
     owners: list[ImpactOwner]
     unowned: list[str]
     affected: list[Node]
+    ownerNames: dict[str, str | None] = Field(
+        description="The name of every owner the answer gives, by IRI (null: it has none)."
+    )
 
 
 class Paths(_Answer):
@@ -195,6 +209,9 @@ class SearchResult(_Answer):
     total: int
     hits: list[Hit]
     facets: Facets
+    ownerNames: dict[str, str | None] = Field(
+        description="The name of every owner the hits and the owner facet give, by IRI."
+    )
 
 
 class AssetList(_Answer):

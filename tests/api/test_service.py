@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -126,6 +128,66 @@ def test_impact(client: TestClient) -> None:
     owners = {o["id"] for o in data["owners"]}
     assert iri("team/ads-ml") in owners
     assert data["affectedCount"] == len(data["affected"])
+
+
+def _label(client: TestClient, node: str) -> str | None:
+    label: str | None = client.get(f"/api/v1/assets/{node}").json()["label"]
+    return label
+
+
+def _email(client: TestClient, node: str) -> str | None:
+    found = client.get(f"/api/v1/assets/{node}").json()["properties"].get("mlg:email", [])
+    return sorted(found)[0] if found else None
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "owners_of"),
+    [
+        (
+            "/api/v1/lineage",
+            {"nodeId": "service/homepage", "direction": "both"},
+            lambda d: {o for n in d["graph"] for o in n["owners"]},
+        ),
+        (
+            "/api/v1/lineage",
+            {"nodeId": "dataset/legacy-ratings", "direction": "downstream", "type": "Service"},
+            lambda d: {o for n in d["graph"] for o in n["owners"]},
+        ),
+        (
+            "/api/v1/impact",
+            {"nodeId": "dataset/playback-events-raw"},
+            lambda d: {o for n in d["affected"] for o in n["owners"]},
+        ),
+        (
+            "/api/v1/search",
+            {"q": "ranking"},
+            lambda d: {o for h in d["hits"] for o in h["owners"]} | set(d["facets"]["owner"]),
+        ),
+        ("/api/v1/search", {"q": "", "limit": 3}, lambda d: set(d["facets"]["owner"])),
+    ],
+)
+def test_an_answer_names_the_owners_it_gives(
+    client: TestClient, path: str, params: dict[str, object], owners_of: Any
+) -> None:
+    data = client.get(path, params=params).json()
+    mentioned = owners_of(data)
+    assert mentioned, "the case should mention owners"
+    assert set(data["ownerNames"]) == mentioned
+    for owner, name in data["ownerNames"].items():
+        assert name == _label(client, owner)
+
+
+def test_impact_owners_come_with_emails_and_named_members(client: TestClient) -> None:
+    data = client.get("/api/v1/impact", params={"nodeId": "dataset/playback-events-raw"}).json()
+    assert any(o["memberDetails"] for o in data["owners"]), "some owner is a team with members"
+    for owner in data["owners"]:
+        assert owner["email"] == _email(client, owner["id"])
+        assert [m["id"] for m in owner["memberDetails"]] == owner["members"]
+        for member in owner["memberDetails"]:
+            assert (member["label"], member["email"]) == (
+                _label(client, member["id"]),
+                _email(client, member["id"]),
+            )
 
 
 def test_path(client: TestClient) -> None:

@@ -59,6 +59,9 @@ def test_owners_services_and_groups_are_the_apis(
         assert told.startswith(f"{len(owner['assets'])} affected")
         members = attrs(card, "[data-testid=impact-member]")
         assert sorted(members) == sorted(owner["members"])
+        # by the names the answer gives them
+        names = card.get_by_test_id("impact-member").all_inner_texts()
+        assert sorted(names) == sorted(m["label"] for m in owner["memberDetails"])
 
     services = attrs(page, "[data-testid=impact-service]")
     production = [s["id"] for s in impact["productionServices"]]
@@ -124,6 +127,21 @@ def test_the_list_to_copy_holds_the_owners_addresses(page: Any, server: Server) 
     page.get_by_test_id("impact-copy").click()
     page.wait_for_selector("[data-testid=impact-copy-status]:has-text('Copied')")
     assert page.evaluate("navigator.clipboard.readText()") == "\n".join(ids)
+
+    # the members' addresses too, as the answer gives them
+    page.get_by_test_id("impact-list-mode").select_option("email")
+    page.get_by_test_id("impact-list-members").check()
+    addresses: list[str] = []
+    for owner in impact["owners"]:
+        people = [(owner["id"], owner["email"])]
+        people += [(m["id"], m["email"]) for m in owner["memberDetails"]]
+        for agent, address in people:
+            assert address == (emails(server, agent) or [None])[0]
+            if (address or agent) not in addresses:
+                addresses.append(address or agent)
+    assert listed.input_value() == ", ".join(addresses)
+    page.get_by_test_id("impact-list-members").uncheck()
+    page.get_by_test_id("impact-list-mode").select_option("id")
 
     page.get_by_test_id("impact-list-members").check()
     ordered: list[str] = []

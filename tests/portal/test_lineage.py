@@ -390,6 +390,28 @@ def test_the_table_lists_every_node_and_sorts(page: Any, server: Server) -> None
     assert page.locator("[data-testid=lineage-canvas]").is_visible()
 
 
+def test_owners_show_by_the_names_the_answer_gives(page: Any, server: Server) -> None:
+    answer = api(server, "/api/v1/lineage", nodeId="model/home-ranking/v3", direction="both")
+    open_lineage(page, "model/home-ranking/v3", "both")
+    page.click("[data-testid=lineage-tab-table]")
+    page.locator("[data-testid=lineage-table]").wait_for()
+    shown = page.eval_on_selector_all(
+        "[data-testid=lineage-row] [data-testid=lineage-owner]",
+        "els => els.map(e => [e.dataset.assetId, e.textContent])",
+    )
+    named = {owner: answer["ownerNames"][owner] for n in answer["graph"] for owner in n["owners"]}
+    assert named and all(named.values())
+    assert dict(shown) == named
+    # the table's search finds a node by its owner's name
+    team = next(name for name in named.values() if name and " " not in name)
+    page.fill("[data-testid=lineage-table-search]", team.lower())
+    page.wait_for_function(
+        "name => [...document.querySelectorAll('[data-testid=lineage-row]')]"
+        ".every(r => r.textContent.toLowerCase().includes(name))",
+        arg=team.lower(),
+    )
+
+
 def test_png_and_svg_downloads(page: Any, tmp_path: Path) -> None:
     open_lineage(page, "model/home-ranking/v3", "both")
     with page.expect_download() as got:

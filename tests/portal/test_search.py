@@ -92,6 +92,12 @@ def test_the_walk_from_search_to_an_asset_to_its_owner(
         "ns => ns.map(n => n.dataset.assetId)"
     )
     assert owners == first["owners"]
+    # owners by the names the search answer gives, on the cards and in the owner facet
+    names = card.get_by_test_id("result-owner").all_inner_texts()
+    assert names == [expected["ownerNames"][o] for o in first["owners"]]
+    for value in list(expected["facets"]["owner"])[:3]:
+        facet = page.locator(f'[data-testid=facet][data-facet=owner][data-value="{value}"]')
+        assert expected["ownerNames"][value] in facet.inner_text()
     # the words matched are marked, as text
     marks = page.locator(f"{RESULT} mark").all_inner_texts()
     assert marks and all(m.lower() == "ranking" for m in marks)

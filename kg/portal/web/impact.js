@@ -15,7 +15,7 @@ import {
   debounce,
   setTitle,
 } from "./ui.js";
-import { agentsInfo, byTypeOrder, plural } from "./team.js";
+import { byTypeOrder, plural } from "./team.js";
 
 const FIRST_ROWS = 25; // rows a group shows before "show more"
 const MORE_ROWS = 100;
@@ -52,10 +52,8 @@ export async function mount(main) {
   const rootIri = impact.root || nodeId;
   const affected = impact.affected || [];
   const owners = impact.owners || [];
-  const [root, agents] = await Promise.all([
-    get(`/api/v1/assets/${encodeURIComponent(rootIri)}`).catch(() => ({ id: rootIri })),
-    agentsInfo([...owners.map((o) => o.id), ...owners.flatMap((o) => o.members || [])]).catch(() => new Map()),
-  ]);
+  const root = await get(`/api/v1/assets/${encodeURIComponent(rootIri)}`).catch(() => ({ id: rootIri }));
+  const agents = agentsOf(owners);
   const labels = new Map();
   for (const node of affected) labels.set(node.id, node.label);
   for (const owner of owners) labels.set(owner.id, owner.label);
@@ -84,6 +82,19 @@ export async function mount(main) {
       h("aside", { class: "impact-side" }, notifySection(ctx), unownedSection(ctx), exportSection(ctx)),
     ),
   );
+}
+
+/** IRI -> {label, emails} of the owners and their members, as the impact answer gives them. */
+function agentsOf(owners) {
+  const agents = new Map();
+  const add = (id, label, email) => {
+    if (!agents.has(id)) agents.set(id, { label: label || null, emails: email ? [email] : [] });
+  };
+  for (const owner of owners) {
+    add(owner.id, owner.label, owner.email);
+    for (const member of owner.memberDetails || []) add(member.id, member.label, member.email);
+  }
+  return agents;
 }
 
 // -- the head: the root asset and the picker

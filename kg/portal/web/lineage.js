@@ -177,6 +177,7 @@ class LineagePage {
     this.colours = readColours();
     this.root = null;
     this.nodes = new Map(); // iri -> node record (distance signed: upstream < 0 < downstream)
+    this.ownerNames = new Map(); // owner IRI -> its name, as the lineage answers give them
     this.edges = new Map(); // key -> {origin, destination, type}
     this.revealed = new Set(); // nodes taken out of summaries by the user
     this.hiddenTypes = new Set();
@@ -465,6 +466,7 @@ class LineagePage {
   merge(answer, side, base) {
     const sign = side === "upstream" ? -1 : 1;
     const added = [];
+    for (const [iri, name] of Object.entries(answer.ownerNames || {})) if (name) this.ownerNames.set(iri, name);
     for (const n of answer.graph || []) {
       const distance = base + sign * (n.distance || 0);
       const known = this.nodes.get(n.id);
@@ -1398,7 +1400,7 @@ class LineagePage {
         h("dt", {}, "Id"),
         h("dd", { class: "mono" }, shortId(node.id)),
         h("dt", {}, "Owners"),
-        h("dd", {}, node.owners.length ? node.owners.map((o, i) => [i ? ", " : "", assetLink(o, localName(o))]) : h("span", { class: "muted" }, "none")),
+        h("dd", {}, node.owners.length ? node.owners.map((o, i) => [i ? ", " : "", this.ownerLink(o)]) : h("span", { class: "muted" }, "none")),
         h("dt", {}, "Edges"),
         h("dd", {}, `${fmt(outs)} depends on · ${fmt(ins)} used by (in this answer)`),
         inPicture ? null : h("dt", {}, "In the picture"),
@@ -1529,6 +1531,11 @@ class LineagePage {
 
   // --------------------------------------------------------------------------- the table
 
+  /** A link to an owner's page, by the name the lineage answers gave it. */
+  ownerLink(owner) {
+    return assetLink(owner, this.ownerNames.get(owner) || localName(owner), { "data-testid": "lineage-owner" });
+  }
+
   renderTable() {
     const t = this.table;
     const columns = [
@@ -1543,12 +1550,12 @@ class LineagePage {
     let rows = [...this.nodes.values()];
     if (filter) {
       rows = rows.filter((n) =>
-        [n.label, shortId(n.id), n.type, n.status, ...(n.owners || []).map(shortId)].some((v) => v && String(v).toLowerCase().includes(filter)),
+        [n.label, shortId(n.id), n.type, n.status, ...(n.owners || []).flatMap((o) => [shortId(o), this.ownerNames.get(o)])].some((v) => v && String(v).toLowerCase().includes(filter)),
       );
     }
     const value = (n, key) => {
       if (key === "label") return (n.label || shortId(n.id)).toLowerCase();
-      if (key === "owners") return (n.owners || []).map(shortId).join(", ");
+      if (key === "owners") return (n.owners || []).map((o) => this.ownerNames.get(o) || shortId(o)).join(", ");
       if (key === "distance") return n.distance;
       return n[key] ? localName(n[key]) : "";
     };
@@ -1590,7 +1597,7 @@ class LineagePage {
           h("td", {}, n.resolved ? assetLink(n.id, n.label || shortId(n.id)) : h("span", {}, "? ", shortId(n.id)), h("div", { class: "muted small mono" }, shortId(n.id))),
           h("td", {}, n.type ? badge("type", n.type) : h("span", { class: "badge unresolved" }, "Unresolved")),
           h("td", { class: "num", title: hopText(n.distance) }, n.distance === 0 ? "0 (root)" : `${n.distance < 0 ? "↑" : "↓"} ${Math.abs(n.distance)}`),
-          h("td", {}, (n.owners || []).map((o, i) => [i ? ", " : "", assetLink(o, localName(o))])),
+          h("td", {}, (n.owners || []).map((o, i) => [i ? ", " : "", this.ownerLink(o)])),
           h("td", {}, badge("status", n.status)),
           h("td", {}, badge("stage", n.stage)),
         ),

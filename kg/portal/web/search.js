@@ -1,8 +1,9 @@
 // The home page: one search over every asset, team and person, with suggestions as you type,
 // facets, result cards and paging, all kept in the URL (/?q=ranking&type=mlg:Model&offset=20);
 // an empty query browses (counts by type); "Before you build" checks a draft against what
-// exists. Everything comes from the public API: /api/v1/search,
-// /api/v1/search/similar, and /sparql for the names of owners the search answer gives as IRIs.
+// exists. Everything comes from the public API: /api/v1/search (which names the owners it
+// gives), /api/v1/search/similar, and /sparql for the names of a similar draft's owners and
+// sources.
 import { ApiError, get, postJSON, url } from "./api.js";
 import { assetHref, assetLink, badge, empty, errorBox, h, humanize, localName, setTitle, shortId } from "./ui.js";
 
@@ -255,11 +256,11 @@ class SearchPage {
       this.results.dataset.rendered = stateHref(state);
       return;
     }
-    const owners = [...answer.hits.flatMap((hit) => hit.owners || []), ...Object.keys(answer.facets.owner || {}).slice(0, FACET_MOST)];
-    const nameOf = await labelsOf(owners);
     if (generation !== this.generation) return;
     this.answer = answer;
-    this.nameOf = nameOf;
+    // the answer names the owners its hits and its owner facet give
+    const names = answer.ownerNames || {};
+    this.nameOf = (iri) => names[iri] || null;
     if (browsing) this.renderTiles(answer);
     this.renderFacets();
     this.renderResults();
