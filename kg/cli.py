@@ -44,7 +44,7 @@ from kg.client import (
     listen_url,
 )
 from kg.config import Settings
-from kg.errors import InputError, KGError, NotFoundError, StoreLockedError
+from kg.errors import InputError, KGError, NotFoundError, StoreLockedError, StoreUnavailableError
 from kg.exports import ExportFormat
 from kg.governance.gate import GateError, GateMode
 from kg.governance.model import Severity
@@ -120,6 +120,12 @@ def _access(store: Path | None, url: str | None, create: bool = False) -> Iterat
     if url or settings.url:
         yield Remote(Client(url or settings.url, settings.client_token()), settings)
         return
+    if settings.sparql_endpoints() is not None:  # its indexes would not follow a server's writes
+        raise _fail(
+            "the CLI does not open a SPARQL server as its store yet: run `kg serve` on it "
+            "and give --url (or KG_URL)",
+            2,
+        )
     path = settings.store_path()
     if not create and path is not None and not _is_store(path):
         raise _fail(f"no store at {path}", 2)
@@ -148,7 +154,7 @@ def _run(action: Callable[[], T]) -> T:
     """Run a command body, turning kg errors into a message and exit code 1 (2 for the store)."""
     try:
         return action()
-    except (StoreLockedError, UnavailableHereError, UnreachableError) as exc:
+    except (StoreLockedError, StoreUnavailableError, UnavailableHereError, UnreachableError) as exc:
         raise _fail(exc.message, 2) from exc
     except GateError as exc:
         for result in exc.report.results:
@@ -204,7 +210,7 @@ def serve(
     settings = _settings(store, memory)
     try:
         graph = KnowledgeGraph.open(settings)
-    except StoreLockedError as exc:
+    except (StoreLockedError, StoreUnavailableError) as exc:
         raise _fail(exc.message, 2) from exc
     if demo:
         from kg.demo import load_demo

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kg.governance.gate import GateMode
@@ -13,7 +14,27 @@ from kg.governance.gate import GateMode
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KG_", env_file=".env", extra="ignore")
 
-    store: Path = Field(Path("kg-data"), description="Folder of the embedded on-disk store.")
+    store: Path = Field(
+        Path("kg-data"),
+        description="Folder of the embedded on-disk store; or the URL of a SPARQL 1.1 server "
+        "to use as the store (http://host:7878, an Oxigraph server's root: its /query, /update "
+        "and /store), whose search index and lineage snapshot then sit beside ./kg-data.",
+    )
+    sparql_query_url: str = Field(
+        "", description="A SPARQL 1.1 server as the store: its query endpoint."
+    )
+    sparql_update_url: str = Field(
+        "", description="Its update endpoint (empty: the query endpoint takes updates too)."
+    )
+    gsp_url: str = Field(
+        "", description="Its Graph Store Protocol endpoint (empty: graphs are read by SPARQL)."
+    )
+    sparql_user: str = Field("", description="User name for HTTP Basic auth to the server.")
+    sparql_password: str = Field("", description="Password for HTTP Basic auth to the server.")
+    sparql_token: str = Field("", description="Bearer token for the server (instead of Basic).")
+    sparql_timeout: float = Field(
+        60.0, description="Seconds kg waits on the server for each network operation."
+    )
     memory: bool = Field(False, description="Keep the graph in memory only (nothing on disk).")
     base_iri: str = Field(
         "https://w3id.org/mlg/id/", description="IRI prefix minted for local asset ids."
@@ -80,6 +101,34 @@ class Settings(BaseSettings):
         description="URL prefixes SPARQL SERVICE and LOAD may call, comma-separated (empty: "
         "none). Only callers with a write token get them when reads are open.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _store_url(cls, data: Any) -> Any:
+        """KG_STORE=http://... names the server's endpoints instead of a folder."""
+        if isinstance(data, dict):
+            store = data.get("store")
+            if isinstance(store, str) and store.lower().startswith(("http://", "https://")):
+                from kg.remote import endpoints
+
+                query, update, gsp = endpoints(store)
+                data = {k: v for k, v in data.items() if k != "store"}
+                data.setdefault("sparql_query_url", query)
+                data.setdefault("sparql_update_url", update)
+                data.setdefault("gsp_url", gsp or "")
+        return data
+
+    def sparql_endpoints(self) -> tuple[str, str, str | None] | None:
+        """The remote store's query, update and Graph Store endpoints; None: the embedded one."""
+        if not self.sparql_query_url:
+            return None
+        update = self.sparql_update_url or self.sparql_query_url
+        return self.sparql_query_url, update, self.gsp_url or None
+
+    def sparql_auth(self) -> tuple[str, str] | str | None:
+        if self.sparql_token:
+            return self.sparql_token
+        return (self.sparql_user, self.sparql_password) if self.sparql_user else None
 
     def federation_prefixes(self) -> list[str]:
         return [p.strip() for p in self.federation_allow.split(",") if p.strip()]

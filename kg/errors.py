@@ -54,6 +54,15 @@ class StoreLockedError(KGError):
     title = "Store in use"
 
 
+class StoreUnavailableError(KGError):
+    """The remote SPARQL store does not answer, answers too late or not as the protocol says,
+    or refuses kg (a wrong URL, wrong credentials): nothing kg's caller can fix by asking again
+    differently."""
+
+    status = 503
+    title = "Store unavailable"
+
+
 class LimitError(InputError):
     """Input past one of kg's bounds (nesting depth, literal or IRI size, YAML expansion...).
 

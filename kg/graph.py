@@ -41,6 +41,7 @@ from kg.ingest import Batch, parse_document
 from kg.ingest import openlineage as ol
 from kg.lineage import Direction, Impact, Lineage, Paths
 from kg.ontology import Ontology, default_ontology
+from kg.remote import RemoteStore
 from kg.search import SearchIndex, SearchResult, latest_load
 from kg.store import GraphStore, GraphWrite, QueryResult, open_store
 from kg.vocab import MEMBER_OF, ONTOLOGY_GRAPH, OWNER, PROV, SHAPES_GRAPH, mlg
@@ -88,6 +89,18 @@ def _snapshot_path(settings: Settings) -> Path | None:
     return None if store is None else store.with_name(store.name + ".lineage.pickle")
 
 
+def _open_store(settings: Settings) -> GraphStore:
+    """The embedded store at the settings' folder, or the SPARQL 1.1 server they name (whose
+    search index and lineage snapshot still live beside that folder, which is made for them)."""
+    remote = settings.sparql_endpoints()
+    if remote is None:
+        return open_store(settings.store_path())
+    folder = settings.store_path()
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    return RemoteStore(*remote, auth=settings.sparql_auth(), timeout=settings.sparql_timeout)
+
+
 @dataclass(frozen=True)
 class Document:
     """One input to load: its name (a file name or a request), its bytes, its media type."""
@@ -114,7 +127,7 @@ class KnowledgeGraph:
 
     @classmethod
     def open(cls, settings: Settings) -> KnowledgeGraph:
-        graph = cls(open_store(settings.store_path()), settings, default_ontology())
+        graph = cls(_open_store(settings), settings, default_ontology())
         graph.install_vocabulary()
         graph.catch_up()
         # A large index lives as long as the process: keep the cyclic collector from rescanning

@@ -1,8 +1,8 @@
-"""The one door to the graph store: only this module opens, reads or writes Oxigraph.
+"""The one door to the graph store: only this module opens, reads or writes Oxigraph in process.
 
 `GraphStore` is the interface the rest of kg programs against; `OxigraphStore` is the embedded
-implementation (on disk or in memory). A remote SPARQL 1.1 store can stand behind the same
-interface: every method maps to a SPARQL query, a SPARQL update or a Graph Store Protocol call.
+implementation (on disk or in memory); `kg.remote.RemoteStore` is the other one, a SPARQL 1.1
+server, where every method maps to a SPARQL query, a SPARQL update or a Graph Store Protocol call.
 """
 
 from __future__ import annotations
@@ -162,7 +162,8 @@ class OxigraphStore:
         except SyntaxError as exc:
             reason = explain_syntax_error(sparql, str(exc))
             raise QueryError(f"SPARQL syntax error at {reason}") from exc
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RuntimeError) as exc:
+            # RuntimeError: a substitution of a variable the query does not select
             raise QueryError(f"query failed: {exc}") from exc
 
     def triples(
