@@ -220,7 +220,7 @@ def serve(
     listen_host = host or settings.host
     listen_port = port or settings.port
     url = listen_url(listen_host, listen_port)
-    err.print(f"kg serving at {url}  (SPARQL at /sparql, API docs at /docs)")
+    err.print(f"kg serving at {url}  (the portal; SPARQL at /sparql, API docs at /docs)")
     app = create_app(graph, url=url)  # which announces itself in the store folder
     uvicorn.run(app, host=listen_host, port=listen_port, log_level="info")
 
