@@ -4,6 +4,9 @@ answers them for browsers through `asset_page`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Final
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -53,22 +56,21 @@ def any_asset(request: Request, id: str = "") -> HTMLResponse:
     return asset_page(request, graph_of(request).iri(id))
 
 
-@router.get("/lineage", response_class=HTMLResponse)
-def lineage(request: Request) -> HTMLResponse:
-    return page(request, "lineage", "Lineage")
+# the pages whose data is their URL's query (read by their script): path, page, title
+_PLAIN: Final = (
+    ("/lineage", "lineage", "Lineage"),
+    ("/impact", "impact", "Impact"),
+    ("/governance", "governance", "Governance"),
+    ("/docs", "docs", "HTTP API"),  # Swagger UI on /openapi.json, from this origin (offline too)
+)
 
 
-@router.get("/impact", response_class=HTMLResponse)
-def impact(request: Request) -> HTMLResponse:
-    return page(request, "impact", "Impact")
+def _plain(name: str, title: str) -> Callable[[Request], HTMLResponse]:
+    def show(request: Request) -> HTMLResponse:
+        return page(request, name, title)
+
+    return show
 
 
-@router.get("/governance", response_class=HTMLResponse)
-def governance(request: Request) -> HTMLResponse:
-    return page(request, "governance", "Governance")
-
-
-@router.get("/docs", response_class=HTMLResponse)
-def docs(request: Request) -> HTMLResponse:
-    """The OpenAPI document in Swagger UI, served from this origin (works offline)."""
-    return page(request, "docs", "HTTP API")
+for _path, _name, _title in _PLAIN:
+    router.add_api_route(_path, _plain(_name, _title), response_class=HTMLResponse)
