@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from kg.api.deps import graph_of
-from kg.errors import NotFoundError
+from kg.errors import InputError, NotFoundError
 from kg.graph import KnowledgeGraph
 from kg.portal import shell
 from kg.vocab import PREFIXES
@@ -53,7 +53,11 @@ def any_asset(request: Request, id: str = "") -> HTMLResponse:
     """Any asset's page by IRI, CURIE or local id, its own address or not."""
     if not id:
         return page(request, "search", "Search")
-    return asset_page(request, graph_of(request).iri(id))
+    try:
+        iri = graph_of(request).iri(id)
+    except InputError as exc:  # a browser gets the page saying so, not a problem document
+        return page(request, "asset", "Not found", 400, asset=id, missing=exc.message)
+    return asset_page(request, iri)
 
 
 # the pages whose data is their URL's query (read by their script): path, page, title

@@ -376,6 +376,36 @@ def test_portal_pages_load_only_kg_files(
     assert json.loads(block[1])["baseIri"] == "https://w3id.org/mlg/id/"
 
 
+HOSTILE_IDS = [
+    (" ", 400),  # empty once trimmed
+    ("%%%", 400),  # not an IRI
+    ("a b<>", 404),
+    ("javascript:alert(1)", 404),
+    ("\x00", 404),
+    ("<urn:x", 404),
+    ("x" * 20_000, 404),
+    ("[" * 5_000 + "]" * 5_000, 404),
+]
+
+
+@pytest.mark.parametrize(("identifier", "status"), HOSTILE_IDS, ids=range(len(HOSTILE_IDS)))
+def test_a_hostile_asset_id_gets_a_page_that_says_so(
+    client: TestClient, identifier: str, status: int
+) -> None:
+    before = client.get("/api/v1/stats").json()
+    response = client.get("/asset", params={"id": identifier})
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-security-policy"] == CSP
+    block = re.search(
+        r'<script type="application/json" id="page-data">(.*?)</script>', response.text, re.S
+    )
+    assert block is not None and "<" not in block[1]  # the id cannot end the data block
+    assert json.loads(block[1])["missing"]  # the page says what is wrong
+    assert client.get("/api/v1/stats").json() == before  # nothing written
+    assert client.get("/healthz").status_code == 200
+
+
 @pytest.mark.parametrize(
     ("path", "status", "media"),
     [
