@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,3 +96,13 @@ def shared(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not here (../shared is beside the repository only)")
     return path
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """Ask a server the test started to end; kill it if it does not within `timeout`."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from kg.remote import RemoteStore
+from tests.conftest import stop_process
 from tests.test_serve import free_port
 
 
@@ -72,9 +73,4 @@ def oxigraph_server(folder: Path, *options: str) -> Iterator[Server]:
             pytest.fail("oxigraph serve did not answer")
         yield Server(url, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+        stop_process(process, 30)

@@ -23,6 +23,7 @@ import pytest
 
 from bench.portal import CHROMIUM_FLAGS, chromium
 from kg.portal import files
+from tests.conftest import stop_process
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 
@@ -67,11 +68,7 @@ def start_server(store: Path, *args: str, env: dict[str, str] | None = None) -> 
 
 
 def stop_server(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
+    stop_process(server.process)
 
 
 @pytest.fixture(scope="session")

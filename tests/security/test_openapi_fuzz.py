@@ -48,6 +48,7 @@ from schemathesis.checks import (
 from kg.api.app import create_app
 from kg.config import Settings
 from kg.graph import KnowledgeGraph
+from tests.conftest import stop_process
 
 TOKEN = "fuzz-token"  # noqa: S105 (a throwaway server's)
 SEED = 20_240_601
@@ -125,12 +126,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             time.sleep(0.1)
         yield Server(base, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        stop_process(process, 15)
 
 
 def _published_openapi() -> dict[str, Any]:
