@@ -36,7 +36,7 @@ from kg.governance.gate import Gate, GateMode
 from kg.governance.validation import Engine
 from kg.graph import Document, KnowledgeGraph
 from kg.lineage import Direction, Walker, lineage
-from kg.pipeline import prepare
+from kg.write.pipeline import prepare
 
 ROWS: list[tuple[str, str, str, str, str]] = []
 CHECKS: list[tuple[str, bool]] = []

@@ -31,10 +31,10 @@ from typing import Any
 import pyoxigraph as ox
 
 from bench.generate import BASE, write
-from kg import updates
 from kg.config import Settings
 from kg.governance.gate import GateMode
 from kg.graph import Document, KnowledgeGraph
+from kg.write import sparql_update
 
 COUNTER = "urn:bench:count"
 
@@ -109,15 +109,15 @@ def child_time(store: Path, plan: str, subject: str, runs: int) -> dict[str, Any
                 report = graph.sparql_update(text)
             else:  # the copy plan, under the same lock and through the same pipeline
                 with graph.writing:
-                    planned = updates.plan_update(graph.store, text, fast=False)
+                    planned = sparql_update.plan_update(graph.store, text, fast=False)
                     report = None if planned.batch is None else graph.load_batches([planned.batch])
             times.setdefault(name, []).append(time.perf_counter() - start)
             assert report is not None, f"{name} changed nothing"
     peak = _rss("VmHWM")
     if plan == "copy":  # both plans, same batch (not committed)
         for name, text in _texts(subject, 10_000).items():
-            fast = updates.plan_update(graph.store, text)
-            copy = updates.plan_update(graph.store, text, fast=False)
+            fast = sparql_update.plan_update(graph.store, text)
+            copy = sparql_update.plan_update(graph.store, text, fast=False)
             same[name] = fast.fast and _canonical(fast.batch) == _canonical(copy.batch)
     counted = graph.store.query(f"SELECT ?n WHERE {{ <{subject}> <{COUNTER}> ?n }}")
     assert isinstance(counted, ox.QuerySolutions)

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO, Protocol
 
 import pyoxigraph as ox
 
-from kg import importing, pipeline, views
+from kg import views
 from kg.client import Client, Part, ServerError
 from kg.config import Settings
 from kg.errors import KGError, NotFoundError
@@ -32,6 +32,7 @@ from kg.governance.validation import Engine
 from kg.graph import Document, KnowledgeGraph
 from kg.ids import to_id, to_iri
 from kg.lineage import Direction
+from kg.write import importers, pipeline
 
 # What `kg query` prints: solutions or a boolean as pyoxigraph has them, or a graph's triples.
 Answer = ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]
@@ -69,7 +70,7 @@ class Access(Protocol):
     ) -> dict[str, Any]: ...
     def ingest(
         self,
-        importer: importing.Importer,
+        importer: importers.Importer,
         documents: Sequence[Document],
         gate: GateMode,
         progress: Progress | None,
@@ -137,12 +138,12 @@ class Local:
 
     def ingest(
         self,
-        importer: importing.Importer,
+        importer: importers.Importer,
         documents: Sequence[Document],
         gate: GateMode,
         progress: Progress | None,
     ) -> dict[str, Any]:
-        report = importing.ingest(
+        report = importers.ingest(
             self.graph, importer, documents, strict=False, gate=gate, progress=progress
         )
         return report.as_dict()
@@ -151,7 +152,7 @@ class Local:
         for name in [asset, *others]:
             if not self.graph.exists(self.graph.iri(name)):
                 raise NotFoundError(f"no asset {name} in the graph")
-        importing.declare_same(self.graph, asset, others, remove=remove)
+        importers.declare_same(self.graph, asset, others, remove=remove)
 
     def query(self, text: str) -> Answer:
         return _interruptible(lambda: self.graph.query(text))
@@ -243,7 +244,7 @@ class Remote:
 
     def ingest(
         self,
-        importer: importing.Importer,
+        importer: importers.Importer,
         documents: Sequence[Document],
         gate: GateMode,
         progress: Progress | None,

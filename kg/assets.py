@@ -238,7 +238,7 @@ def view(store: GraphStore, ontology: Ontology, iri: str) -> AssetView:
 
 
 def sources(store: GraphStore, graphs: set[str]) -> list[SourceRecord]:
-    """Each graph with its source and the load that last wrote it (kg.pipeline's load records:
+    """Each graph with its source and the load that last wrote it (kg.write.pipeline's load records:
     `?load mlg:wrote ?graph ; prov:endedAtTime ?at`), in one query for all of them."""
     last: dict[str, tuple[str, str]] = {}
     if graphs:

@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from kg import catalog, pipeline
+from kg import catalog
 from kg.access import DUMP_MEDIA, Access, Answer, Local, Remote, UnavailableHereError
 from kg.client import (
     Client,
@@ -51,11 +51,12 @@ from kg.governance.model import Severity
 from kg.governance.render import Format
 from kg.governance.validation import Engine
 from kg.graph import Document, KnowledgeGraph
-from kg.importing import Importer
 from kg.ingest import backstage
 from kg.ingest.report import summary_lines
 from kg.lineage import Direction
 from kg.vocab import compact
+from kg.write import pipeline
+from kg.write.importers import Importer
 
 app = typer.Typer(
     name="kg",
@@ -295,7 +296,7 @@ _STAGE_NAMES = {
 
 @contextmanager
 def _stages() -> Iterator[pipeline.Progress]:
-    """A progress line on a terminal through the load's stages (kg.pipeline.STAGES): which
+    """A progress line on a terminal through the load's stages (kg.write.pipeline.STAGES): which
     stage, how far, how long; nothing elsewhere."""
     columns = (
         rich.progress.SpinnerColumn(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kg import resources
 from kg.governance.gate import GateMode
 from kg.graph import Document, KnowledgeGraph
-from kg.pipeline import LoadReport
+from kg.write.records import LoadReport
 
 
 def demo_documents() -> list[Document]:

@@ -14,18 +14,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg import (
-    assets,
-    catalog,
-    exports,
-    graphstore,
-    jobs,
-    pipeline,
-    recovery,
-    resources,
-    sparqltext,
-    updates,
-)
+from kg import assets, catalog, exports, jobs, resources, sparqltext
 from kg import lineage as walks
 from kg.adjacency import LineageIndex
 from kg.config import Settings
@@ -45,6 +34,7 @@ from kg.remote import RemoteStore
 from kg.search import SearchIndex, SearchResult, latest_load
 from kg.store import GraphStore, GraphWrite, QueryResult, open_store
 from kg.vocab import MEMBER_OF, ONTOLOGY_GRAPH, OWNER, PROV, SHAPES_GRAPH, mlg
+from kg.write import graph_store, log, pipeline, records, sparql_update
 
 REPORT_GRAPH = ox.NamedNode("urn:kg:graph:reports/latest")
 # Statements whose object is part of the subject's description (its fields, its qualified
@@ -67,7 +57,7 @@ def described_quads(store: GraphStore, nodes: set[str]) -> list[ox.Quad]:
             continue
         seen.add(subject)
         for q in store.quads(subject, None, None):
-            if not updates.is_data_graph(q.graph_name):
+            if not sparql_update.is_data_graph(q.graph_name):
                 continue
             kept.append(q)
             part = isinstance(q.object, ox.NamedNode) and q.predicate.value in _PARTS
@@ -145,7 +135,7 @@ class KnowledgeGraph:
         self.recovery = {"search": "in step", "lineage": "restored"}
         stamp = self.search_index.stamp()
         if stamp != latest:
-            changed = recovery.changed_since(self.store, stamp)
+            changed = log.changed_since(self.store, stamp)
             if changed is None:
                 self.search_index.rebuild(self.store)
                 self.recovery["search"] = "rebuilt"
@@ -158,7 +148,7 @@ class KnowledgeGraph:
             self.lineage_index.rebuild(self.store)
             self.recovery["lineage"] = "rebuilt"
         elif restored[0] != latest:
-            changed = recovery.changed_since(self.store, restored[0])
+            changed = log.changed_since(self.store, restored[0])
             if changed is None or len(changed) > max(1000, self.lineage_index.size() // 4):
                 self.lineage_index.rebuild(self.store)
                 self.recovery["lineage"] = "rebuilt"
@@ -228,11 +218,11 @@ class KnowledgeGraph:
         *,
         restore: bool = False,
         progress: pipeline.Progress | None = None,
-    ) -> pipeline.LoadReport:
+    ) -> records.LoadReport:
         """Parse, check, derive, pass the gate and commit all documents at once, or nothing.
         `restore` (a local `kg load` of a dump) leaves out kg's own graphs instead of refusing
         them, with a warning each. `progress` is told where the load is, stage by stage
-        (kg.pipeline.STAGES: parse, check, derive, gate, commit, references, index)."""
+        (kg.write.pipeline.STAGES: parse, check, derive, gate, commit, references, index)."""
         batches = self.parse(documents, progress)
         if restore:
             for batch in batches:
@@ -245,7 +235,7 @@ class KnowledgeGraph:
         gate: GateMode | None = None,
         *,
         progress: pipeline.Progress | None = None,
-    ) -> pipeline.LoadReport:
+    ) -> records.LoadReport:
         """Load parsed batches (see `load`); `progress` is told the stages from "check" on."""
         mode = gate or self.settings.gate
         checker = None if mode is GateMode.OFF else Gate(self.shapes(), mode, self.lineage_index)
@@ -256,7 +246,7 @@ class KnowledgeGraph:
             def observer(
                 write: GraphWrite,
                 old: dict[ox.NamedNode, list[ox.Triple]],
-                report: pipeline.LoadReport,
+                report: records.LoadReport,
             ) -> None:
                 told("index", 0, 2)
                 self._follow(write, old, report)
@@ -318,7 +308,7 @@ class KnowledgeGraph:
         self,
         write: GraphWrite,
         old: dict[ox.NamedNode, list[ox.Triple]],
-        report: pipeline.LoadReport,
+        report: records.LoadReport,
     ) -> None:
         """Keep the lineage index in step with a committed write."""
         new = {g: list(ts) for g, ts in write.replace.items()}
@@ -405,7 +395,7 @@ class KnowledgeGraph:
 
     def put_asset(
         self, identifier: str, document: Document, gate: GateMode | None = None
-    ) -> tuple[bool, pipeline.LoadReport]:
+    ) -> tuple[bool, records.LoadReport]:
         """Create or replace one asset from a document that describes it (and nothing else).
         True when it is new."""
         iri = self.iri(identifier)
@@ -423,7 +413,7 @@ class KnowledgeGraph:
             created = not assets.exists(self.store, iri)
             return created, self.load_batches([batch], gate)
 
-    def delete_asset(self, identifier: str, gate: GateMode | None = None) -> pipeline.LoadReport:
+    def delete_asset(self, identifier: str, gate: GateMode | None = None) -> records.LoadReport:
         """Remove an asset's description; edges pointing at it stay, and show as unresolved."""
         iri = self.iri(identifier)
         with self.writing:  # of two deletes of one asset, the second finds nothing
@@ -462,13 +452,13 @@ class KnowledgeGraph:
         using_named: Sequence[str] = (),
         base_iri: str | None = None,
         gate: GateMode | None = None,
-        planner: Callable[..., updates.Plan] = updates.plan_update,
-    ) -> pipeline.LoadReport | None:
-        """A SPARQL update, planned against the store (kg.updates) and committed through the
-        pipeline. The plan reads the store and the commit writes it under `writing`, so no
-        other write lands in between. None when the update changes nothing. `planner` runs
-        kg.updates.plan_update (the HTTP layer: in an evaluation worker, under a budget, so an
-        update's WHERE cannot hold the write lock past it)."""
+        planner: Callable[..., sparql_update.Plan] = sparql_update.plan_update,
+    ) -> records.LoadReport | None:
+        """A SPARQL update, planned against the store (kg.write.sparql_update) and committed
+        through the pipeline. The plan reads the store and the commit writes it under `writing`,
+        so no other write lands in between. None when the update changes nothing. `planner`
+        runs sparql_update.plan_update (the HTTP layer: in an evaluation worker, under a
+        budget, so an update's WHERE cannot hold the write lock past it)."""
         sparqltext.check_size_and_depth(
             update,
             max_bytes=self.settings.max_body,
@@ -479,7 +469,7 @@ class KnowledgeGraph:
         sparqltext.check_outbound(
             update, self.settings.federation_prefixes(), trusted=True, base_iri=base_iri
         )
-        dataset = updates.protocol_dataset(using, using_named)  # 400 before any work
+        dataset = sparql_update.protocol_dataset(using, using_named)  # 400 before any work
         with self.writing:
             plan = planner(
                 self.store,
@@ -493,7 +483,7 @@ class KnowledgeGraph:
     def graph_read(self, graph: str | None) -> list[ox.Triple] | None:
         """A graph's triples (the default graph: the union of the data graphs; kg's own graphs
         can be read too), or None when a named graph does not exist. Reads take no lock."""
-        return graphstore.read(self.store, ox.NamedNode(graph) if graph else None)
+        return graph_store.read(self.store, ox.NamedNode(graph) if graph else None)
 
     def graph_write(
         self,
@@ -502,7 +492,7 @@ class KnowledgeGraph:
         *,
         merge: bool = False,
         gate: GateMode | None = None,
-    ) -> pipeline.LoadReport | None:
+    ) -> records.LoadReport | None:
         """PUT (replace), POST (merge) or DELETE (documents None) one graph of the store; the
         documents of one request (multipart) are one write, all or nothing. None when a DELETE
         names a graph that does not exist. What is stored is read, and the write committed,
@@ -512,9 +502,9 @@ class KnowledgeGraph:
         parsed = None if documents is None else self.parse(documents)
         with self.writing:
             if parsed is None:
-                batch = graphstore.delete(self.store, name, source)
+                batch = graph_store.delete(self.store, name, source)
                 return None if batch is None else self.load_batches([batch], gate)
-            operation = graphstore.merge if merge else graphstore.replace
+            operation = graph_store.merge if merge else graph_store.replace
             triples = [t for p in parsed for t in p.all_triples()]
             return self.load_batches([operation(self.store, name, triples, source)], gate)
 

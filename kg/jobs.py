@@ -255,7 +255,7 @@ def export(store: GraphStore, fmt: str, nodes: Sequence[str] | None, base_iri: s
     from kg import exports
     from kg.graph import described_quads
     from kg.ontology import default_ontology
-    from kg.updates import is_data_graph
+    from kg.write.sparql_update import is_data_graph
 
     if nodes is not None:
         quads = described_quads(store, set(nodes))
@@ -277,9 +277,9 @@ def dump(store: GraphStore, accept: str | None) -> Answer:
 
 def graph_triples(store: GraphStore, graph: str | None, accept: str | None) -> Answer | None:
     """A graph of the Graph Store Protocol, serialized (None when a named graph is absent)."""
-    from kg import graphstore
+    from kg.write import graph_store
 
-    triples = graphstore.read(store, ox.NamedNode(graph) if graph else None)
+    triples = graph_store.read(store, ox.NamedNode(graph) if graph else None)
     if triples is None:
         return None
     media = protocol.graph_media(accept, None)
@@ -298,13 +298,13 @@ def preview(
 ) -> object:
     """The report a document would get from the write gate, as if loaded (nothing stored):
     parsed and checked here too, so a hostile document's cost is under the budget."""
-    from kg import pipeline
     from kg.governance.gate import Gate, GateMode
     from kg.governance.model import Report
     from kg.governance.shapes import Shapes
     from kg.ingest import parse_document
     from kg.limits import Limits
     from kg.ontology import default_ontology
+    from kg.write import pipeline
 
     assert isinstance(limits, Limits)
     batch = parse_document(

@@ -21,7 +21,7 @@ bound. So each document is scanned first, by pure and fast checks that read it o
 Every refusal is a LimitError (HTTP 400) naming the limit and its setting, with the line where
 it was passed, and never echoes the document.
 
-After parsing, the pipeline's check (kg.pipeline.check) bounds what the parsers gave: literals
+After parsing, the pipeline's check (kg.write.pipeline.check) bounds what the parsers gave: literals
 longer than `max_literal` characters and IRIs longer than `max_iri` are refused; a literal of a
 datatype property whose XSD datatype the ontology fixes (rdfs:range) must be of that datatype
 with a valid lexical form, else it is refused; an ill-typed literal elsewhere

@@ -251,7 +251,7 @@ class OxigraphStore:
 
     def update(self, sparql: str, base_iri: str | None = None) -> None:
         """Run a SPARQL update as is. kg runs analysts' updates on a scratch copy (see
-        kg.updates); the graph of record changes through `commit` only."""
+        kg.write.sparql_update); the graph of record changes through `commit` only."""
         with self._write_lock:
             self._generation += 1
             try:

@@ -8,10 +8,10 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 
-from kg import importing
 from kg.graph import Document, KnowledgeGraph
-from kg.importing import Importer
 from kg.store import GraphWrite
+from kg.write import importers
+from kg.write.importers import Importer
 from tests.conftest import GOLDEN, iri
 
 PREFIXES = b"""@prefix mlg: <https://w3id.org/mlg#> . @prefix dqv: <http://www.w3.org/ns/dqv#> .
@@ -82,7 +82,7 @@ def test_a_graph_no_load_wrote_has_no_time(graph: KnowledgeGraph) -> None:
 
 def test_importers_are_sources_by_their_name(graph: KnowledgeGraph) -> None:
     events = GOLDEN / "openlineage-events.jsonl"
-    importing.ingest(
+    importers.ingest(
         graph, Importer.OPENLINEAGE, [Document(events.name, events.read_bytes())], strict=True
     )
     dataset = "dataset/postgres/analytics.public.clicks_clean"
@@ -155,7 +155,7 @@ def test_metrics(graph: KnowledgeGraph, evaluation: bytes, expected: list[object
 
 def test_fields_with_their_column_lineage(graph: KnowledgeGraph) -> None:
     events = GOLDEN / "openlineage-events.jsonl"
-    importing.ingest(
+    importers.ingest(
         graph, Importer.OPENLINEAGE, [Document(events.name, events.read_bytes())], strict=True
     )
     clean = iri("dataset/postgres/analytics.public.clicks_clean")

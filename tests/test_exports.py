@@ -5,12 +5,12 @@ import json
 import pytest
 import rdflib
 
-from kg import importing
 from kg.demo import load_demo
 from kg.exports import ExportFormat, context
 from kg.graph import Document, KnowledgeGraph
-from kg.importing import Importer
 from kg.lineage import Direction
+from kg.write import importers
+from kg.write.importers import Importer
 from tests.conftest import GOLDEN, iri, settings
 
 _PARSE_AS = {
@@ -35,9 +35,9 @@ def source() -> KnowledgeGraph:
     graph = KnowledgeGraph.open(settings())
     load_demo(graph)
     events = GOLDEN / "openlineage-events.jsonl"
-    importing.openlineage(graph, [Document(events.name, events.read_bytes())], strict=True)
+    importers.openlineage(graph, [Document(events.name, events.read_bytes())], strict=True)
     datahub = GOLDEN / "datahub-metadata.json"
-    importing.ingest(graph, Importer.DATAHUB, [Document(datahub.name, datahub.read_bytes())],
+    importers.ingest(graph, Importer.DATAHUB, [Document(datahub.name, datahub.read_bytes())],
                      strict=True)  # fmt: skip
     return graph
 

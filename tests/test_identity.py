@@ -4,10 +4,11 @@ import json
 
 import pytest
 
-from kg import identity, importing
+from kg import identity
 from kg.graph import Document, KnowledgeGraph
-from kg.importing import Importer
 from kg.lineage import Direction, Walker
+from kg.write import importers
+from kg.write.importers import Importer
 from tests.conftest import BASE, GOLDEN, iri, load_text
 from tests.test_adjacency import store_edges
 
@@ -76,8 +77,8 @@ assets:
 def test_a_dataset_named_by_three_sources_is_one_asset(graph: KnowledgeGraph) -> None:
     events = GOLDEN / "openlineage-events.jsonl"
     datahub = GOLDEN / "datahub-metadata.json"
-    importing.openlineage(graph, [Document(events.name, events.read_bytes())], strict=True)
-    importing.ingest(
+    importers.openlineage(graph, [Document(events.name, events.read_bytes())], strict=True)
+    importers.ingest(
         graph, Importer.DATAHUB, [Document(datahub.name, datahub.read_bytes())], strict=True
     )
     load_text(graph, NATIVE)
@@ -120,7 +121,7 @@ assets:
   - {id: churn-features, type: FeatureSet, derivedFrom: lake-orders}
 """,
     )
-    importing.declare_same(graph, "lake-orders", ["warehouse-orders"])
+    importers.declare_same(graph, "lake-orders", ["warehouse-orders"])
     down = {n.id: n.distance for n in graph.lineage("warehouse-orders", Direction.DOWNSTREAM).nodes}
     assert down[iri("churn-features")] == 2 and down[iri("lake-orders")] == 1
     up = {n.id for n in graph.lineage("churn-features").nodes}
@@ -133,7 +134,7 @@ assets:
                                                      Direction.DOWNSTREAM, None)[0]  # fmt: skip
     rows = graph.named_query("downstream", {"asset": iri("warehouse-orders")})
     assert iri("churn-features") in {row[1].value for row in rows}  # type: ignore[union-attr]
-    importing.declare_same(graph, "lake-orders", ["warehouse-orders"], remove=True)
+    importers.declare_same(graph, "lake-orders", ["warehouse-orders"], remove=True)
     down = {n.id for n in graph.lineage("warehouse-orders", Direction.DOWNSTREAM).nodes}
     assert iri("churn-features") not in down
     assert graph.lineage_index.edges() == store_edges(graph)

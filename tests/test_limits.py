@@ -349,7 +349,7 @@ MLG = "https://w3id.org/mlg#"
 
 def checked(statements: str, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     from kg.ontology import default_ontology
-    from kg.pipeline import check
+    from kg.write.pipeline import check
 
     text = f"@prefix mlg: <{MLG}> . @prefix xsd: <{XSD}> .\n{statements}\n"
     batch = parse_document(text.encode(), source="doc.ttl", base_iri=BASE, limits=limits)
@@ -373,7 +373,7 @@ def test_literals_and_iris_at_their_limits_pass_one_more_character_is_refused() 
 
 def test_sizes_are_checked_inside_triple_terms_and_graph_names() -> None:
     from kg.ontology import default_ontology
-    from kg.pipeline import check
+    from kg.write.pipeline import check
 
     limits = Limits(max_literal=5, max_iri=30)
     inner = ox.Triple(ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p"), ox.Literal("x" * 6))
@@ -438,7 +438,7 @@ def test_many_ill_typed_literals_are_counted_past_the_first_hundred() -> None:
 
 
 def test_the_load_report_carries_warnings_only_when_there_are_some() -> None:
-    from kg.pipeline import LoadReport
+    from kg.write.pipeline import LoadReport
 
     report = LoadReport(load="urn:kg:load:x", sources=["doc"])
     assert "warnings" not in report.as_dict()

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from kg import importing, views
+from kg import views
 from kg.graph import Document, KnowledgeGraph
-from kg.importing import Importer
 from kg.search import SearchIndex, Segment, segments
+from kg.write import importers
+from kg.write.importers import Importer
 from tests.conftest import GOLDEN, iri, load_text, settings
 
 DOCS = """
@@ -117,7 +118,7 @@ def _named_graph(graph: KnowledgeGraph) -> None:
 
 def _openlineage(graph: KnowledgeGraph) -> None:
     events = GOLDEN / "openlineage-events.jsonl"
-    importing.ingest(
+    importers.ingest(
         graph, Importer.OPENLINEAGE, [Document(events.name, events.read_bytes())], strict=True
     )
 

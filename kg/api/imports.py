@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from kg import exports, importing, jobs
+from kg import exports, jobs
 from kg.api import models
 from kg.api.deps import (
     GateParameter,
@@ -33,6 +33,7 @@ from kg.api.openapi import (
 )
 from kg.graph import Document
 from kg.lineage import Direction
+from kg.write import importers
 
 router = APIRouter(tags=["import"])
 
@@ -64,7 +65,7 @@ async def post_lineage(request: Request) -> dict[str, Any]:
     require_writer(request)
     document = Document("request body", await _body(request), "application/json")
     graph = graph_of(request)
-    report = await run_in_threadpool(importing.openlineage, graph, [document], strict=True)
+    report = await run_in_threadpool(importers.openlineage, graph, [document], strict=True)
     return report.as_dict()
 
 
@@ -78,7 +79,7 @@ async def post_lineage(request: Request) -> dict[str, Any]:
 )
 async def post_ingest(
     request: Request,
-    importer: importing.Importer,
+    importer: importers.Importer,
     gate: GateParameter = None,
     partial: Annotated[
         bool,
@@ -99,7 +100,7 @@ async def post_ingest(
     )
     graph = graph_of(request)
     report = await run_in_threadpool(
-        importing.ingest, graph, importer, documents, strict=not partial, gate=gate
+        importers.ingest, graph, importer, documents, strict=not partial, gate=gate
     )
     return report.as_dict()
 
@@ -131,7 +132,7 @@ async def post_equivalence(request: Request, body: Equivalence) -> dict[str, Any
 
             raise NotFoundError(f"no asset {name} in the graph")
     report = await run_in_threadpool(
-        importing.declare_same, graph, body.asset, body.same_as, remove=body.remove
+        importers.declare_same, graph, body.asset, body.same_as, remove=body.remove
     )
     return report.as_dict()
 

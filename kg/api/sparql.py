@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.datastructures import MultiDict
 
-from kg import jobs, protocol, sparqltext, updates
+from kg import jobs, protocol, sparqltext
 from kg.api.deps import (
     evaluator_of,
     gate_asked,
@@ -27,6 +27,7 @@ from kg.api.models import SparqlResults
 from kg.api.openapi import RDF_TYPES, RESULT_TYPES, TOKEN_FOR_UPDATES, answer, problems
 from kg.errors import KGError
 from kg.portal import pages
+from kg.write import sparql_update
 
 router = APIRouter(tags=["sparql"])
 PATHS = ("/sparql", "/sparql/", "/query", "/query/")
@@ -222,13 +223,13 @@ async def _update(request: Request, update: str, params: MultiDict) -> Response:
     evaluator = evaluator_of(request)
     base = str(request.url).split("?", 1)[0]
 
-    def planner(_: object, text: str, **options: Any) -> updates.Plan:
+    def planner(_: object, text: str, **options: Any) -> sparql_update.Plan:
         # The plan is the update's reading part (its WHERE): in a worker over a view of the
         # store as it is under the write lock, stopped at KG_QUERY_TIMEOUT like a query.
         budget = graph.settings.query_timeout
-        run = functools.partial(evaluator.run, updates.plan_update, text, budget=budget)
+        run = functools.partial(evaluator.run, sparql_update.plan_update, text, budget=budget)
         plan = anyio.from_thread.run(functools.partial(run, **options))
-        assert isinstance(plan, updates.Plan)
+        assert isinstance(plan, sparql_update.Plan)
         return plan
 
     try:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.pipeline import LoadReport
+from kg.write.records import LoadReport
 
 # What an importer says, subject by subject (each subject's statements go to its own graph).
 Description = dict[ox.NamedNode, list[ox.Triple]]

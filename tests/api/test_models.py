@@ -12,12 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from kg import importing, views
+from kg import views
 from kg.api import models
 from kg.governance.render import Format
 from kg.graph import Document, KnowledgeGraph
-from kg.importing import Importer
 from kg.lineage import Direction
+from kg.write import importers
+from kg.write.importers import Importer
 from tests.conftest import GOLDEN
 
 
@@ -29,7 +30,7 @@ def same(model: type[BaseModel], data: object) -> None:
 
 def _ingested(graph: KnowledgeGraph) -> dict[str, Any]:
     events = GOLDEN / "openlineage-events.jsonl"
-    report = importing.ingest(
+    report = importers.ingest(
         graph, Importer.OPENLINEAGE, [Document(events.name, events.read_bytes())], strict=True
     )
     return report.as_dict()
@@ -53,7 +54,7 @@ CASES: list[tuple[str, type[BaseModel], Callable[[KnowledgeGraph], object]]] = [
     ("stats", models.Stats, lambda g: g.stats()),
     ("load report", models.LoadReport, lambda g: g.load([Document("a.yaml", b"- {id: a, type: Dataset, name: A}\n")]).as_dict()),
     ("load report with warnings", models.LoadReport, _warned),
-    ("declared equivalence", models.LoadReport, lambda g: importing.declare_same(g, "dataset/legacy-ratings", ["dataset/title-metadata"]).as_dict()),
+    ("declared equivalence", models.LoadReport, lambda g: importers.declare_same(g, "dataset/legacy-ratings", ["dataset/title-metadata"]).as_dict()),
     ("ingestion report", models.IngestReport, _ingested),
     ("validation report", models.ValidationReport, lambda g: json.loads(g.render(g.validate(), Format.JSON))),
     ("scorecard", models.Scorecard, lambda g: json.loads(g.render(g.validate(), Format.SCORECARD))),

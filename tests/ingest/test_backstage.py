@@ -2,18 +2,18 @@ from __future__ import annotations
 
 import pytest
 
-from kg import importing
 from kg.errors import InputError
 from kg.graph import Document, KnowledgeGraph
-from kg.importing import Importer
 from kg.ingest import backstage
+from kg.write import importers
+from kg.write.importers import Importer
 from tests.conftest import BASE, GOLDEN, assert_golden, data_nquads, iri, shared
 
 CATALOG = GOLDEN / "backstage-catalog.yaml"
 
 
-def ingest(graph: KnowledgeGraph, *documents: tuple[str, bytes]) -> importing.IngestReport:
-    return importing.ingest(
+def ingest(graph: KnowledgeGraph, *documents: tuple[str, bytes]) -> importers.IngestReport:
+    return importers.ingest(
         graph,
         Importer.BACKSTAGE,
         [Document(name, data) for name, data in documents],
@@ -85,7 +85,7 @@ def test_the_example_catalog() -> None:
     graph = KnowledgeGraph.open(settings())
     files = sorted(folder.glob("acme/*.yaml")) + sorted(folder.glob("*/*.yaml"))
     files = [p for p in dict.fromkeys(files) if p.parent.name != "acme" or p.suffix == ".yaml"]
-    report = importing.ingest(
+    report = importers.ingest(
         graph, Importer.BACKSTAGE, [Document(str(p), p.read_bytes()) for p in files], strict=False
     )
     assert report.refused == []

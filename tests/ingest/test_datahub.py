@@ -4,18 +4,18 @@ import json
 
 import pytest
 
-from kg import importing
 from kg.errors import InputError
 from kg.graph import Document, KnowledgeGraph
-from kg.importing import Importer
 from kg.ingest import datahub
+from kg.write import importers
+from kg.write.importers import Importer
 from tests.conftest import BASE, GOLDEN, assert_golden, data_nquads, iri, shared
 
 SAMPLE = GOLDEN / "datahub-metadata.json"
 
 
-def ingest(graph: KnowledgeGraph, *documents: tuple[str, bytes]) -> importing.IngestReport:
-    return importing.ingest(
+def ingest(graph: KnowledgeGraph, *documents: tuple[str, bytes]) -> importers.IngestReport:
+    return importers.ingest(
         graph,
         Importer.DATAHUB,
         [Document(name, data) for name, data in documents],
@@ -93,7 +93,7 @@ def test_every_sample_file_loads() -> None:
 
     graph = KnowledgeGraph.open(settings())
     files = sorted(folder.glob("*.json"))
-    report = importing.ingest(
+    report = importers.ingest(
         graph, Importer.DATAHUB, [Document(p.name, p.read_bytes()) for p in files], strict=False
     )
     assert report.refused == []

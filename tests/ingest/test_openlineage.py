@@ -5,19 +5,19 @@ from pathlib import Path
 
 import pytest
 
-from kg import importing
 from kg.errors import InputError
 from kg.governance.gate import GateMode
 from kg.graph import Document, KnowledgeGraph
 from kg.ingest import openlineage as ol
 from kg.ingest.olschema import CoreCheck, EventSchema, SpecSchema
+from kg.write import importers
 from tests.conftest import GOLDEN, assert_golden, data_nquads, iri, settings, shared
 
 EVENTS = GOLDEN / "openlineage-events.jsonl"
 
 
 def ingest(graph: KnowledgeGraph, *documents: tuple[str, bytes], strict: bool = True):  # type: ignore[no-untyped-def]
-    return importing.openlineage(
+    return importers.openlineage(
         graph, [Document(name, data) for name, data in documents], strict=strict
     )
 
@@ -194,7 +194,7 @@ def test_the_events_folder_valid_accepted_invalid_refused_nothing_partial() -> N
     root = shared("data", "openlineage")
     graph = KnowledgeGraph.open(settings(openlineage_spec=root / "spec", gate=GateMode.ENFORCE))
     valid = sorted((root / "events" / "valid").glob("*.json"))
-    report = importing.openlineage(
+    report = importers.openlineage(
         graph, [Document(p.name, p.read_bytes()) for p in valid], strict=False
     )
     assert report.refused == [] and report.accepted == 39
@@ -202,7 +202,7 @@ def test_the_events_folder_valid_accepted_invalid_refused_nothing_partial() -> N
     for path in sorted((root / "events" / "invalid").glob("*.json")):
         with pytest.raises(InputError):
             ingest(graph, (path.name, path.read_bytes()))
-        files = importing.openlineage(graph, [Document(path.name, path.read_bytes())], strict=False)
+        files = importers.openlineage(graph, [Document(path.name, path.read_bytes())], strict=False)
         assert files.refused and files.accepted == 0
     assert data_nquads(graph) == before
     graph.close()
@@ -314,7 +314,7 @@ def test_ownership_precedence_facet_then_producing_job_then_namespace(one_reques
 
 
 def test_an_input_keeps_the_owner_another_source_gave_it() -> None:
-    from kg.importing import Importer
+    from kg.write.importers import Importer
 
     graph = KnowledgeGraph.open(settings(namespace_owners={WAREHOUSE: "team:warehouse"}))
     catalog = [{
@@ -322,7 +322,7 @@ def test_an_input_keeps_the_owner_another_source_gave_it() -> None:
         "aspectName": "ownership",
         "aspect": {"json": {"owners": [{"owner": "urn:li:corpGroup:finance", "type": "DATAOWNER"}]}},
     }]  # fmt: skip
-    importing.ingest(
+    importers.ingest(
         graph, Importer.DATAHUB, [Document("dh.json", json.dumps(catalog).encode())], strict=True
     )
     ingest(graph, ("e", json.dumps(_dbt_build()[0]).encode()))
@@ -331,10 +331,10 @@ def test_an_input_keeps_the_owner_another_source_gave_it() -> None:
 
 
 def test_an_ownership_facet_gives_no_second_name_to_a_known_team(graph: KnowledgeGraph) -> None:
-    from kg.importing import Importer
+    from kg.write.importers import Importer
 
     sample = GOLDEN / "datahub-metadata.json"
-    importing.ingest(
+    importers.ingest(
         graph, Importer.DATAHUB, [Document(sample.name, sample.read_bytes())], strict=True
     )
     ingest(graph, (EVENTS.name, EVENTS.read_bytes()))  # facets name team:data-platform
@@ -349,14 +349,14 @@ def test_an_ownership_facet_gives_no_second_name_to_a_known_team(graph: Knowledg
 
 @pytest.mark.parametrize("named_by", ["native", "datahub"])
 def test_an_ownership_facet_never_adds_a_second_name(graph: KnowledgeGraph, named_by: str) -> None:
-    from kg.importing import Importer
+    from kg.write.importers import Importer
     from tests.conftest import load_text
 
     if named_by == "native":
         load_text(graph, "- {id: team/data-platform, type: Team, name: Data Platform}")
     else:
         sample = GOLDEN / "datahub-metadata.json"
-        importing.ingest(
+        importers.ingest(
             graph, Importer.DATAHUB, [Document(sample.name, sample.read_bytes())], strict=True
         )
     query = (
@@ -374,7 +374,7 @@ def test_a_source_naming_a_team_later_replaces_the_facet_name(
     graph: KnowledgeGraph, named_by: str
 ) -> None:
     """The other order: the facets name team:data-platform first, then another source does."""
-    from kg.importing import Importer
+    from kg.write.importers import Importer
     from tests.conftest import load_text
 
     ingest(graph, (EVENTS.name, EVENTS.read_bytes()))  # the facet's name: "data-platform"
@@ -387,7 +387,7 @@ def test_a_source_naming_a_team_later_replaces_the_facet_name(
     assert labels() == ["data-platform"]
     if named_by == "datahub":
         sample = GOLDEN / "datahub-metadata.json"
-        importing.ingest(
+        importers.ingest(
             graph, Importer.DATAHUB, [Document(sample.name, sample.read_bytes())], strict=True
         )
     elif named_by == "native":

@@ -5,9 +5,9 @@ import json
 import pyoxigraph as ox
 import pytest
 
-from kg import importing
 from kg.graph import Document, KnowledgeGraph
-from kg.importing import Importer
+from kg.write import importers
+from kg.write.importers import Importer
 from tests.conftest import GOLDEN, data_nquads, settings
 
 SAMPLES = {
@@ -18,9 +18,9 @@ SAMPLES = {
 LOADS = ox.NamedNode("urn:kg:graph:loads")
 
 
-def _ingest(graph: KnowledgeGraph, importer: Importer) -> importing.IngestReport:
+def _ingest(graph: KnowledgeGraph, importer: Importer) -> importers.IngestReport:
     path = GOLDEN / SAMPLES[importer]
-    return importing.ingest(graph, importer, [Document(path.name, path.read_bytes())], strict=True)
+    return importers.ingest(graph, importer, [Document(path.name, path.read_bytes())], strict=True)
 
 
 def _load_records(graph: KnowledgeGraph) -> int:
@@ -61,7 +61,7 @@ def test_a_changed_subject_is_written_and_the_others_reported_unchanged() -> Non
     }]  # fmt: skip
     path = GOLDEN / SAMPLES[Importer.DATAHUB]
     records = [*json.loads(path.read_bytes()), *update]
-    report = importing.ingest(
+    report = importers.ingest(
         graph,
         Importer.DATAHUB,
         [Document("again.json", json.dumps(records).encode())],

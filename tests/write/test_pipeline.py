@@ -3,11 +3,12 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from kg import pipeline
 from kg.errors import InputError, KGError
 from kg.governance.gate import GateError, GateMode
 from kg.graph import Document, KnowledgeGraph
-from kg.pipeline import STAGES, LoadReport, Stage
+from kg.write import pipeline
+from kg.write.pipeline import STAGES, Stage
+from kg.write.records import LoadReport
 from tests.conftest import iri, load_text, snapshot
 
 MLG = "https://w3id.org/mlg#"

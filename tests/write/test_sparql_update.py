@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import pyoxigraph as ox
 import pytest
 
-from kg import updates
 from kg.demo import load_demo
 from kg.errors import InputError, LimitError, OutboundRefusedError, ReadOnlyGraphError
 from kg.graph import Document, KnowledgeGraph
 from kg.ingest import Batch
+from kg.write import sparql_update
 from tests.conftest import settings
 
 ID = "https://w3id.org/mlg/id/"
@@ -144,8 +144,8 @@ def stored(graph: KnowledgeGraph, nodes: set[ox.BlankNode]) -> set[ox.BlankNode]
 def test_fast_plan_equals_copy_plan(
     store: KnowledgeGraph, name: str, text: str, kind: str, options: dict[str, object]
 ) -> None:
-    fast = updates.plan_update(store.store, PREFIXES + text, **options)  # type: ignore[arg-type]
-    copy = updates.plan_update(store.store, PREFIXES + text, fast=False, **options)  # type: ignore[arg-type]
+    fast = sparql_update.plan_update(store.store, PREFIXES + text, **options)  # type: ignore[arg-type]
+    copy = sparql_update.plan_update(store.store, PREFIXES + text, fast=False, **options)  # type: ignore[arg-type]
     assert fast.kind == kind, fast.reason
     assert copy.kind == "copy"
     assert canonical(fast.batch) == canonical(copy.batch)
@@ -180,7 +180,7 @@ def demo_graph() -> Iterator[KnowledgeGraph]:
 
 def test_no_change_is_no_batch(store: KnowledgeGraph) -> None:
     for text in (f"INSERT DATA {{ {V1} mlg:status mlg:Active }}", "DELETE WHERE { <urn:n> ?p ?o }"):
-        assert updates.plan_update(store.store, PREFIXES + text).batch is None
+        assert sparql_update.plan_update(store.store, PREFIXES + text).batch is None
 
 
 def test_system_graphs_are_refused_by_the_pipeline(demo_graph: KnowledgeGraph) -> None:
@@ -207,7 +207,7 @@ def test_unrelated_update_keeps_the_loose_blank_nodes(demo_graph: KnowledgeGraph
     default = ox.NamedNode("urn:kg:graph:default")
     assert len(demo_graph.store.graph(default)) == 1
     for fast in (True, False):
-        plan = updates.plan_update(
+        plan = sparql_update.plan_update(
             demo_graph.store, f"INSERT DATA {{ {V1} <urn:test:p> {int(fast)} }}", fast=fast
         )
         assert plan.batch is not None and default not in plan.batch.drop
@@ -244,9 +244,9 @@ def test_protocol_dataset_must_be_absolute_iris(
 
 
 def test_protocol_dataset_is_written_by_pyoxigraph_for_the_copy_plan() -> None:
-    dataset = updates.protocol_dataset(["urn:a"], ["urn:b"])
+    dataset = sparql_update.protocol_dataset(["urn:a"], ["urn:b"])
     text = "CLEAR SILENT GRAPH <urn:z> ; DELETE WHERE { ?s ?p ?o } ; INSERT { ?s ?p ?o } WHERE { ?s ?p ?o }"
-    pasted = updates.with_dataset(text, updates.operations(text), dataset)
+    pasted = sparql_update.with_dataset(text, sparql_update.operations(text), dataset)
     assert pasted == (
         "CLEAR SILENT GRAPH <urn:z> ; DELETE { ?s ?p ?o } USING <urn:a> USING NAMED <urn:b> "
         "WHERE { ?s ?p ?o } ; INSERT { ?s ?p ?o } USING <urn:a> USING NAMED <urn:b> WHERE { ?s ?p ?o }"
@@ -285,7 +285,7 @@ def test_operations_are_read_as_the_lexer_reads_them() -> None:
         "WITH a:g DELETE { ?s ?p ?o } INSERT { ?s ?p 1 } USING <urn:u> USING NAMED a:n WHERE { ?s ?p ?o } ;"
         "CLEAR ALL"
     )
-    ops = updates.operations(text)
+    ops = sparql_update.operations(text)
     assert [op.kind for op in ops] == ["insert-data", "modify", "other"]
     assert ops[0].data == '{ a:s a:p "x } ; y" }'
     assert (

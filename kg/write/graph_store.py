@@ -18,8 +18,8 @@ import pyoxigraph as ox
 
 from kg.ids import ASSET_GRAPH_PREFIX, described_subject, is_data_graph
 from kg.ingest import Batch
-from kg.pipeline import DEFAULT_DATA_GRAPH, orphans
 from kg.store import GraphStore
+from kg.write.pipeline import DEFAULT_DATA_GRAPH, orphans
 
 
 def read(store: GraphStore, graph: ox.NamedNode | None) -> list[ox.Triple] | None:

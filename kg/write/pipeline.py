@@ -10,10 +10,8 @@ A load can report its progress to a `Progress` callback, stage by stage (see `ST
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from itertools import islice
 from typing import Literal, Protocol, TypeVar
 
@@ -21,7 +19,6 @@ import pyoxigraph as ox
 
 from kg.errors import InputError, ReadOnlyGraphError
 from kg.governance.gate import Gate
-from kg.governance.model import Result
 from kg.ids import (
     ASSET_GRAPH_PREFIX,
     DERIVED_GRAPH_PREFIX,
@@ -35,7 +32,9 @@ from kg.ingest import Batch
 from kg.limits import Limits, limit_error
 from kg.ontology import Ontology, derives_from, valid_lexical
 from kg.store import GraphStore, GraphWrite
-from kg.vocab import LOADS_GRAPH, MLG, PROV, RDF_TYPE, SAME_AS, XSD, compact, mlg, value
+from kg.vocab import MLG, RDF_TYPE, SAME_AS, compact, value
+from kg.write import records
+from kg.write.records import LoadReport, Reference
 
 # -- progress: where a load is, for a display to follow
 #
@@ -95,61 +94,6 @@ def _ticking(items: Iterable[_T], tick: Callable[[int], None]) -> Iterator[_T]:
         yield from chunk
         done += len(chunk)
         tick(done)
-
-
-@dataclass(frozen=True)
-class Reference:
-    """An edge whose target is not (yet) described in the graph."""
-
-    subject: str
-    predicate: str
-    target: str
-
-
-@dataclass
-class LoadReport:
-    load: str
-    sources: list[str]
-    assets: int = 0
-    triples: int = 0
-    derived: int = 0
-    graphs: list[str] = field(default_factory=list)
-    unresolved: list[Reference] = field(default_factory=list)
-    gate: str = "off"
-    violations: list[Result] = field(default_factory=list)
-    subjects: set[str] = field(default_factory=set)  # whose descriptions the write changed
-    # The new descriptions of assets written whole (asset graph with its derived graph).
-    descriptions: dict[str, list[ox.Triple]] = field(default_factory=dict, repr=False)
-    # What the check reports without refusing it (ill-typed literals the ontology does not fix).
-    warnings: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, object]:
-        result: dict[str, object] = {
-            "load": self.load,
-            "sources": self.sources,
-            "assets": self.assets,
-            "triples": self.triples,
-            "derived": self.derived,
-            "graphs": len(self.graphs),
-            "unresolved": [
-                {"subject": r.subject, "predicate": r.predicate, "target": r.target}
-                for r in self.unresolved
-            ],
-            "gate": self.gate,
-            "violations": [
-                {
-                    "focusNode": r.focus.strip("<>"),
-                    "shape": r.shape.strip("<>"),
-                    "severity": r.severity.value,
-                    "value": r.value,
-                    "message": r.message,
-                }
-                for r in self.violations
-            ],
-        }
-        if self.warnings:
-            result["warnings"] = self.warnings
-        return result
 
 
 # -- normalize: refuse what the ontology does not allow, naming where it came from
@@ -449,21 +393,6 @@ def derive(triples: Iterable[ox.Triple], ontology: Ontology) -> list[ox.Triple]:
 # -- commit
 
 
-def _load_record(
-    load: ox.NamedNode, sources: Sequence[str], graphs: Iterable[ox.NamedNode]
-) -> list[ox.Quad]:
-    now = dt.datetime.now(dt.UTC).isoformat()
-    at = ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime"))
-    quads = [
-        ox.Quad(load, RDF_TYPE, mlg("Load"), LOADS_GRAPH),
-        ox.Quad(load, RDF_TYPE, ox.NamedNode(PROV + "Activity"), LOADS_GRAPH),
-        ox.Quad(load, ox.NamedNode(PROV + "endedAtTime"), at, LOADS_GRAPH),
-    ]
-    quads += [ox.Quad(load, mlg("source"), ox.Literal(s), LOADS_GRAPH) for s in sources]
-    quads += [ox.Quad(load, mlg("wrote"), g, LOADS_GRAPH) for g in graphs]
-    return quads
-
-
 Observer = Callable[[GraphWrite, dict[ox.NamedNode, list[ox.Triple]], LoadReport], None]
 
 
@@ -615,7 +544,7 @@ def _prepare(
     report.graphs = [g.value for g in graphs]
     drop = [g for batch in batches for g in batch.drop if g not in graphs]
     drop += [derived_graph(g) for g in drop]
-    record = _load_record(ox.NamedNode(report.load), report.sources, [*graphs, *drop])
+    record = records.load_record(ox.NamedNode(report.load), report.sources, [*graphs, *drop])
     if derives is not None:
         derives(len(graphs))
     return GraphWrite(replace=replace, drop=drop, append=record), report

@@ -17,7 +17,8 @@ like any other:
   not changed: an update that would add to or remove from one is refused (403, by the
   pipeline). `CLEAR ALL`, `DROP ALL`, `CLEAR NAMED` and `DROP NAMED` mean the data graphs.
 
-Two plans compute the change, with the same answer (tests/test_updates.py holds them equal):
+Two plans compute the change, with the same answer (tests/write/test_sparql_update.py holds
+them equal):
 
 * the fast plan (`Plan.kind == "fast"`) reads only what the update touches. Each operation
   is checked by Oxigraph on an empty scratch store; `INSERT DATA` / `DELETE DATA` quads are
@@ -51,10 +52,10 @@ from kg.errors import InputError
 from kg.ids import ASSET_GRAPH_PREFIX
 from kg.ids import is_data_graph as is_data_graph
 from kg.ingest import Batch
-from kg.pipeline import DEFAULT_DATA_GRAPH, orphans
 from kg.sparqltext import mask
 from kg.store import GraphStore, OxigraphStore, open_store
 from kg.vocab import RDF_TYPE
+from kg.write.pipeline import DEFAULT_DATA_GRAPH, orphans
 
 GraphKey = ox.NamedNode | None  # None: kg's default graph (the union of the data graphs)
 Key = tuple[GraphKey, ox.Triple]
@@ -668,7 +669,7 @@ class _View:
 
     def attached(self, node: ox.BlankNode) -> bool:
         """Reachable from an IRI subject after the change (through triples that are not kept
-        elsewhere), as `kg.pipeline.orphans` decides."""
+        elsewhere), as `kg.write.pipeline.orphans` decides."""
         stack: list[object] = [node]
         seen: set[object] = set()
         while stack:

@@ -23,8 +23,8 @@ from kg.ingest import openlineage as ol
 from kg.ingest.olschema import EventSchema
 from kg.ingest.report import Description, IngestReport, Read, Refusal
 from kg.limits import Limits
-from kg.pipeline import LoadReport
 from kg.vocab import OWNER, RDF_TYPE, RDFS_LABEL, SAME_AS, mlg
+from kg.write.records import LoadReport
 
 if TYPE_CHECKING:
     from kg.graph import Document, KnowledgeGraph
