@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run test lint typecheck unit screenshots bench bench-large bench-safety bench-updates bench-queries clean
+.PHONY: setup run cluster test test-remote lint typecheck unit screenshots bench bench-large bench-safety bench-updates bench-queries clean
 
 PORTAL := kg/portal
 PORTAL_STAMP := $(PORTAL)/node_modules/.installed-stamp
@@ -25,6 +25,9 @@ $(PORTAL_STAMP): $(PORTAL)/package.json $(PORTAL)/package-lock.json
 run: setup  # the demo in its own store: ./kg-data (yours) is never touched
 	$(BIN)/kg serve --demo --store .kg-demo
 
+cluster: setup  # two kg processes on one Oxigraph server behind nginx at :8000 (deploy/)
+	PATH="$(CURDIR)/$(BIN):$$PATH" deploy/run-procfile deploy/Procfile
+
 lint: setup
 	$(BIN)/ruff check kg tests bench
 	$(BIN)/ruff format --check kg tests bench
@@ -37,6 +40,10 @@ unit: setup
 
 test: lint typecheck unit
 
+# the suite again with every graph on a live `oxigraph serve` (tests/store_option.py)
+test-remote: setup
+	$(BIN)/python -m pytest --store=oxigraph-server -q
+
 # the README's pictures of the portal, taken by its browser tests (needs Debian's chromium)
 screenshots: setup
 	KG_SCREENSHOTS=docs/portal $(BIN)/python -m pytest -q tests/portal
@@ -48,6 +55,7 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run --scales 1000 10000 100000
+	$(BIN)/python -m bench.stores --scales 1000 10000
 
 bench-large: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run --scales 1000000 --skip-reference

@@ -1,7 +1,8 @@
 """How the CLI reaches a graph: the store itself, or the `kg serve` that holds it.
 
-Both kinds answer in the same plain data (the JSON the HTTP API answers, kg.views), so every
-command prints the same thing, with the same exit code, whichever way it went. The CLI picks:
+Both kinds answer in the same plain data (the JSON the HTTP API answers: kg.views, shaped by
+the API's own response models, kg.api.models), so every command prints the same thing, with the
+same exit code, whichever way it went. The CLI picks:
 `--url` / KG_URL, else the store, else (the store held by a server) the server the store folder
 names.
 """
@@ -20,6 +21,7 @@ from typing import Any, BinaryIO, Protocol
 import pyoxigraph as ox
 
 from kg import views
+from kg.api import models
 from kg.client import Client, Part, ServerError
 from kg.config import Settings
 from kg.errors import KGError, NotFoundError
@@ -134,7 +136,8 @@ class Local:
         gate: GateMode,
         progress: pipeline.Progress | None = None,
     ) -> dict[str, Any]:
-        return self.graph.load(documents, gate, restore=True, progress=progress).as_dict()
+        report = self.graph.load(documents, gate, restore=True, progress=progress)
+        return models.shaped(models.LoadReport, report.as_dict())
 
     def ingest(
         self,
@@ -146,7 +149,7 @@ class Local:
         report = importers.ingest(
             self.graph, importer, documents, strict=False, gate=gate, progress=progress
         )
-        return report.as_dict()
+        return models.shaped(models.IngestReport, report.as_dict())
 
     def same_as(self, asset: str, others: Sequence[str], remove: bool) -> None:
         for name in [asset, *others]:
@@ -163,13 +166,14 @@ class Local:
     def lineage(
         self, asset: str, direction: Direction, depth: int | None, types: list[str] | None
     ) -> dict[str, Any]:
+        # as the API answers them: built by kg.views, and (large) not checked again
         return views.lineage(self.graph.lineage(asset, direction, depth, types))
 
     def impact(self, asset: str) -> dict[str, Any]:
         return views.impact(self.graph.impact(asset))
 
     def paths(self, origin: str, target: str) -> dict[str, Any]:
-        return views.paths(self.graph.paths(origin, target))
+        return models.shaped(models.Paths, views.paths(self.graph.paths(origin, target)))
 
     def validate(
         self,
@@ -191,10 +195,12 @@ class Local:
         return Validation(text, report.conforms(fail_on))
 
     def search(self, text: str, filters: dict[str, list[str]], limit: int) -> dict[str, Any]:
-        return views.search(text, self.graph.search(text, filters, limit))
+        return models.shaped(
+            models.SearchResult, views.search(text, self.graph.search(text, filters, limit))
+        )
 
     def rebuild_search(self) -> int:
-        return self.graph.search_index.rebuild(self.graph.store)
+        return self.graph.rebuild_search()
 
     def export(
         self, fmt: ExportFormat, team: str | None, asset: str | None, direction: Direction
@@ -205,7 +211,7 @@ class Local:
         self.graph.store.dump(handle, DUMP_MEDIA[fmt][1])
 
     def stats(self) -> dict[str, Any]:
-        return self.graph.stats()
+        return models.shaped(models.Stats, self.graph.stats())
 
     def close(self) -> None:
         self.graph.close()

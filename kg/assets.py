@@ -16,14 +16,19 @@ from urllib.parse import unquote
 import pyoxigraph as ox
 
 from kg.errors import NotFoundError
-from kg.ids import DERIVED_GRAPH_PREFIX, graph_source, is_data_graph
+from kg.graphs import (
+    LOADS_GRAPH,
+    REPORT_GRAPH_PREFIX,
+    graph_source,
+    is_data_graph,
+    is_derived_graph,
+)
 from kg.ontology import Ontology
 from kg.store import GraphStore
 from kg.vocab import (
     DCAT_KEYWORD,
     DCTERMS_DESCRIPTION,
     DQV,
-    LOADS_GRAPH,
     MLG,
     OWNER,
     PROV,
@@ -157,9 +162,9 @@ def _asserted_quads(
     kept = []
     for q in store.quads(subject, None, obj):
         graph = q.graph_name
-        if isinstance(graph, ox.NamedNode) and graph.value.startswith(DERIVED_GRAPH_PREFIX):
+        if is_derived_graph(graph):
             continue
-        if isinstance(graph, ox.NamedNode) and graph.value.startswith("urn:kg:graph:reports/"):
+        if isinstance(graph, ox.NamedNode) and graph.value.startswith(REPORT_GRAPH_PREFIX):
             continue
         kept.append(q)
     return kept
@@ -371,3 +376,32 @@ def description(store: GraphStore, iri: str) -> list[ox.Triple]:
         triples.extend(inner)
         blanks.extend(t.object for t in inner if isinstance(t.object, ox.BlankNode))
     return triples + _asserted(store, None, node)
+
+
+# Statements whose object is part of the subject's description (its fields, its qualified
+# attributions): exported with it.
+_PARTS = {mlg("field").value, PROV + "qualifiedAttribution", mlg("metric").value}
+
+
+def described_quads(store: GraphStore, nodes: set[str]) -> list[ox.Quad]:
+    """The data quads describing the nodes, with the parts and blank nodes hanging off them,
+    read subject by subject (a subset never scans the whole store)."""
+    # in order of IRI (a set's order changes from process to process): the same export twice
+    stack: list[ox.NamedNode | ox.BlankNode] = [
+        ox.NamedNode(n) for n in sorted(nodes, reverse=True)
+    ]
+    seen: set[object] = set()
+    kept: list[ox.Quad] = []
+    while stack:
+        subject = stack.pop()
+        if subject in seen:
+            continue
+        seen.add(subject)
+        for q in store.quads(subject, None, None):
+            if not is_data_graph(q.graph_name):
+                continue
+            kept.append(q)
+            part = isinstance(q.object, ox.NamedNode) and q.predicate.value in _PARTS
+            if isinstance(q.object, ox.BlankNode) or part:
+                stack.append(q.object)  # type: ignore[arg-type]
+    return kept

@@ -36,6 +36,7 @@ from rich.text import Text
 
 from kg import catalog
 from kg.access import DUMP_MEDIA, Access, Answer, Local, Remote, UnavailableHereError
+from kg.api import models
 from kg.client import (
     Client,
     ServerError,
@@ -121,13 +122,21 @@ def _access(store: Path | None, url: str | None, create: bool = False) -> Iterat
     if url or settings.url:
         yield Remote(Client(url or settings.url, settings.client_token()), settings)
         return
-    if settings.sparql_endpoints() is not None:  # its indexes would not follow a server's writes
-        raise _fail(
-            "the CLI does not open a SPARQL server as its store yet: run `kg serve` on it "
-            "and give --url (or KG_URL)",
-            2,
-        )
     path = settings.store_path()
+    if settings.sparql_endpoints() is not None:
+        # A SPARQL server is the store: the command opens it directly, beside any `kg serve`
+        # on it (writes take turns, kg.write.lease); its indexes catch up from the change
+        # log, kept in the --store folder. A command is short: no thread follows the log.
+        try:
+            graph = KnowledgeGraph.open(settings.model_copy(update={"follow_interval": 0}))
+        except StoreUnavailableError as exc:
+            raise _fail(exc.message, 2) from exc
+        remote = Local(graph)
+        try:
+            yield remote
+        finally:
+            remote.close()
+        return
     if not create and path is not None and not _is_store(path):
         raise _fail(f"no store at {path}", 2)
     try:
@@ -222,7 +231,8 @@ def serve(
     listen_port = port or settings.port
     url = listen_url(listen_host, listen_port)
     err.print(f"kg serving at {url}  (the portal; SPARQL at /sparql, API docs at /docs)")
-    app = create_app(graph, url=url)  # which announces itself in the store folder
+    # the app closes the graph at shutdown and announces itself in the store folder
+    app = create_app(graph=graph, close_graph=True, url=url)
     uvicorn.run(app, host=listen_host, port=listen_port, log_level="info")
 
 
@@ -524,17 +534,8 @@ def _print_results(result: Answer, output: ResultFormat) -> None:
 def list_queries(output: Annotated[Output, typer.Option("--format")] = Output.table) -> None:
     """List the named queries and their parameters."""
     entries = catalog.catalogue().values()
-    if output is Output.json:
-        _print_json(
-            [
-                {
-                    "name": q.name,
-                    "summary": q.summary,
-                    "parameters": [p.__dict__ for p in q.parameters],
-                }
-                for q in entries
-            ]
-        )
+    if output is Output.json:  # as GET /api/v1/queries answers it
+        _print_json([models.NamedQuery.of(q).model_dump(mode="json") for q in entries])
         return
     table = Table("name", "summary", "parameters")
     for q in entries:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,11 +29,37 @@ class Settings(BaseSettings):
     gsp_url: str = Field(
         "", description="Its Graph Store Protocol endpoint (empty: graphs are read by SPARQL)."
     )
-    sparql_user: str = Field("", description="User name for HTTP Basic auth to the server.")
-    sparql_password: str = Field("", description="Password for HTTP Basic auth to the server.")
-    sparql_token: str = Field("", description="Bearer token for the server (instead of Basic).")
+    sparql_user: str = Field(
+        "", description="User name for the server, sent as it asks (HTTP Basic or Digest)."
+    )
+    sparql_password: str = Field("", description="Password for the server (Basic or Digest).")
+    sparql_token: str = Field("", description="Bearer token for the server (instead of a user).")
     sparql_timeout: float = Field(
         60.0, description="Seconds kg waits on the server for each network operation."
+    )
+    sparql_union: Literal["parameter", "server", "virtuoso"] = Field(
+        "parameter",
+        description="How the server gives the union of all graphs: parameter (Oxigraph "
+        "server's union-default-graph), server (its default graph is the union), or virtuoso.",
+    )
+    sparql_system_graphs: str = Field(
+        "",
+        description="On Virtuoso: the graphs it keeps for itself, comma-separated, which kg's "
+        "reads leave out (empty: those of a fresh Debian install, kg.remote.VIRTUOSO_GRAPHS).",
+    )
+    follow_interval: float = Field(
+        0.2,
+        description="On a SPARQL server store: seconds between two looks at the change log for "
+        "what other kg processes wrote (0: only when this one writes).",
+    )
+    write_lease: float = Field(
+        30.0,
+        description="On a SPARQL server store: seconds after which a writer's claim that was not "
+        "renewed (its process died mid-write) is taken as stale.",
+    )
+    write_wait: float = Field(
+        120.0,
+        description="On a SPARQL server store: seconds a write waits for its turn (503 after).",
     )
     memory: bool = Field(False, description="Keep the graph in memory only (nothing on disk).")
     base_iri: str = Field(
@@ -124,6 +150,10 @@ class Settings(BaseSettings):
             return None
         update = self.sparql_update_url or self.sparql_query_url
         return self.sparql_query_url, update, self.gsp_url or None
+
+    def sparql_hidden_graphs(self) -> list[str] | None:
+        names = [g.strip() for g in self.sparql_system_graphs.split(",") if g.strip()]
+        return names or None
 
     def sparql_auth(self) -> tuple[str, str] | str | None:
         if self.sparql_token:

@@ -6,64 +6,42 @@ lineage, catalog) to the store.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from kg import assets, catalog, exports, jobs, resources, sparqltext
 from kg import lineage as walks
-from kg.adjacency import LineageIndex
 from kg.config import Settings
-from kg.errors import InputError, NotFoundError, QueryError
+from kg.errors import InputError, KGError, NotFoundError, QueryError
+from kg.followers import LineageFollower, SearchFollower
 from kg.governance import render
 from kg.governance.gate import Gate, GateMode
 from kg.governance.model import Report, Severity
 from kg.governance.shapes import Shapes, load_shapes
 from kg.governance.shapes import rules as governance_rules
 from kg.governance.validation import Engine, focus_info, validate
-from kg.ids import described_subject, to_id, to_iri
+from kg.graphs import ONTOLOGY_GRAPH, REPORT_GRAPH, SHAPES_GRAPH, described_subject
+from kg.ids import to_id, to_iri
 from kg.ingest import Batch, parse_document
+from kg.ingest import Document as Document  # where callers have always found it
 from kg.ingest import openlineage as ol
-from kg.lineage import Direction, Impact, Lineage, Paths
+from kg.lineage import Direction, Impact, Lineage, LineageIndex, Paths
 from kg.ontology import Ontology, default_ontology
 from kg.remote import RemoteStore
-from kg.search import SearchIndex, SearchResult, latest_load
+from kg.search import SearchIndex, SearchResult
 from kg.store import GraphStore, GraphWrite, QueryResult, open_store
-from kg.vocab import MEMBER_OF, ONTOLOGY_GRAPH, OWNER, PROV, SHAPES_GRAPH, mlg
+from kg.vocab import MEMBER_OF, OWNER, mlg
 from kg.write import graph_store, log, pipeline, records, sparql_update
+from kg.write.lease import Lease, WriteTurns
 
-REPORT_GRAPH = ox.NamedNode("urn:kg:graph:reports/latest")
-# Statements whose object is part of the subject's description (its fields, its qualified
-# attributions): exported with it.
-_PARTS = {mlg("field").value, PROV + "qualifiedAttribution", mlg("metric").value}
-
-
-def described_quads(store: GraphStore, nodes: set[str]) -> list[ox.Quad]:
-    """The data quads describing the nodes, with the parts and blank nodes hanging off them,
-    read subject by subject (a subset never scans the whole store)."""
-    # in order of IRI (a set's order changes from process to process): the same export twice
-    stack: list[ox.NamedNode | ox.BlankNode] = [
-        ox.NamedNode(n) for n in sorted(nodes, reverse=True)
-    ]
-    seen: set[object] = set()
-    kept: list[ox.Quad] = []
-    while stack:
-        subject = stack.pop()
-        if subject in seen:
-            continue
-        seen.add(subject)
-        for q in store.quads(subject, None, None):
-            if not sparql_update.is_data_graph(q.graph_name):
-                continue
-            kept.append(q)
-            part = isinstance(q.object, ox.NamedNode) and q.predicate.value in _PARTS
-            if isinstance(q.object, ox.BlankNode) or part:
-                stack.append(q.object)  # type: ignore[arg-type]
-    return kept
+_log = logging.getLogger("kg")
 
 
 def _index_path(settings: Settings) -> Path | None:
@@ -88,16 +66,13 @@ def _open_store(settings: Settings) -> GraphStore:
     folder = settings.store_path()
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-    return RemoteStore(*remote, auth=settings.sparql_auth(), timeout=settings.sparql_timeout)
-
-
-@dataclass(frozen=True)
-class Document:
-    """One input to load: its name (a file name or a request), its bytes, its media type."""
-
-    name: str
-    data: bytes
-    media_type: str | None = None
+    return RemoteStore(
+        *remote,
+        auth=settings.sparql_auth(),
+        timeout=settings.sparql_timeout,
+        union=settings.sparql_union,
+        system_graphs=settings.sparql_hidden_graphs(),
+    )
 
 
 class KnowledgeGraph:
@@ -109,57 +84,114 @@ class KnowledgeGraph:
         self.search_index = SearchIndex(_index_path(settings), ontology)
         self.lineage_index = LineageIndex(ontology)
         self.walker = walks.IndexedWalker(store, ontology, self.lineage_index)
-        # Writes that read what is stored before they write (importers merging with what a
-        # source said before) hold this, so two of them cannot interleave.
-        self.writing = threading.RLock()
+        # Told of every write, in this order (kg.write.pipeline.Follower).
+        self.followers: list[pipeline.Follower] = [
+            LineageFollower(self.lineage_index),
+            SearchFollower(self.search_index),
+        ]
+        # The change log position the indexes reflect (kg.write.log).
+        self.position = 0
+        # Whose turn it is to write: writes that read what is stored before they write (an
+        # importer merging with what a source said before, a Graph Store POST) hold it from
+        # the read to the commit, so no other write lands in between, from this process or,
+        # on a shared store, from another one (kg.write.lease).
+        self.lease = (
+            Lease(store, lease=settings.write_lease, wait=settings.write_wait)
+            if store.shared
+            else None
+        )
+        self.writing = WriteTurns(self.lease, self.in_step)
+        self._stopping = threading.Event()
+        self._following: threading.Thread | None = None
         # How start-up brought each index in step with the store (restored, repaired, rebuilt).
         self.recovery: dict[str, str] = {}
 
     @classmethod
     def open(cls, settings: Settings) -> KnowledgeGraph:
         graph = cls(_open_store(settings), settings, default_ontology())
-        graph.install_vocabulary()
+        graph.install_vocabulary()  # first: the indexes hold the ontology's terms too
         graph.catch_up()
         # A large index lives as long as the process: keep the cyclic collector from rescanning
         # its millions of objects on every full collection (seconds each at a million assets).
         if graph.lineage_index.size() > _FREEZE_ABOVE:
             gc.collect()
             gc.freeze()
+        if graph.store.shared and settings.follow_interval > 0:
+            graph.follow(settings.follow_interval)
         return graph
 
     def catch_up(self) -> None:
         """Bring the search and lineage indexes in step with the store at start-up: restored
-        from what was written down, repaired from the load records since (after a crash),
-        rebuilt only when neither can be trusted."""
-        latest = latest_load(self.store)
+        from what was written down, repaired from the change log since (after a crash, or
+        what other processes wrote meanwhile), rebuilt only when neither can be trusted."""
+        head = log.head(self.store)
+        lineage, search = self.followers
         self.recovery = {"search": "in step", "lineage": "restored"}
-        stamp = self.search_index.stamp()
-        if stamp != latest:
+        stamp = log.stamp_position(self.search_index.stamp())
+        if stamp != head:
             changed = log.changed_since(self.store, stamp)
-            if changed is None:
-                self.search_index.rebuild(self.store)
-                self.recovery["search"] = "rebuilt"
-            else:
-                self.search_index.refresh(self.store, changed, latest)
-                self.recovery["search"] = f"repaired ({len(changed)} assets)"
+            search.caught_up(self.store, changed, head)
+            self.recovery["search"] = (
+                "rebuilt" if changed is None else f"repaired ({len(changed)} assets)"
+            )
         snapshot = _snapshot_path(self.settings)
         restored = None if snapshot is None else self.lineage_index.restore_stale(snapshot)
-        if restored is None:
+        stamp = None if restored is None else log.stamp_position(restored[0])
+        if stamp is None:
             self.lineage_index.rebuild(self.store)
             self.recovery["lineage"] = "rebuilt"
-        elif restored[0] != latest:
-            changed = log.changed_since(self.store, restored[0])
-            if changed is None or len(changed) > max(1000, self.lineage_index.size() // 4):
-                self.lineage_index.rebuild(self.store)
-                self.recovery["lineage"] = "rebuilt"
-            else:
-                self.lineage_index.repair(self.store, changed)
-                self.recovery["lineage"] = f"repaired ({len(changed)} assets)"
+        elif stamp != head:
+            changed = log.changed_since(self.store, stamp)
+            size = self.lineage_index.size()
+            lineage.caught_up(self.store, changed, head)
+            rebuilt = changed is None or len(changed) > max(1000, size // 4)
+            self.recovery["lineage"] = (
+                "rebuilt" if rebuilt else f"repaired ({len(changed or ())} assets)"
+            )
+        self.position = head
+
+    def in_step(self) -> int:
+        """Apply what other processes wrote since this one's position to its indexes (nothing
+        to do on a store only this process writes). Returns the position reached."""
+        with self.writing.local:
+            changes = log.since(self.store, self.position)
+            if not changes:
+                return self.position
+            graphs: set[str] = set()
+            for change in changes:
+                graphs |= change.graphs
+            subjects = log.subjects_of(graphs)
+            for follower in self.followers:
+                follower.caught_up(self.store, subjects, changes[-1].position)
+            self.position = changes[-1].position
+            return self.position
+
+    def rebuild_search(self) -> int:
+        """Index every asset afresh (`kg reindex`); the number indexed."""
+        with self.writing.local:
+            return self.search_index.rebuild(self.store, str(self.position))
+
+    def follow(self, interval: float) -> None:
+        """Follow the change log from a thread: what other processes write to the shared store
+        reaches this one's lineage and search indexes within about `interval` seconds."""
+
+        def run() -> None:
+            while not self._stopping.wait(interval):
+                try:
+                    self.in_step()
+                except KGError as exc:  # the server away for a while: try again next time
+                    _log.warning("could not follow the change log: %s", exc.message)
+
+        self._following = threading.Thread(target=run, name="kg-follow", daemon=True)
+        self._following.start()
 
     def close(self) -> None:
+        self._stopping.set()
+        if self._following is not None:
+            self._following.join()
         snapshot = _snapshot_path(self.settings)
         if snapshot is not None and self.lineage_index.changed:
-            self.lineage_index.save(snapshot, latest_load(self.store))
+            self.lineage_index.save(snapshot, str(self.position))
         self.search_index.close()
         self.store.close()
 
@@ -173,8 +205,9 @@ class KnowledgeGraph:
                 shapes.extend(q.triple for q in ox.parse(path=path))
         wanted = {ONTOLOGY_GRAPH: list(self.ontology.triples), SHAPES_GRAPH: shapes}
         stale = {g: ts for g, ts in wanted.items() if set(self.store.graph(g)) != set(ts)}
-        if stale:
-            self.store.commit(GraphWrite(replace=stale))
+        if stale:  # (before the indexes are in step: the turn is the store's alone)
+            with self.lease.held() if self.lease is not None else contextlib.nullcontext():
+                self.store.commit(GraphWrite(replace=stale))
 
     # -- identity
 
@@ -239,28 +272,12 @@ class KnowledgeGraph:
         """Load parsed batches (see `load`); `progress` is told the stages from "check" on."""
         mode = gate or self.settings.gate
         checker = None if mode is GateMode.OFF else Gate(self.shapes(), mode, self.lineage_index)
-        observer: pipeline.Observer = self._follow
-        if progress is not None:
-            told = progress
-
-            def observer(
-                write: GraphWrite,
-                old: dict[ox.NamedNode, list[ox.Triple]],
-                report: records.LoadReport,
-            ) -> None:
-                told("index", 0, 2)
-                self._follow(write, old, report)
-                told("index", 1, 2)
-
-        with self.writing:
+        with self.writing:  # in step with the store: the gate sees every write before this one
             batches = [*batches, *ol.names_yielded(self.store, batches)]
             report = pipeline.load(
-                self.store, self.ontology, batches, checker, observer, progress=progress
+                self.store, self.ontology, batches, checker, self.followers, progress=progress
             )
-            # Searchable before the write's request returns.
-            self.search_index.refresh(self.store, report.subjects, report.load)
-            if progress is not None:
-                progress("index", 2, 2)
+            self.position = report.position
         return report
 
     def before_you_build(
@@ -303,16 +320,6 @@ class KnowledgeGraph:
             })  # fmt: skip
         ranked.sort(key=lambda c: (-float(str(c["score"])), str(c["id"])))
         return ranked[:limit]
-
-    def _follow(
-        self,
-        write: GraphWrite,
-        old: dict[ox.NamedNode, list[ox.Triple]],
-        report: records.LoadReport,
-    ) -> None:
-        """Keep the lineage index in step with a committed write."""
-        new = {g: list(ts) for g, ts in write.replace.items()}
-        self.lineage_index.apply(self.store, old, new, report.descriptions)
 
     def search(
         self,
@@ -568,7 +575,8 @@ class KnowledgeGraph:
         write: `kg validate --save`, `POST /api/v1/validation`)."""
         if report.focus_nodes is not None:
             raise InputError("only a validation of the whole graph is kept as the latest report")
-        self.store.commit(GraphWrite(replace={REPORT_GRAPH: render.to_rdf(report)}))
+        with self.writing:
+            self.store.commit(GraphWrite(replace={REPORT_GRAPH: render.to_rdf(report)}))
 
     def kept_report(self) -> Report | None:
         """The report `save_report` kept last, or None when none is kept. Its results name

@@ -188,24 +188,16 @@ def stats(store: GraphStore, base_iri: str) -> dict[str, object]:
     super-classes kg derives are not counted again. One SPARQL pass groups the assets by their
     set of stated types; only those few sets, not the assets, are looked at here.
     """
-    from kg.ids import (
-        ASSET_GRAPH_PREFIX,
-        DERIVED_GRAPH_PREFIX,
-        REPORT_GRAPH_PREFIX,
-        SOURCE_GRAPH_PREFIX,
-        to_id,
-    )
+    from kg.graphs import ASSET_GRAPH_PREFIX, SOURCE_GRAPH_PREFIX, data_graph_filter
+    from kg.ids import to_id
     from kg.ontology import default_ontology
-    from kg.vocab import LOADS_GRAPH, MLG, ONTOLOGY_GRAPH, SHAPES_GRAPH
+    from kg.vocab import MLG
 
     result = store.query(
         "SELECT ?types (COUNT(*) AS ?n) WHERE { "
         "SELECT ?a (GROUP_CONCAT(DISTINCT STR(?t); SEPARATOR=' ') AS ?types) WHERE { "
         "GRAPH ?g { ?a a ?t } "
-        f'FILTER(isIRI(?a) && STRSTARTS(STR(?t), "{MLG}") '
-        f'&& !STRSTARTS(STR(?g), "{DERIVED_GRAPH_PREFIX}") '
-        f'&& !STRSTARTS(STR(?g), "{REPORT_GRAPH_PREFIX}") '
-        f"&& ?g NOT IN ({LOADS_GRAPH}, {ONTOLOGY_GRAPH}, {SHAPES_GRAPH})) "
+        f'FILTER(isIRI(?a) && STRSTARTS(STR(?t), "{MLG}") && {data_graph_filter("?g")}) '
         "} GROUP BY ?a } GROUP BY ?types"
     )
     assert isinstance(result, ox.QuerySolutions)
@@ -253,9 +245,9 @@ def validation(
 def export(store: GraphStore, fmt: str, nodes: Sequence[str] | None, base_iri: str) -> bytes:
     """The data graphs (or the descriptions of `nodes`) in one of the export formats."""
     from kg import exports
-    from kg.graph import described_quads
+    from kg.assets import described_quads
+    from kg.graphs import is_data_graph
     from kg.ontology import default_ontology
-    from kg.write.sparql_update import is_data_graph
 
     if nodes is not None:
         quads = described_quads(store, set(nodes))

@@ -10,18 +10,19 @@ embedded `OxigraphStore`: query results parsed by pyoxigraph, pattern reads as `
   dataset, the union of all graphs, is asked for by the server's own means (`union`); a dataset
   the caller names goes as `default-graph-uri` / `named-graph-uri`, with "every named graph"
   spelled out as the list of graphs when the caller gives default graphs only (the protocol
-  has no word for it). `base_iri` becomes a `BASE` before the text.
+  has no word for it), and "none" as a graph no one writes (no parameter would leave the
+  choice to the server). `base_iri` becomes a `BASE` before the text.
 * `triples` / `quads` / `graphs` / `size` / `graph_sizes`: SELECT queries, read as they stream in.
-* `graph`: the Graph Store Protocol's GET (a CONSTRUCT when there is no GSP endpoint).
+* `graph`: the Graph Store Protocol's GET (a SELECT when there is no GSP endpoint).
 * `commit`: one SPARQL Update request holding a `DROP SILENT GRAPH` per replaced or dropped
   graph and one `INSERT DATA`. The SPARQL 1.1 Protocol leaves the atomicity of a request of
   several operations to the server, so this is an assumption per server: Oxigraph server runs
   each update request in one transaction (read in its `/update` handler, and tested here);
   Fuseki on TDB2 and RDF4J / GraphDB say they run one request in one transaction (not tested
-  here); Virtuoso commits as it goes unless told otherwise (not established: test before
-  relying on it). A change larger than `max_update_bytes` is sent in parts, and put back (the
-  replaced graphs restored) if a part fails, as the embedded store's bulk path does: readers
-  may see it half-written meanwhile.
+  here); Virtuoso 7.2 does not: the operations before the one that fails stay done (tested
+  here, with `DEFINE sql:log-enable` 0 or 1 too). A change larger than `max_update_bytes` is
+  sent in parts, and put back (the replaced graphs restored) if a part fails, as the embedded
+  store's bulk path does: readers may see it half-written meanwhile.
 * `dump`: every quad (or, for a graph format, the union as one graph), read as it streams in
   and written as it is read.
 
@@ -46,6 +47,17 @@ variable is true (the embedded store says false). kg reads the store pattern by 
 chatty paths (the write gate's neighbourhoods) cost a round trip per read: about 0.4 ms on
 loopback over a kept connection.
 
+**Virtuoso** (`union="virtuoso"`, tested with Debian's 7.2.5). Updates go to its authenticated
+`/sparql-auth`, which takes Digest credentials only (`kg.httpauth`), as a user with the
+SPARQL_UPDATE role. Its default graph is the union of every graph, its own among them
+(`system_graphs`): kg's pattern reads, counts and dumps leave those out, queries see them.
+Graphs are listed by `GROUP BY ?g` (it answers `GRAPH ?g { }` with nothing, and `DISTINCT ?g`
+with some graphs missing), and read by SELECT, because it cuts every answer at the
+`ResultSetMaxRows` of its virtuoso.ini and says so (`X-SPARQL-MaxRows`) of query results only:
+kg refuses such an answer rather than read it as whole. It takes one `BASE`, so a query's own
+is resolved against `base_iri` instead of following it. Its errors are read for their line
+and their kind (a time limit is a `BusyError`, a missing right a `StoreUnavailableError`).
+
 **Bounds.** Every network operation (connect, each read) waits at most `timeout` seconds; a
 query's evaluation is bounded by the server (`oxigraph serve --timeout-s`). Answers are read in
 chunks: those kg holds whole (query results) stop at `max_response_bytes`, the streamed ones
@@ -59,7 +71,6 @@ or answers outside the protocol is a `StoreUnavailableError` (503).
 
 from __future__ import annotations
 
-import base64
 import http.client
 import io
 import re
@@ -67,7 +78,7 @@ import ssl
 import threading
 import urllib.parse
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Literal, TypeVar, cast
 
@@ -75,6 +86,8 @@ import pyoxigraph as ox
 
 import kg
 from kg.errors import BusyError, KGError, QueryError, StoreUnavailableError
+from kg.graphs import NONE_GRAPH
+from kg.httpauth import Credentials
 from kg.sparqltext import explain_syntax_error, mask
 from kg.store import GraphWrite, QueryResult, Term, insert_data, open_store
 
@@ -84,7 +97,7 @@ CHUNK = 64 * 1024  # bytes read from the network at a time
 MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 MAX_UPDATE_BYTES = 64 * 1024 * 1024  # Oxigraph server takes SPARQL bodies up to 128 MiB
 # A graph no one writes: the default graph of a dataset the caller wants empty.
-NO_GRAPH = "urn:kg:graph:none"
+NO_GRAPH = NONE_GRAPH.value
 
 _FORM = "application/x-www-form-urlencoded"
 _RESULTS_ACCEPT = (
@@ -95,7 +108,16 @@ _GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q
 _ERROR_BYTES = 64 * 1024
 _CANCELLED = b"The SPARQL operation has been cancelled"
 
-Union = Literal["parameter", "server"]
+Union = Literal["parameter", "server", "virtuoso"]
+# The graphs a fresh Virtuoso 7.2 database holds for itself: its RDF views' metadata, the LDP
+# vocabulary, and the service description and DAV graphs named after its [URIQA] DefaultHost
+# (Debian's virtuoso.ini: localhost:8890).
+VIRTUOSO_GRAPHS = (
+    "http://www.openlinksw.com/schemas/virtrdf#",
+    "http://www.w3.org/ns/ldp#",
+    "http://localhost:8890/sparql",
+    "http://localhost:8890/DAV/",
+)
 T = TypeVar("T")
 
 
@@ -114,16 +136,22 @@ def endpoints(url: str) -> tuple[str, str, str | None]:
 class RemoteStore:
     """A SPARQL 1.1 service as kg's store: `query_url` answers queries, `update_url` takes
     updates (None: a read-only store), `gsp_url` is the Graph Store Protocol endpoint (None:
-    graphs are read by CONSTRUCT).
+    graphs are read by SELECT).
 
-    `auth` is a (user, password) pair for HTTP Basic or a bearer token; credentials in a URL
-    (`http://user:secret@host/`) are taken as Basic ones. `union` says how the server gives the
-    union of all graphs as the default graph: `"parameter"` (Oxigraph server: the
-    `union-default-graph` request parameter; without it the default graph is the real one),
-    or `"server"` (the default graph already is the union: Virtuoso, GraphDB, Fuseki with
-    `tdb2:unionDefaultGraph`, `oxigraph serve --union-default-graph`); then the real default
-    graph cannot be read on its own, and `quads` and `size` count the named graphs only.
+    `auth` is a (user, password) pair, sent as the server asks (HTTP Basic or Digest, see
+    `kg.httpauth`), or a bearer token; credentials in a URL (`http://user:secret@host/`) are
+    taken as a pair. `union` says how the server gives the union of all graphs as the default
+    graph: `"parameter"` (Oxigraph server: the `union-default-graph` request parameter; without
+    it the default graph is the real one), `"server"` (the default graph already is the union:
+    GraphDB, Fuseki with `tdb2:unionDefaultGraph`, `oxigraph serve --union-default-graph`), or
+    `"virtuoso"` (the union too, and Virtuoso's ways, see the module's notes; `system_graphs`,
+    by default `VIRTUOSO_GRAPHS`, are the graphs it keeps for itself, which kg's pattern
+    reads, counts and dumps leave out, while queries see them in the union as every client of
+    Virtuoso does). With a union of the server's, the real default graph cannot be read on its
+    own, and `quads` and `size` count the named graphs only.
     """
+
+    shared = True  # every kg process (and `kg` command) pointed at the server
 
     def __init__(
         self,
@@ -136,6 +164,7 @@ class RemoteStore:
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         max_update_bytes: int = MAX_UPDATE_BYTES,
         union: Union = "parameter",
+        system_graphs: Iterable[str] | None = None,
     ) -> None:
         urls = [query_url, update_url, gsp_url]
         for url in urls:
@@ -155,12 +184,18 @@ class RemoteStore:
         self.max_response_bytes = max_response_bytes
         self.max_update_bytes = max_update_bytes
         self.union = union
-        self._authorization: str | None = None
-        if isinstance(auth, tuple):
-            pair = f"{auth[0]}:{auth[1]}".encode()
-            self._authorization = "Basic " + base64.b64encode(pair).decode("ascii")
-        elif auth:
-            self._authorization = f"Bearer {auth}"
+        # Whether the server runs an update request as one transaction (Virtuoso 7.2 keeps the
+        # operations before one that fails): when not, a commit is put back if it fails.
+        self.atomic_updates = union != "virtuoso"
+        hidden = list(VIRTUOSO_GRAPHS if system_graphs is None else system_graphs)
+        if union != "virtuoso" and system_graphs:
+            raise StoreUnavailableError("only a Virtuoso store (union 'virtuoso') hides graphs")
+        self.system_graphs = [ox.NamedNode(g) for g in hidden] if union == "virtuoso" else []
+        # kg's own reads leave Virtuoso's graphs out. Not by its `DEFINE input:*-graph-exclude`
+        # pragmas: with one, Virtuoso 7.2 finds nothing in `GRAPH <iri> { }`.
+        names = ", ".join(str(g) for g in self.system_graphs)
+        self._kept = f" FILTER(?g NOT IN ({names}))" if names else ""
+        self._credentials = Credentials(auth) if auth else None
         # Straight to the server, as kg.client does: no proxy from the environment.
         self._connections = _Connections(timeout)
         # A store dropped without close() closes its kept connections as it goes.
@@ -195,9 +230,15 @@ class RemoteStore:
         prologue = ""
         if base_iri is not None:
             try:
-                prologue = f"BASE {ox.NamedNode(base_iri)} "
+                base = ox.NamedNode(base_iri)
             except ValueError as exc:
                 raise QueryError(f"query failed: {exc}") from exc
+            # Virtuoso takes one BASE: the query's own, resolved against kg's, stands for both.
+            merged = _merged_base(text, base_iri) if self.union == "virtuoso" else None
+            if merged is not None:
+                text = merged
+            else:
+                prologue += f"BASE {base} "
         form = query_form(text)
         dataset = self._dataset(default_graph, named_graphs, as_written)
         params = [("query", prologue + text), *dataset]
@@ -214,10 +255,11 @@ class RemoteStore:
     ) -> Iterator[ox.Triple]:
         """Triples matching the pattern in any graph, each once."""
         pattern = _Pattern(subject, predicate, obj)
+        where = f"GRAPH ?g {{ {pattern} }}{self._kept}" if self._kept else str(pattern)
         if pattern.variables:
-            text = f"SELECT DISTINCT {pattern.projection()} WHERE {{ {pattern} }}"
+            text = f"SELECT DISTINCT {pattern.projection()} WHERE {{ {where} }}"
         else:
-            text = f"SELECT (1 AS ?found) WHERE {{ {pattern} }} LIMIT 1"
+            text = f"SELECT (1 AS ?found) WHERE {{ {where} }} LIMIT 1"
         for row in self._rows(text, union=True):
             yield pattern.triple(row)
 
@@ -226,8 +268,8 @@ class RemoteStore:
     ) -> Iterator[ox.Quad]:
         """Quads matching the pattern, with the named graph each one is in."""
         pattern = _Pattern(subject, predicate, obj)
-        if self.union == "server":  # the real default graph cannot be told apart
-            where = f"GRAPH ?g {{ {pattern} }}"
+        if self.union != "parameter":  # the real default graph cannot be told apart
+            where = f"GRAPH ?g {{ {pattern} }}{self._kept}"
         else:
             where = f"{{ GRAPH ?g {{ {pattern} }} }} UNION {{ {pattern} }}"
         text = f"SELECT {pattern.projection('?g')} WHERE {{ {where} }}"
@@ -244,16 +286,60 @@ class RemoteStore:
                 return []
             with answer:
                 return list(_parsed_triples(answer))
-        text = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {_to_store(name)} {{ ?s ?p ?o }} }}"
-        with self._answer(self.query_url, [("query", text)], _GRAPH_ACCEPT, "graph read") as a:
-            return list(_parsed_triples(a))
+        # A SELECT, not a CONSTRUCT: a server that cuts answers short (Virtuoso's
+        # ResultSetMaxRows) says so of query results only.
+        pattern = _Pattern(None, None, None)
+        text = f"SELECT ?s ?p ?o WHERE {{ GRAPH {_to_store(name)} {{ ?s ?p ?o }} }}"
+        return [pattern.triple(row) for row in self._rows(text, union=False)]
 
     def graphs(self) -> list[ox.NamedNode]:
         found = []
-        for row in self._rows("SELECT ?g WHERE { GRAPH ?g { } }", union=False):
+        # Virtuoso answers `GRAPH ?g { }` with no graph at all, and `SELECT DISTINCT ?g` with
+        # some graphs left out (openlink/virtuoso-opensource#80): graphs are grouped triples.
+        text = (
+            f"SELECT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }}{self._kept} }} GROUP BY ?g"
+            if self.union == "virtuoso"
+            else "SELECT ?g WHERE { GRAPH ?g { } }"
+        )
+        for row in self._rows(text, union=False):
             name = _from_store(row[0])
             if isinstance(name, ox.NamedNode):
                 found.append(name)
+        return found
+
+    def graphs_content(self, names: Sequence[ox.NamedNode]) -> dict[ox.NamedNode, list[ox.Triple]]:
+        """Each graph's triples, `_BATCH` graphs a query (the graphs that hold none left out)."""
+        found: dict[ox.NamedNode, list[ox.Triple]] = {}
+        for chunk in _chunks(list(dict.fromkeys(names))):
+            values = " ".join(str(_to_store(g)) for g in chunk)
+            where = f"VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }}"
+            text = f"SELECT ?g ?s ?p ?o WHERE {{ {where} }}"
+            for row in self._rows(text, union=False):
+                graph = _from_store(row["g"])
+                assert isinstance(graph, ox.NamedNode)
+                found.setdefault(graph, []).append(
+                    ox.Triple(_from_store(row["s"]), row["p"], _from_store(row["o"]))  # type: ignore[arg-type]
+                )
+        return found
+
+    def quads_of(self, subjects: Sequence[ox.NamedNode]) -> dict[ox.NamedNode, list[ox.Quad]]:
+        """Every quad of each subject, `_BATCH` subjects a query (those with none left out)."""
+        found: dict[ox.NamedNode, list[ox.Quad]] = {}
+        for chunk in _chunks(list(dict.fromkeys(subjects))):
+            values = " ".join(str(_to_store(s)) for s in chunk)
+            if self.union != "parameter":  # the real default graph cannot be told apart
+                where = f"GRAPH ?g {{ ?s ?p ?o }}{self._kept}"
+            else:
+                where = "{ GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o }"
+            text = f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} {where} }}"
+            for row in self._rows(text, union=False):
+                subject = _from_store(row["s"])
+                assert isinstance(subject, ox.NamedNode)
+                graph = row["g"]
+                name = ox.DefaultGraph() if graph is None else _from_store(graph)
+                found.setdefault(subject, []).append(
+                    ox.Quad(subject, row["p"], _from_store(row["o"]), name)  # type: ignore[arg-type]
+                )
         return found
 
     # -- writes
@@ -278,9 +364,9 @@ class RemoteStore:
         with self._write_lock:
             body = text.encode("utf-8")
             try:
-                if len(body) <= self.max_update_bytes:
+                if len(body) <= self.max_update_bytes and self.atomic_updates:
                     self._update(body, text)
-                else:
+                else:  # (a server that runs a request's operations one by one: put back too)
                     self._commit_in_parts(targets, replaced, appended)
             except QueryError as exc:  # a term pyoxigraph printed but the server cannot read
                 raise QueryError(f"could not write the change: {exc.message}") from exc
@@ -289,7 +375,9 @@ class RemoteStore:
         self, targets: list[ox.NamedNode], replaced: list[ox.Quad], appended: list[ox.Quad]
     ) -> None:
         previous = [
-            ox.Quad(t.subject, t.predicate, t.object, g) for g in targets for t in self.graph(g)
+            ox.Quad(t.subject, t.predicate, t.object, g)
+            for g, ts in self.graphs_content(targets).items()
+            for t in ts
         ]
         drops = [f"DROP SILENT GRAPH {_to_store(g)}" for g in targets]
         parts = self._parts(replaced) or [""]
@@ -308,7 +396,9 @@ class RemoteStore:
                 self._update(request.encode("utf-8"), request)
                 done += 1
         except KGError as failure:
-            if done == 0 or not drops:  # the first request is all or nothing by itself
+            # the first request is all or nothing by itself, where the server runs a request as
+            # one transaction
+            if (done == 0 and self.atomic_updates) or not drops:
                 raise
             try:
                 self._update((" ;\n".join(drops)).encode("utf-8"), "")
@@ -360,21 +450,21 @@ class RemoteStore:
         if rdf_format.supports_datasets:
             ox.serialize(self.quads(None, None, None), output, rdf_format)
             return
-        # A graph format gets the union of all graphs, as queries see it.
-        params = [("query", "CONSTRUCT WHERE { ?s ?p ?o }"), *self._union_params()]
-        with self._answer(self.query_url, params, _GRAPH_ACCEPT, "dump") as answer:
-            ox.serialize(_parsed_triples(answer), output, rdf_format)
+        # A graph format gets the union of all graphs, as queries see it (read by a SELECT,
+        # as `graph` reads one).
+        ox.serialize(self.triples(None, None, None), output, rdf_format)
 
     def size(self) -> int:
-        if self.union == "server":
-            where = "GRAPH ?g { ?s ?p ?o }"
+        if self.union != "parameter":
+            where = f"GRAPH ?g {{ ?s ?p ?o }}{self._kept}"
         else:
             where = "{ GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o }"
         rows = list(self._rows(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}", union=False))
         return int(_value(rows[0][0])) if rows else 0
 
     def graph_sizes(self) -> dict[str, int]:
-        text = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        where = f"GRAPH ?g {{ ?s ?p ?o }}{self._kept}"
+        text = f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ {where} }} GROUP BY ?g"
         return {_value(row[0]): int(_value(row[1])) for row in self._rows(text, union=False)}
 
     def close(self) -> None:
@@ -399,8 +489,9 @@ class RemoteStore:
         # "the union as the default graph" beside a chosen other half is spelled out.
         named = list(named_graphs) if named_graphs is not None else self.graphs()
         defaults = list(default_graph) if default_graph is not None else self.graphs()
-        if not defaults and not named:
-            defaults = [ox.NamedNode(NO_GRAPH)]  # no parameter at all would be the server's own
+        # No parameter at all would be the server's own choice (Virtuoso: every graph).
+        defaults = defaults or [ox.NamedNode(NO_GRAPH)]
+        named = named or [ox.NamedNode(NO_GRAPH)]
         return [("default-graph-uri", g.value) for g in defaults] + [
             ("named-graph-uri", g.value) for g in named
         ]
@@ -464,18 +555,32 @@ class RemoteStore:
             headers["Accept"] = accept
         if content_type:
             headers["Content-Type"] = content_type
-        if self._authorization:
-            headers["Authorization"] = self._authorization
-        try:
-            answer = self._connections.exchange(method, url, data, headers)
-        except TimeoutError:
-            raise StoreUnavailableError(
-                f"the store at {url} did not answer within {self.timeout:g} s"
-            ) from None
-        except (http.client.HTTPException, OSError) as exc:
-            raise StoreUnavailableError(f"the store at {url} does not answer ({exc})") from None
-        status = answer.response.status
+        parts = urllib.parse.urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        for attempt in (1, 2):  # again once, with the credentials a 401 asks for
+            authorization = self._credentials and self._credentials.header(method, target)
+            if authorization:
+                headers["Authorization"] = authorization
+            try:
+                answer = self._connections.exchange(method, url, data, headers)
+            except TimeoutError:
+                raise StoreUnavailableError(
+                    f"the store at {url} did not answer within {self.timeout:g} s"
+                ) from None
+            except (http.client.HTTPException, OSError) as exc:
+                raise StoreUnavailableError(f"the store at {url} does not answer ({exc})") from None
+            status = answer.response.status
+            if (
+                status != 401
+                or attempt == 2
+                or self._credentials is None
+                or not self._credentials.challenged(answer.response.getheader("WWW-Authenticate"))
+            ):
+                break
+            with answer:
+                answer.read_all(_ERROR_BYTES, keep=False)
         if status < 300:
+            _check_whole(answer, kind)
             return answer
         with answer:
             if status == 404 and missing_ok:
@@ -745,13 +850,40 @@ def _unskolemized(text: str, fmt: ox.QueryResultsFormat) -> str:
     return _TSV_URI.sub(lambda m: f"_:{m.group(1)}", text)
 
 
+def _check_whole(answer: _Body, kind: str) -> None:
+    """Refuse an answer Virtuoso says it cut short: at its [SPARQL] ResultSetMaxRows (it says
+    so of query results only, and only by a header) or at a time limit ("anytime" queries)."""
+    headers = answer.response.headers
+    rows = headers.get("X-SPARQL-MaxRows")
+    if rows is not None:
+        answer.close()
+        message = (
+            f"the store at {answer.url} cut its answer at {rows} rows (Virtuoso's "
+            "ResultSetMaxRows in the [SPARQL] section of virtuoso.ini)"
+        )
+        if kind == "query":
+            raise QueryError(f"{message}: ask for less (LIMIT), or raise it")
+        raise StoreUnavailableError(f"{message}: raise it above the number of quads stored")
+    if headers.get("X-SQL-State") == "S1TAT":
+        answer.close()
+        raise BusyError(f"the store at {answer.url} stopped the query at its time limit")
+
+
 _POSITION = re.compile(r"(?:.*?)error at (\d+):(\d+): ", re.DOTALL)
+# Virtuoso's errors: "Virtuoso <SQLSTATE> Error <code>: <message>", then the text it was sent.
+_VIRTUOSO = re.compile(
+    r"Virtuoso (\w+) Error ([\w:]+?):\s(.*?)(?:\n+SPARQL query:\n.*)?", re.DOTALL
+)
+_VIRTUOSO_LINE = re.compile(r"SPARQL compiler, line (\d+): (.*)", re.DOTALL)
 
 
 def _refusal(
     kind: str, url: str, status: int, message: str, sent: str | None, shift: int
 ) -> KGError:
     """A refusal of the server as kg's error."""
+    virtuoso = _VIRTUOSO.fullmatch(message)
+    if virtuoso is not None:
+        return _virtuoso_refusal(kind, url, virtuoso)
     shown = message[:2000] or f"HTTP {status}"
     if status == 400 and kind in ("query", "update", "read"):
         found = _POSITION.match(message)
@@ -773,6 +905,25 @@ def _refusal(
     if status == 500 and kind in ("query", "update"):
         return QueryError(f"{kind} failed: {shown}")
     return StoreUnavailableError(f"the store at {url} answered HTTP {status} to a {kind}: {shown}")
+
+
+def _virtuoso_refusal(kind: str, url: str, found: re.Match[str]) -> KGError:
+    """Virtuoso's error as kg's, without the query text it repeats (kg's pragmas in it)."""
+    state, code, text = found.group(1), found.group(2), found.group(3).strip()[:2000]
+    compiler = _VIRTUOSO_LINE.match(text)
+    if compiler is not None and state == "37000":  # it names the line, not the column
+        what = "SPARQL update syntax error" if kind == "update" else "SPARQL syntax error"
+        return QueryError(f"{what} at line {compiler.group(1)}: {compiler.group(2)}")
+    if code == "SR171" or state.startswith("S1T"):  # MaxQueryExecutionTime
+        return BusyError(f"the store at {url} stopped the {kind} at its time limit")
+    if code.startswith("SR186"):  # SECURITY: no permission
+        return StoreUnavailableError(
+            f"the store at {url} does not let kg's user run the {kind} ({code}: {text}): an "
+            "update needs a user with Virtuoso's SPARQL_UPDATE role (KG_SPARQL_USER)"
+        )
+    if kind in ("query", "update", "read"):
+        return QueryError(f"{kind} failed: Virtuoso {code}: {text}")
+    return StoreUnavailableError(f"the store at {url} refused a {kind}: Virtuoso {code}: {text}")
 
 
 # -- terms: blank nodes as Skolem IRIs on the server
@@ -807,6 +958,14 @@ def _to_store_quad(quad: ox.Quad) -> ox.Quad:
 def _value(term: object) -> str:
     assert isinstance(term, ox.NamedNode | ox.BlankNode | ox.Literal)
     return term.value
+
+
+_BATCH = 200  # terms in one VALUES block of a batched read
+
+
+def _chunks(items: list[T]) -> Iterator[list[T]]:
+    for start in range(0, len(items), _BATCH):
+        yield items[start : start + _BATCH]
 
 
 @dataclass
@@ -883,6 +1042,23 @@ _LEXEME = re.compile(
 _BOUND_CALL = re.compile(rf"BOUND\s*\(\s*(?P<v>[?$]{_VARNAME})\s*\)", re.IGNORECASE)
 _FORM_KEYWORD = re.compile(_KW.format("SELECT|ASK|CONSTRUCT|DESCRIBE"), re.IGNORECASE)
 _KIND_TEST = re.compile(_KW.format("isBLANK|isIRI|isURI") + r"\s*\(", re.IGNORECASE)
+
+
+_BASE = re.compile(_KW.format("BASE"), re.IGNORECASE)
+_IRIREF = re.compile(r'\s*<([^<>"{}|^`\\\x00-\x20]*)>')
+
+
+def _merged_base(text: str, base_iri: str) -> str | None:
+    """The query with the IRI of its first BASE resolved against `base_iri`, or None when its
+    prologue has no BASE."""
+    masked = mask(text)
+    form = _FORM_KEYWORD.search(masked)
+    found = _BASE.search(masked, 0, form.start() if form else len(masked))
+    iri = None if found is None else _IRIREF.match(text, found.end())
+    if iri is None:
+        return None
+    resolved = urllib.parse.urljoin(base_iri, iri.group(1))
+    return f"{text[: iri.start(1) - 1]}<{resolved}>{text[iri.end() :]}"
 
 
 def query_form(text: str) -> str:

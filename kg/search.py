@@ -20,13 +20,12 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.ids import ASSET_GRAPH_PREFIX, graph_source, is_data_graph
+from kg.graphs import ASSET_GRAPH_PREFIX, graph_source, is_data_graph
 from kg.ontology import Ontology
 from kg.store import GraphStore
 from kg.vocab import (
     DCAT_KEYWORD,
     DCTERMS_DESCRIPTION,
-    LOADS_GRAPH,
     MLG,
     OWNER,
     RDF_TYPE,
@@ -203,15 +202,14 @@ class SearchIndex:
 
     # -- keeping in step with the store
 
-    def _describe(self, store: GraphStore, iri: str) -> _Doc | None:
+    def _describe(self, iri: str, quads: Iterable[ox.Quad]) -> _Doc | None:
         """The asset as the store now has it, read in one pass over its statements: every
         source's (an asset may be described by several, in graphs of their own)."""
-        node = ox.NamedNode(iri)
         types: list[str] = []
         names, descriptions, tags, owners = [], [], [], []
         status = stage = None
         graphs: dict[ox.NamedNode | ox.BlankNode | ox.DefaultGraph, bool] = {}  # data graph?
-        for q in store.quads(node, None, None):
+        for q in quads:
             graph = q.graph_name
             data = graphs.get(graph)
             if data is None:
@@ -257,11 +255,13 @@ class SearchIndex:
         name = " ".join(names).translate(_UNMARKED)
         return _Doc(iri, name, " ".join(descriptions).translate(_UNMARKED), tags, ident, facets)
 
-    def refresh(self, store: GraphStore, subjects: Iterable[str], load: str | None) -> None:
+    def refresh(self, store: GraphStore, subjects: Iterable[str], stamp: str | None) -> None:
         """Re-index the given subjects as the store now has them, in one SQLite transaction.
         Each is read from the store, not from what the write held: other sources may describe
         it too (a few microseconds a subject)."""
-        docs = {iri: self._describe(store, iri) for iri in set(subjects)}
+        wanted = set(subjects)
+        statements = store.quads_of([ox.NamedNode(iri) for iri in wanted])
+        docs = {iri: self._describe(iri, statements.get(ox.NamedNode(iri), ())) for iri in wanted}
         with self._lock, self._db:
             # docs rows share their rowid with `entries`, so deletes are key lookups
             gone = [(iri,) for iri in docs]
@@ -295,11 +295,11 @@ class SearchIndex:
                 "INSERT OR IGNORE INTO doc_facets (doc, fv) VALUES (?, ?)",
                 [(first + n, ids[pair]) for n, doc in enumerate(present) for pair in doc.facets],
             )
-            if load is not None:
-                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('load', ?)", (load,))
+            if stamp is not None:
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('load', ?)", (stamp,))
 
-    def rebuild(self, store: GraphStore) -> int:
-        """Index every asset of the store afresh."""
+    def rebuild(self, store: GraphStore, stamp: str | None) -> int:
+        """Index every asset of the store afresh, stamped with the position it reflects."""
         subjects = {
             g.value.removeprefix(ASSET_GRAPH_PREFIX)
             for g in store.graphs()
@@ -311,7 +311,7 @@ class SearchIndex:
             self._db.execute("DELETE FROM entries")
             self._db.execute("DELETE FROM doc_facets")
             self._db.execute("DELETE FROM facet_values")
-        self.refresh(store, subjects, latest_load(store))
+        self.refresh(store, subjects, stamp)
         return len(subjects)
 
     def _facet_ids(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -330,12 +330,13 @@ class SearchIndex:
         return found
 
     def stamp(self) -> str | None:
-        """The load the index was last brought in step with."""
+        """The change log position the index was last brought in step with."""
         row = self._db.execute("SELECT value FROM meta WHERE key = 'load'").fetchone()
         return row[0] if row else None
 
-    def in_step(self, store: GraphStore) -> bool:
-        return self.stamp() == latest_load(store)
+    def in_step(self, position: int) -> bool:
+        """Whether the index reflects the change log up to `position`."""
+        return self.stamp() == str(position)
 
     # -- asking
 
@@ -466,16 +467,3 @@ class SearchIndex:
             )
             rows = db.execute(query, args).fetchall()
         return [(iri, -score) for iri, score in rows]
-
-
-def latest_load(store: GraphStore) -> str | None:
-    result = store.query(
-        f"SELECT ?load WHERE {{ GRAPH {LOADS_GRAPH} {{ "
-        "?load <http://www.w3.org/ns/prov#endedAtTime> ?t } } "
-        "ORDER BY DESC(?t) DESC(STR(?load)) LIMIT 1"
-    )
-    assert isinstance(result, ox.QuerySolutions)
-    row = next(result, None)
-    if row is None or row["load"] is None:
-        return None
-    return value(row["load"])

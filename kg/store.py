@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
@@ -35,6 +35,10 @@ class GraphWrite:
 
 
 class GraphStore(Protocol):
+    # Whether other processes may write to it too (a server): kg then takes turns at writing
+    # and follows the change log (kg.write.lease, kg.write.log).
+    shared: bool
+
     def query(
         self,
         sparql: str,
@@ -57,6 +61,14 @@ class GraphStore(Protocol):
     def graph(self, name: ox.NamedNode) -> list[ox.Triple]: ...
 
     def graphs(self) -> list[ox.NamedNode]: ...
+
+    # Batched reads: what the write path reads of many graphs or subjects at once (one request
+    # per few hundred on a server, instead of one each).
+    def graphs_content(
+        self, names: Sequence[ox.NamedNode]
+    ) -> dict[ox.NamedNode, list[ox.Triple]]: ...
+
+    def quads_of(self, subjects: Sequence[ox.NamedNode]) -> dict[ox.NamedNode, list[ox.Quad]]: ...
 
     def commit(self, write: GraphWrite) -> None: ...
 
@@ -97,6 +109,8 @@ class OxigraphStore:
     that work which may have to be killed (an analyst's query, a validation) never runs in the
     process that holds the store. A view is made when first asked for after a write.
     """
+
+    shared = False  # RocksDB lets one process open the folder
 
     def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
         self.path = path
@@ -188,6 +202,16 @@ class OxigraphStore:
 
     def graphs(self) -> list[ox.NamedNode]:
         return [g for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)]
+
+    def graphs_content(self, names: Sequence[ox.NamedNode]) -> dict[ox.NamedNode, list[ox.Triple]]:
+        """Each graph's triples (the graphs that hold none left out)."""
+        found = {name: self.graph(name) for name in names}
+        return {name: triples for name, triples in found.items() if triples}
+
+    def quads_of(self, subjects: Sequence[ox.NamedNode]) -> dict[ox.NamedNode, list[ox.Quad]]:
+        """Every quad of each subject (the subjects with none left out)."""
+        found = {s: list(self._store.quads_for_pattern(s, None, None, None)) for s in subjects}
+        return {subject: quads for subject, quads in found.items() if quads}
 
     # -- writes
 

@@ -34,11 +34,6 @@ PREFIXES: dict[str, str] = {
     "mlgsh": "https://w3id.org/mlg/shapes#",
 }
 
-# Named graphs with a fixed role; asset and derived graphs are minted in kg.graphs.
-ONTOLOGY_GRAPH = NamedNode("urn:kg:graph:ontology")
-SHAPES_GRAPH = NamedNode("urn:kg:graph:shapes")
-LOADS_GRAPH = NamedNode("urn:kg:graph:loads")
-
 
 def value(term: NamedNode | BlankNode | Literal | Triple) -> str:
     """The lexical value of a term (a quoted triple prints as N-Triples)."""

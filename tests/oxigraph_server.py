@@ -47,14 +47,16 @@ class Server:
 
 
 @contextmanager
-def oxigraph_server(folder: Path, *options: str) -> Iterator[Server]:
-    """`oxigraph serve` on `folder`, once it answers a query; skips when it is not installed."""
+def oxigraph_server(folder: Path | None, *options: str) -> Iterator[Server]:
+    """`oxigraph serve` on `folder` (None: in memory), once it answers a query; skips when it
+    is not installed."""
     program = binary()
     if program is None:
         pytest.skip("the oxigraph server is not installed (pip install -e '.[dev]')")
     port = free_port()
+    location = [] if folder is None else ["--location", str(folder)]
     process = subprocess.Popen(
-        [program, "serve", "--location", str(folder), "--bind", f"127.0.0.1:{port}", *options],
+        [program, "serve", *location, "--bind", f"127.0.0.1:{port}", *options],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

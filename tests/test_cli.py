@@ -5,14 +5,16 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from fastapi.testclient import TestClient
 from rich.console import Console
 from typer.testing import CliRunner
 
 from kg import cli, resources
+from kg.api.app import create_app
 from kg.cli import app
 from kg.config import Settings
 from kg.graph import KnowledgeGraph
-from kg.ids import is_data_graph
+from kg.graphs import is_data_graph
 
 runner = CliRunner()
 
@@ -136,6 +138,7 @@ def test_errors_and_exit_codes(store: Path, args: list[str], code: int, message:
     assert message in output
 
 
+@pytest.mark.embedded_only("the embedded store's lock on its folder")
 def test_a_store_in_use_is_reported(store: Path) -> None:
     holder = KnowledgeGraph.open(Settings(store=store))  # type: ignore[call-arg]
     try:
@@ -178,10 +181,12 @@ def test_a_dump_loads_back_into_a_new_store(store: Path, tmp_path: Path) -> None
     assert data(copy) == data(store)
 
 
-def test_queries_catalogue() -> None:
+def test_queries_catalogue(graph: KnowledgeGraph) -> None:
     code, output = run("queries", "--format", "json")
     assert code == 0
     assert "upstream" in {q["name"] for q in json.loads(output)}
+    with TestClient(create_app(graph=graph)) as client:  # one shape: the API's
+        assert json.loads(output) == client.get("/api/v1/queries").json()
 
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"

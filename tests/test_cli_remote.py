@@ -172,6 +172,7 @@ COMMANDS: list[tuple[list[str], int]] = [
 ]
 
 
+@pytest.mark.embedded_only("a `kg serve` in another process holds the embedded folder")
 @pytest.mark.parametrize(("args", "code"), COMMANDS, ids=[" ".join(a)[:60] for a, _ in COMMANDS])
 def test_the_same_through_the_server(pair: Pair, args: list[str], code: int) -> None:
     args = [a.replace("{files}", str(pair.files)) for a in args]
@@ -192,6 +193,7 @@ def test_the_same_through_the_server(pair: Pair, args: list[str], code: int) -> 
         assert served[2].splitlines()[-1:] == direct[2].splitlines()[-1:], (served[2], direct[2])
 
 
+@pytest.mark.embedded_only("a `kg serve` in another process holds the embedded folder")
 def test_url_and_kg_url_reach_the_server(pair: Pair, tmp_path: Path) -> None:
     nowhere = tmp_path / "no-store-here"
     result = runner.invoke(
@@ -205,6 +207,7 @@ def test_url_and_kg_url_reach_the_server(pair: Pair, tmp_path: Path) -> None:
     assert not nowhere.exists()  # asking a server creates no store
 
 
+@pytest.mark.embedded_only("a `kg serve` in another process holds the embedded folder")
 @pytest.mark.parametrize(
     ("env", "code", "words"),
     [
@@ -240,6 +243,7 @@ def test_a_stale_announcement_is_ignored(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output  # the store is free: opened directly
 
 
+@pytest.mark.embedded_only("a `kg serve` in another process holds the embedded folder")
 @pytest.mark.parametrize(
     ("args", "words"),
     [
@@ -254,6 +258,7 @@ def test_what_only_the_store_can_do_says_so(pair: Pair, args: list[str], words: 
     assert words in result.stderr
 
 
+@pytest.mark.embedded_only("a `kg serve` in another process, on the embedded store")
 def test_a_server_cut_answer_is_signalled(tmp_path: Path) -> None:
     store = tmp_path / "store"
     process, url = start_server("--demo", "--store", str(store), env={"KG_MAX_ROWS": "3"})
@@ -268,6 +273,7 @@ def test_a_server_cut_answer_is_signalled(tmp_path: Path) -> None:
     assert f"warning: {url} cut the answer at its row cap (KG_MAX_ROWS)" in result.stderr
 
 
+@pytest.mark.embedded_only("the embedded store's lock on its folder")
 def test_a_held_store_whose_server_does_not_answer_is_in_use(tmp_path: Path) -> None:
     import subprocess
     import sys

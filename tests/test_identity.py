@@ -10,7 +10,7 @@ from kg.lineage import Direction, Walker
 from kg.write import importers
 from kg.write.importers import Importer
 from tests.conftest import BASE, GOLDEN, iri, load_text
-from tests.test_adjacency import store_edges
+from tests.lineage.test_index import store_edges
 
 
 @pytest.mark.parametrize(

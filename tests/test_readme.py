@@ -187,7 +187,7 @@ def served(request: pytest.FixtureRequest) -> Iterator[TestClient]:
     graph.settings = graph.settings.model_copy(
         update={"gate": GateMode.ENFORCE, "api_tokens": TOKEN}
     )
-    with TestClient(create_app(graph, close_on_shutdown=False)) as client:
+    with TestClient(create_app(graph=graph)) as client:
         yield client
     graph.close()
 
@@ -294,6 +294,7 @@ def _bash(command: str, cwd: Path, env: dict[str, str]) -> tuple[int, str]:
     return done.returncode, done.stdout + done.stderr
 
 
+@pytest.mark.embedded_only("the README's commands, each a `kg` process on the embedded store")
 def test_every_readme_command_runs_against_a_fresh_make_run(fresh_folder: Path) -> None:
 
     for name, source in _FILES.items():

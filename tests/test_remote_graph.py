@@ -1,6 +1,7 @@
-"""The knowledge graph on a live Oxigraph server answers as it does on the embedded store: the
-demo loaded into both, then lineage, impact, paths, search, asset views, validation, named
-queries, statistics, exports and writes compared one by one."""
+"""The knowledge graph on a live Oxigraph server (and a live Virtuoso, where it is installed)
+answers as it does on the embedded store: the demo loaded into both, then lineage, impact,
+paths, search, asset views, validation, named queries, statistics, exports and writes compared
+one by one; what Virtuoso answers otherwise is marked with the reason."""
 
 from __future__ import annotations
 
@@ -11,9 +12,7 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
-from typer.testing import CliRunner
 
-from kg.cli import app
 from kg.config import Settings
 from kg.demo import load_demo
 from kg.errors import KGError
@@ -25,6 +24,7 @@ from kg.graph import Document, KnowledgeGraph
 from kg.lineage import Direction
 from kg.remote import RemoteStore
 from kg.vocab import RDF_TYPE, mlg
+from tests import virtuoso_server
 from tests.conftest import settings
 from tests.oxigraph_server import Server, oxigraph_server
 
@@ -36,10 +36,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def pair(server: Server) -> Iterator[tuple[KnowledgeGraph, KnowledgeGraph]]:
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[virtuoso_server.Server]:
+    with virtuoso_server.virtuoso_server(tmp_path_factory.mktemp("virtuoso")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
+def pair(request: pytest.FixtureRequest) -> Iterator[tuple[KnowledgeGraph, KnowledgeGraph]]:
     """The demo on the embedded store and on the server, loaded the same way."""
     embedded = KnowledgeGraph.open(settings())
-    remote = KnowledgeGraph.open(settings(store=server.url))
+    if request.param == "oxigraph":
+        remote = KnowledgeGraph.open(settings(store=request.getfixturevalue("server").url))
+    else:
+        running: virtuoso_server.Server = request.getfixturevalue("virtuoso")
+        remote = KnowledgeGraph.open(settings(**running.settings()))
     assert isinstance(remote.store, RemoteStore)
     reports = [load_demo(g).as_dict() for g in (embedded, remote)]
     for report in reports:
@@ -49,6 +59,12 @@ def pair(server: Server) -> Iterator[tuple[KnowledgeGraph, KnowledgeGraph]]:
     yield embedded, remote
     embedded.close()
     remote.close()
+
+
+def differs_on_virtuoso(request: pytest.FixtureRequest, reason: str) -> None:
+    """The test is expected to fail on the Virtuoso pair, for `reason`."""
+    if request.node.callspec.params.get("pair") == "virtuoso":
+        request.applymarker(pytest.mark.xfail(reason=f"Virtuoso 7.2: {reason}", strict=True))
 
 
 def plain(value: object) -> Any:
@@ -130,7 +146,15 @@ def test_asset_views_with_their_blank_nodes(pair: tuple[KnowledgeGraph, Knowledg
     assert measured  # evaluations' metrics are blank nodes: read back through their Skolem IRIs
 
 
-def test_validation(pair: tuple[KnowledgeGraph, KnowledgeGraph]) -> None:
+def test_validation(
+    request: pytest.FixtureRequest, pair: tuple[KnowledgeGraph, KnowledgeGraph]
+) -> None:
+    differs_on_virtuoso(
+        request,
+        "five of the compiled shape checks find one violation each that is not there: "
+        "`!(sameTerm(?v, a) || sameTerm(?v, b))` keeps a value equal to a, and a FILTER NOT "
+        "EXISTS over `rdf:type/rdfs:subClassOf*` lets a typed value through",
+    )
     embedded, remote = pair
     whole = [g.validate() for g in pair]
     assert whole[0].results == whole[1].results
@@ -142,7 +166,14 @@ def test_validation(pair: tuple[KnowledgeGraph, KnowledgeGraph]) -> None:
     assert reference[0].results == reference[1].results
 
 
-def test_named_queries(pair: tuple[KnowledgeGraph, KnowledgeGraph]) -> None:
+def test_named_queries(
+    request: pytest.FixtureRequest, pair: tuple[KnowledgeGraph, KnowledgeGraph]
+) -> None:
+    differs_on_virtuoso(
+        request,
+        "a transitive path answers a node once for every path that reaches it (upstream, "
+        "downstream: repeated rows) where SPARQL 1.1 answers it once",
+    )
     for name, params in [
         ("upstream", {"asset": "service/homepage"}),
         ("downstream", {"asset": "dataset/playback-events-raw"}),
@@ -281,14 +312,3 @@ def test_settings_name_the_server_and_the_folder_beside_it(
             assert plain(again.lineage("service/homepage")) == upstream
         finally:
             again.close()
-
-
-def test_the_cli_on_a_server_store(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Not yet: each CLI run would keep indexes of its own beside those of a running server."""
-    monkeypatch.setenv("KG_STORE", "http://127.0.0.1:9")
-    result = CliRunner().invoke(app, ["lineage", "service/homepage"])
-    assert result.exit_code == 2
-    assert "does not open a SPARQL server as its store yet" in result.output
-    result = CliRunner().invoke(app, ["serve", "--port", "9"])
-    assert result.exit_code == 2
-    assert "does not answer" in result.output

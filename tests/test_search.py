@@ -159,7 +159,7 @@ def test_source_facet_counts_and_filters_over_http(docs: KnowledgeGraph) -> None
     from kg.api.app import create_app
 
     _openlineage(docs)
-    with TestClient(create_app(docs, close_on_shutdown=False)) as client:
+    with TestClient(create_app(graph=docs)) as client:
         listing = client.get("/api/v1/assets", params={"source": "openlineage"}).json()
         searched = client.get("/api/v1/search", params={"q": "clicks", "source": "kg"}).json()
         everything = client.get("/api/v1/search").json()

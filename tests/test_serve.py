@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.embedded_only("a `kg serve` in another process, on the embedded store")
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -1,10 +1,10 @@
-"""The application factory: one KnowledgeGraph, the routers, the error mapping."""
+"""The application factory: kg's routers, its error mapping and its bounds over one graph."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Final
 
 from fastapi import FastAPI
 
@@ -12,32 +12,69 @@ import kg
 from kg import client
 from kg.api import (
     assets,
-    discovery,
     errors,
     governance,
     gsp,
     imports,
+    lineage,
     openapi,
-    routes,
+    queries,
+    search,
     sparql,
+    system,
 )
 from kg.api.middleware import BodyLimits, SecurityHeaders
+from kg.config import Settings
 from kg.evaluation import Evaluator
 from kg.graph import KnowledgeGraph
 from kg.portal import files, pages
 
+# One router per resource; the portal's pages and files last.
+ROUTERS: Final = (
+    system.router,
+    lineage.router,
+    search.router,
+    queries.router,
+    assets.router,
+    sparql.router,
+    gsp.router,
+    governance.router,
+    imports.router,
+    pages.router,
+    files.router,
+)
+
 
 def create_app(
-    graph: KnowledgeGraph, *, close_on_shutdown: bool = True, url: str | None = None
+    settings: Settings | None = None,
+    *,
+    graph: KnowledgeGraph | None = None,
+    close_graph: bool = False,
+    url: str | None = None,
 ) -> FastAPI:
-    """The app serving `graph`. With `url` (what `kg serve` listens at), an on-disk store's
-    folder names the server while it runs, so the CLI beside it finds it (kg.client)."""
-    evaluator = Evaluator(graph.store, lambda: graph.settings)
-    folder = graph.settings.store_path() if url else None
+    """The app serving one graph.
+
+    Without `graph`, the app opens the graph of `settings` (by default the environment's, KG_*)
+    as it starts and closes it as it stops, so that uvicorn can build it by itself
+    (`uvicorn --factory kg.api.app:create_app`). A `graph` given is served as it is, already
+    open, and left open unless `close_graph`: `kg serve` opens its graph first (to refuse a
+    store in use, to load the demo) and hands it over, since after a SIGTERM nothing but the
+    app's shutdown runs. With `url` (what `kg serve` listens at), an on-disk store's folder
+    names the server while it runs, so the CLI beside it finds it (kg.client)."""
+    if graph is not None and settings is not None:
+        raise TypeError("create_app takes settings to open a graph with, or a graph: not both")
+    to_open = None if graph is not None else settings or Settings()  # type: ignore[call-arg]
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if graph is not None:
+            served = graph
+        else:
+            assert to_open is not None
+            served = _serve(app, KnowledgeGraph.open(to_open))
+        evaluator = _evaluator(app)
         evaluator.start()
+        folder = served.settings.store_path() if url else None
         if folder is not None and url is not None:
             client.announce(folder, url)
         try:
@@ -46,8 +83,8 @@ def create_app(
             if folder is not None:
                 client.withdraw(folder)
             evaluator.close()
-            if close_on_shutdown:
-                graph.close()
+            if graph is None or close_graph:
+                served.close()
 
     app = FastAPI(
         title="kg",
@@ -59,22 +96,37 @@ def create_app(
         responses=openapi.COMMON,  # every route: the body bounds of kg.api.middleware
     )
     app.openapi = _completed(app)  # type: ignore[method-assign]
-    app.state.graph = graph
-    app.state.evaluator = evaluator
+    if graph is not None:  # served at once: a TestClient outside `with` runs no lifespan
+        _serve(app, graph)
+
+    def current_settings() -> Settings:
+        served = getattr(app.state, "graph", None)  # read on every request: tests change them
+        if isinstance(served, KnowledgeGraph):
+            return served.settings
+        assert to_open is not None
+        return to_open
+
     errors.install(app)
     # the last added runs first: headers on every answer, then the body bounds before any route
-    app.add_middleware(BodyLimits, settings=lambda: graph.settings)
+    app.add_middleware(BodyLimits, settings=current_settings)
     app.add_middleware(SecurityHeaders)
-    app.include_router(routes.router)
-    app.include_router(sparql.router)
-    app.include_router(governance.router)
-    app.include_router(gsp.router)
-    app.include_router(discovery.router)
-    app.include_router(assets.router)
-    app.include_router(imports.router)
-    app.include_router(pages.router)
-    app.include_router(files.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app
+
+
+def _serve(app: FastAPI, graph: KnowledgeGraph) -> KnowledgeGraph:
+    """Put `graph`, and the evaluator of its queries and tasks, where the routes find them
+    (kg.api.deps)."""
+    app.state.graph = graph
+    app.state.evaluator = Evaluator(graph.store, lambda: graph.settings)
+    return graph
+
+
+def _evaluator(app: FastAPI) -> Evaluator:
+    evaluator = app.state.evaluator
+    assert isinstance(evaluator, Evaluator)
+    return evaluator
 
 
 def _completed(app: FastAPI) -> Callable[[], dict[str, Any]]:

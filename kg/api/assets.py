@@ -1,5 +1,5 @@
-"""The asset REST API for people and scripts that do not write RDF, and asset IRIs that
-dereference (HTML for browsers, RDF for RDF clients)."""
+"""The asset REST API for people and scripts that do not write RDF (load, list, read, replace,
+delete), and asset IRIs that dereference (HTML for browsers, RDF for RDF clients)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,20 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 import pyoxigraph as ox
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from kg import protocol, views
 from kg.api import models
 from kg.api.deps import (
     MAX_OFFSET,
+    FiltersDep,
     GateParameter,
-    facet_filters,
-    graph_of,
+    GraphDep,
+    WriterDep,
+    documents_of,
     read_body,
-    require_writer,
 )
 from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, TOKEN, WRITE, answer, body, problems
 from kg.graph import Document
@@ -61,20 +63,50 @@ def _with_id(body: bytes, content_type: str, identifier: str) -> bytes:
     return body
 
 
+@router.post(
+    "/api/v1/assets",
+    summary="Load assets",
+    status_code=201,
+    response_model=models.LoadReport,
+    response_model_exclude_unset=True,  # `warnings` only when there are some
+    responses=WRITE,
+    openapi_extra=TOKEN | body(*ASSET_TYPES, "multipart/form-data", examples=ASSET_EXAMPLES),
+)
+async def post_assets(
+    request: Request,
+    graph: WriterDep,
+    gate: GateParameter = None,
+    restore: Annotated[
+        bool,
+        Query(
+            description="`true`: leave out kg's own graphs (load records, derived triples, "
+            "reports: a dump of another kg) with a warning each, instead of refusing them."
+        ),
+    ] = False,
+) -> dict[str, object]:
+    """Load a native asset document (YAML/JSON) or RDF, chosen by Content-Type, or several as
+    the files of a multipart/form-data body (each typed by its Content-Type or its file name),
+    through the write pipeline. All or nothing: a refused document leaves the graph as it
+    was."""
+    body = await read_body(request)
+    documents = documents_of(body, request.headers.get("content-type"))
+    report = await run_in_threadpool(graph.load, documents, gate, restore=restore)
+    return report.as_dict()
+
+
 @router.get(
     "/api/v1/assets",
     summary="List assets with filters and pagination",
     response_model=models.AssetList,
 )
 def list_assets(
-    request: Request,
-    filters: Annotated[dict[str, list[str]], Depends(facet_filters)],
+    graph: GraphDep,
+    filters: FiltersDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Results to skip.")] = 0,
 ) -> dict[str, Any]:
     """Assets by type, owner, status (`Active`, `mlg:Deprecated`...), stage, tag or source
     (`kg`, `openlineage`...), with the facet counts of the whole selection."""
-    graph = graph_of(request)
     result = graph.search("", filters, limit, offset)
     return {
         "total": result.total,
@@ -98,12 +130,11 @@ def list_assets(
     )
     | problems(404, detail=True),
 )
-def get_asset(request: Request, identifier: str) -> Response:
+def get_asset(request: Request, graph: GraphDep, identifier: str) -> Response:
     """The asset's statements, owners, status, and relations in both directions, the sources
     that described it and when, its classification, metrics (evaluations) and schema fields
     with their upstream fields (datasets) as JSON; or its RDF description when the client asks
     for an RDF media type."""
-    graph = graph_of(request)
     media = _wants_rdf(request)
     if media is not None:
         return _rdf(graph.asset_rdf(identifier), media)
@@ -113,7 +144,6 @@ def get_asset(request: Request, identifier: str) -> Response:
 @router.put(
     "/api/v1/assets/{identifier:path}",
     summary="Create or replace an asset",
-    dependencies=[Depends(require_writer)],
     response_model=models.LoadReport,
     response_model_exclude_unset=True,  # `warnings` only when there are some
     responses=answer(
@@ -127,12 +157,12 @@ def get_asset(request: Request, identifier: str) -> Response:
 async def put_asset(
     request: Request,
     response: Response,
+    graph: WriterDep,
     identifier: str,
     gate: GateParameter = None,
 ) -> dict[str, object]:
     """The body (a native asset, where `id` may be left out, or RDF about this asset only)
     replaces everything known about the asset. 201 when it is new, 200 otherwise."""
-    graph = graph_of(request)
     content_type = request.headers.get("content-type", "")
     body = _with_id(await read_body(request), content_type, identifier)
     document = Document("request body", body, content_type or None)
@@ -144,27 +174,20 @@ async def put_asset(
 @router.delete(
     "/api/v1/assets/{identifier:path}",
     summary="Delete an asset",
-    dependencies=[Depends(require_writer)],
     status_code=204,
     responses=answer(204, "Deleted.") | problems(403) | problems(404, detail=True) | WRITE,
     openapi_extra=TOKEN,
 )
-async def delete_asset(
-    request: Request,
-    identifier: str,
-    gate: GateParameter = None,
-) -> Response:
+async def delete_asset(graph: WriterDep, identifier: str, gate: GateParameter = None) -> Response:
     """Its statements and edges go; assets that pointed at it keep the reference, which then
     shows as unresolved."""
-    graph = graph_of(request)
     await anyio.to_thread.run_sync(graph.delete_asset, identifier, gate)
     return Response(status_code=204)
 
 
 @router.get("/id/{path:path}", include_in_schema=False)
-def dereference(request: Request, path: str) -> Response:
+def dereference(request: Request, graph: GraphDep, path: str) -> Response:
     """Asset IRIs under the base IRI resolve here: HTML for a browser, RDF for RDF clients."""
-    graph = graph_of(request)
     iri = graph.settings.base_iri + path
     media = _wants_rdf(request)
     if media is not None:

@@ -1,4 +1,5 @@
-"""What every route shares: the graph, write protection and body limits."""
+"""What every route shares: the graph, write protection and body limits, and the `Annotated`
+aliases the routes declare them with (`graph: GraphDep`, `graph: WriterDep`...)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 
 from kg.errors import BodyTooLargeError, InputError, KGError
 from kg.evaluation import Evaluator
@@ -54,6 +55,31 @@ def require_writer(request: Request) -> None:
     raise UnauthorizedError("this write needs an Authorization: Bearer token (KG_API_TOKENS)")
 
 
+# The dependencies behind the aliases are `async` although they only look things up: FastAPI
+# runs a plain `def` dependency in the threadpool, where it would wait behind the blocking
+# work of other requests for a thread. None reads more than the Request, so none adds a
+# parameter to the OpenAPI document.
+
+
+async def current_graph(request: Request) -> KnowledgeGraph:
+    return graph_of(request)
+
+
+async def writable_graph(request: Request) -> KnowledgeGraph:
+    """The graph, for a caller allowed to write it (require_writer: 401 otherwise)."""
+    require_writer(request)
+    return graph_of(request)
+
+
+async def current_evaluator(request: Request) -> Evaluator:
+    return evaluator_of(request)
+
+
+GraphDep = Annotated[KnowledgeGraph, Depends(current_graph)]
+WriterDep = Annotated[KnowledgeGraph, Depends(writable_graph)]
+EvaluatorDep = Annotated[Evaluator, Depends(current_evaluator)]
+
+
 async def read_body(request: Request) -> bytes:
     """The request body, refused once it passes KG_MAX_BODY bytes. kg.api.middleware has
     bounded (and inflated) it before the route; this count is the defence in depth."""
@@ -95,6 +121,9 @@ def facet_filters(
         "tag": tag or [],
         "source": source or [],
     }
+
+
+FiltersDep = Annotated[dict[str, list[str]], Depends(facet_filters)]
 
 
 def documents_of(

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from kg import jobs
 from kg.api import models
-from kg.api.deps import evaluator_of, graph_of, read_body, require_writer
+from kg.api.deps import EvaluatorDep, GraphDep, WriterDep, read_body
 from kg.api.openapi import (
     ASSET_EXAMPLES,
     ASSET_TYPES,
@@ -23,9 +23,11 @@ from kg.api.openapi import (
     problems,
 )
 from kg.errors import NotFoundError
+from kg.evaluation import Evaluator
 from kg.governance.model import Report, Severity
 from kg.governance.render import MEDIA_TYPES, Format
 from kg.governance.validation import Engine
+from kg.graph import KnowledgeGraph
 from kg.limits import Limits
 from kg.protocol import accepted
 
@@ -67,9 +69,10 @@ def _answer(body: str, chosen: Format, report: Report, fail_on: Severity) -> Res
     return Response(body, media_type=MEDIA_TYPES[chosen], headers={"kg-conforms": verdict})
 
 
-async def _validation(request: Request, focus: list[str] | None) -> Report:
-    graph = graph_of(request)
-    report = await evaluator_of(request).run(
+async def _validation(
+    graph: KnowledgeGraph, evaluator: Evaluator, focus: list[str] | None
+) -> Report:
+    report = await evaluator.run(
         jobs.validation,
         [str(p) for p in graph.settings.shape_paths()],
         focus,
@@ -89,6 +92,8 @@ async def _validation(request: Request, focus: list[str] | None) -> Report:
 )
 async def get_validation(
     request: Request,
+    graph: GraphDep,
+    evaluator: EvaluatorDep,
     fmt: Annotated[Format | None, Query(alias="format", description="Overrides Accept.")] = None,
     fail_on: Annotated[Severity, Query(alias="failOn")] = Severity.VIOLATION,
     asset: Annotated[str | None, Query(description="Only this asset.")] = None,
@@ -98,10 +103,9 @@ async def get_validation(
     """The report as JSON, HTML, Turtle or JSON-LD (a W3C sh:ValidationReport), SARIF 2.1.0,
     JUnit XML or text, chosen by `Accept` or `format`. Runs under KG_TASK_TIMEOUT; writes
     nothing (`POST` keeps the report)."""
-    graph = graph_of(request)
     chosen = _format(request.headers.get("accept"), fmt)
     focus = await run_in_threadpool(graph.scope, asset, team, lineage)
-    report = await _validation(request, focus)
+    report = await _validation(graph, evaluator, focus)
     body = await run_in_threadpool(graph.render, report, chosen, fail_on)
     return _answer(body, chosen, report, fail_on)
 
@@ -113,14 +117,14 @@ async def get_validation(
     response_model_exclude_unset=True,  # `counts` and `generatedAt` only when asked for
 )
 def get_rules(
-    request: Request,
+    graph: GraphDep,
     counts: Annotated[
         bool, Query(description="Each rule's findings in the kept report (no new validation).")
     ] = False,
 ) -> dict[str, object]:
     """Every rule the shapes define (KG_SHAPES included): its IRI (as reports name it), name,
     description, message, severity, target classes and the node shape grouping it."""
-    return graph_of(request).rules(counts)
+    return graph.rules(counts)
 
 
 @router.get(
@@ -131,13 +135,13 @@ def get_rules(
 )
 async def get_kept_validation(
     request: Request,
+    graph: GraphDep,
     fmt: Annotated[Format | None, Query(alias="format", description="Overrides Accept.")] = None,
     fail_on: Annotated[Severity, Query(alias="failOn")] = Severity.VIOLATION,
 ) -> Response:
     """The report `POST /api/v1/validation` (or `kg validate --save`) kept last, in the formats
     of `GET /api/v1/validation`; `generatedAt` says when it was made. Names and owners are
     the graph's as it is now. 404 while none is kept."""
-    graph = graph_of(request)
     chosen = _format(request.headers.get("accept"), fmt)
     report = await run_in_threadpool(graph.kept_report)
     if report is None:
@@ -152,21 +156,21 @@ async def get_kept_validation(
 @router.post(
     "/api/v1/validation",
     summary="Validate the whole graph and keep the report",
-    dependencies=[Depends(require_writer)],
     response_class=Response,
     responses=_REPORT | problems(401) | BUSY,
     openapi_extra=TOKEN,
 )
 async def post_validation(
     request: Request,
+    graph: WriterDep,
+    evaluator: EvaluatorDep,
     fmt: Annotated[Format | None, Query(alias="format", description="Overrides Accept.")] = None,
     fail_on: Annotated[Severity, Query(alias="failOn")] = Severity.VIOLATION,
 ) -> Response:
     """A full validation, kept as the latest report in the named graph
     `urn:kg:graph:reports/latest` (writers only); answers the report like GET."""
-    graph = graph_of(request)
     chosen = _format(request.headers.get("accept"), fmt)
-    report = await _validation(request, None)
+    report = await _validation(graph, evaluator, None)
     await run_in_threadpool(graph.save_report, report)
     body = await run_in_threadpool(graph.render, report, chosen, fail_on)
     return _answer(body, chosen, report, fail_on)
@@ -181,13 +185,14 @@ async def post_validation(
 )
 async def post_validate(
     request: Request,
+    graph: GraphDep,
+    evaluator: EvaluatorDep,
     fmt: Annotated[Format | None, Query(alias="format")] = None,
     fail_on: Annotated[Severity, Query(alias="failOn")] = Severity.VIOLATION,
 ) -> Response:
     """Results for the assets the document would touch, as the graph would be with it."""
-    graph = graph_of(request)
     data = await read_body(request)
-    report = await evaluator_of(request).run(
+    report = await evaluator.run(
         jobs.preview,
         data,
         "request body",

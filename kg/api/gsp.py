@@ -18,16 +18,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from kg import jobs
-from kg.api.deps import (
-    documents_of,
-    evaluator_of,
-    gate_asked,
-    graph_of,
-    read_body,
-    require_writer,
-)
+from kg.api.deps import EvaluatorDep, GraphDep, WriterDep, documents_of, gate_asked, read_body
 from kg.api.openapi import RDF_EXAMPLES, RDF_TYPES, TOKEN, answer, body, problems
 from kg.errors import KGError
+from kg.graph import KnowledgeGraph
 
 router = APIRouter(tags=["graph store"])
 _TARGET = {  # indirect identification: the graph a request is about
@@ -83,15 +77,14 @@ def _target(request: Request) -> tuple[str | None, Response | None]:
     openapi_extra=_TARGET,
 )
 @router.api_route("/store/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
-async def gsp_get(request: Request) -> Response:
+async def gsp_get(request: Request, graph: GraphDep, evaluator: EvaluatorDep) -> Response:
     graph_iri, error = _target(request)
     if error is not None:
         return error
     if graph_iri is None and not _names_default(request):
         return PlainTextResponse("give ?graph=IRI or ?default", status_code=400)
-    graph = graph_of(request)
     try:  # the default graph is every data graph: read under the budget, in a worker
-        answer = await evaluator_of(request).run(
+        answer = await evaluator.run(
             jobs.graph_triples,
             graph_iri,
             request.headers.get("accept"),
@@ -111,12 +104,10 @@ async def gsp_get(request: Request) -> Response:
     return Response(answer.body, media_type=answer.media)
 
 
-async def _write(request: Request, *, merge: bool) -> Response:
-    require_writer(request)
+async def _write(request: Request, graph: KnowledgeGraph, *, merge: bool) -> Response:
     graph_iri, error = _target(request)
     if error is not None:
         return error
-    graph = graph_of(request)
     created_iri = None
     if graph_iri is None and not _names_default(request):
         if not merge:
@@ -150,8 +141,8 @@ async def _write(request: Request, *, merge: bool) -> Response:
     openapi_extra=_TARGET | _WRITE_BODY | TOKEN,
 )
 @router.put("/store/{path:path}", include_in_schema=False)
-async def gsp_put(request: Request) -> Response:
-    return await _write(request, merge=False)
+async def gsp_put(request: Request, graph: WriterDep) -> Response:
+    return await _write(request, graph, merge=False)
 
 
 @router.post(
@@ -168,8 +159,8 @@ async def gsp_put(request: Request) -> Response:
     openapi_extra=_TARGET | _WRITE_BODY | TOKEN,
 )
 @router.post("/store/{path:path}", include_in_schema=False)
-async def gsp_post(request: Request) -> Response:
-    return await _write(request, merge=True)
+async def gsp_post(request: Request, graph: WriterDep) -> Response:
+    return await _write(request, graph, merge=True)
 
 
 @router.delete(
@@ -180,14 +171,12 @@ async def gsp_post(request: Request) -> Response:
     openapi_extra=_TARGET | TOKEN,
 )
 @router.delete("/store/{path:path}", include_in_schema=False)
-async def gsp_delete(request: Request) -> Response:
-    require_writer(request)
+async def gsp_delete(request: Request, graph: WriterDep) -> Response:
     graph_iri, error = _target(request)
     if error is not None:
         return error
     if graph_iri is None and not _names_default(request):
         return PlainTextResponse("give ?graph=IRI or ?default", status_code=400)
-    graph = graph_of(request)
     gate = gate_asked(request)
     report = await anyio.to_thread.run_sync(lambda: graph.graph_write(graph_iri, None, gate=gate))
     if report is None:

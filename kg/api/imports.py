@@ -13,12 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from kg import exports, jobs
 from kg.api import models
 from kg.api.deps import (
+    EvaluatorDep,
     GateParameter,
+    GraphDep,
+    WriterDep,
     documents_of,
-    evaluator_of,
-    graph_of,
     read_body,
-    require_writer,
 )
 from kg.api.openapi import (
     BUSY,
@@ -31,6 +31,7 @@ from kg.api.openapi import (
     body,
     problems,
 )
+from kg.errors import NotFoundError
 from kg.graph import Document
 from kg.lineage import Direction
 from kg.write import importers
@@ -57,14 +58,12 @@ async def _body(request: Request) -> bytes:
         examples={"application/json": OPENLINEAGE_EXAMPLE},
     ),
 )
-async def post_lineage(request: Request) -> dict[str, Any]:
+async def post_lineage(request: Request, graph: WriterDep) -> dict[str, Any]:
     """OpenLineage RunEvent, DatasetEvent or JobEvent JSON, one event, an array or JSON lines, as
     the OpenLineage HTTP transport sends them (its default endpoint). Every event is checked
     against the OpenLineage schema first: one invalid event refuses the request (400, naming the
     event and the field) and nothing is stored. Answers the ingestion report."""
-    require_writer(request)
     document = Document("request body", await _body(request), "application/json")
-    graph = graph_of(request)
     report = await run_in_threadpool(importers.openlineage, graph, [document], strict=True)
     return report.as_dict()
 
@@ -79,6 +78,7 @@ async def post_lineage(request: Request) -> dict[str, Any]:
 )
 async def post_ingest(
     request: Request,
+    graph: WriterDep,
     importer: importers.Importer,
     gate: GateParameter = None,
     partial: Annotated[
@@ -93,12 +93,10 @@ async def post_ingest(
     """A DataHub metadata file (MCE/MCP JSON as the file sink writes it), Backstage
     catalog-info YAML (multi-document), or OpenLineage events; several as the files of a
     multipart/form-data body. All or nothing unless `partial`; answers the ingestion report."""
-    require_writer(request)
     body = await _body(request)
     documents = documents_of(
         body, request.headers.get("content-type"), f"request body ({importer.value})"
     )
-    graph = graph_of(request)
     report = await run_in_threadpool(
         importers.ingest, graph, importer, documents, strict=not partial, gate=gate
     )
@@ -121,15 +119,11 @@ class Equivalence(BaseModel):
     responses=problems(400, detail=True) | problems(404) | WRITE,
     openapi_extra=TOKEN,
 )
-async def post_equivalence(request: Request, body: Equivalence) -> dict[str, Any]:
+async def post_equivalence(graph: WriterDep, body: Equivalence) -> dict[str, Any]:
     """Declare (or withdraw) owl:sameAs between an asset and its other names, for what the
     identity rules cannot match; lineage and impact follow it both ways."""
-    require_writer(request)
-    graph = graph_of(request)
     for name in [body.asset, *body.same_as]:
         if not graph.exists(graph.iri(name)):
-            from kg.errors import NotFoundError
-
             raise NotFoundError(f"no asset {name} in the graph")
     report = await run_in_threadpool(
         importers.declare_same, graph, body.asset, body.same_as, remove=body.remove
@@ -151,7 +145,8 @@ async def post_equivalence(request: Request, body: Equivalence) -> dict[str, Any
     | BUSY,
 )
 async def get_export(
-    request: Request,
+    graph: GraphDep,
+    evaluator: EvaluatorDep,
     fmt: Annotated[exports.ExportFormat, Query(alias="format")] = exports.ExportFormat.TURTLE,
     team: Annotated[str | None, Query(description="Only this team's assets.")] = None,
     node_id: Annotated[str | None, Query(alias="nodeId", description="Only its lineage.")] = None,
@@ -160,9 +155,8 @@ async def get_export(
     """The whole graph, a team's assets or an asset's lineage as a DCAT 3 catalog, PROV-O,
     JSON-LD with kg's context, Turtle, or TriG keeping each source's graphs. Runs under
     KG_TASK_TIMEOUT like a validation."""
-    graph = graph_of(request)
     nodes = await run_in_threadpool(graph.export_nodes, team, node_id, direction)
-    data = await evaluator_of(request).run(
+    data = await evaluator.run(
         jobs.export,
         fmt.value,
         None if nodes is None else sorted(nodes),
@@ -192,14 +186,12 @@ async def get_export(
     | BUSY,
     openapi_extra=TOKEN,
 )
-async def get_dump(request: Request) -> Response:
+async def get_dump(request: Request, graph: WriterDep, evaluator: EvaluatorDep) -> Response:
     """What `kg dump` writes, by `Accept`: a backup another kg restores with `kg load`. Runs
     under KG_TASK_TIMEOUT like an export. The whole store in one answer is an operator's tool:
     when KG_API_TOKENS is set, it needs a write token (401 otherwise)."""
-    require_writer(request)
-    graph = graph_of(request)
     accept = request.headers.get("accept")
-    dumped = await evaluator_of(request).run(
+    dumped = await evaluator.run(
         jobs.dump,
         None if accept in (None, "", "*/*") else accept,
         budget=graph.settings.task_timeout,
@@ -214,7 +206,7 @@ async def get_dump(request: Request) -> Response:
     response_class=Response,
     responses=answer(200, "The context.", "application/ld+json"),
 )
-def get_context(request: Request) -> Response:
+def get_context(graph: GraphDep) -> Response:
     """The JSON-LD context of kg's exports: the mlg terms by local name."""
-    body = json.dumps(exports.context(graph_of(request).ontology), indent=2)
+    body = json.dumps(exports.context(graph.ontology), indent=2)
     return Response(body, media_type="application/ld+json")

@@ -1,8 +1,10 @@
 """The JSON answers of the public HTTP API, as pydantic models: what /openapi.json says each
 route answers, and what FastAPI checks each answer against before it leaves.
 
-kg.views, kg.assets and the pipeline's and importers' reports build the answers (the CLI's
-`--format json` prints the same dictionaries); these models only describe and check them.
+kg.views, kg.assets and the pipeline's and importers' reports build the answers; these models
+describe and check them, for the routes (their response models) and for the CLI's `--format
+json` on a store of its own (`shaped`), so that both give one shape. The named-query catalogue
+is built here (`NamedQuery.of`) for both.
 Field names are the JSON's own, camelCase or snake_case as it has them, in the order it has
 them. Every model forbids keys it does not name: an answer that grows a key fails its tests
 until the contract says so, instead of the key being dropped on the way out.
@@ -16,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kg import catalog
 from kg.governance.gate import GateMode
 from kg.governance.model import Severity
 from kg.lineage import Direction
@@ -23,6 +26,12 @@ from kg.lineage import Direction
 
 class _Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def shaped(model: type[BaseModel], data: Any) -> dict[str, Any]:
+    """`data` as a route with `model` as its response model answers it: checked, in the
+    model's order, optional keys left out when the answer did not set them."""
+    return model.model_validate(data).model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 # -- lineage, impact, path
@@ -253,6 +262,26 @@ class NamedQuery(_Answer):
         description="The SPARQL, as the file has it: a parameter is the variable of its name, "
         "which the route binds as a constant for the whole query (a substitution, not a join)."
     )
+
+    @classmethod
+    def of(cls, query: catalog.NamedQuery) -> NamedQuery:
+        """The catalogue entry as `GET /api/v1/queries` and `kg queries --format json` give it."""
+        return cls(
+            name=query.name,
+            summary=query.summary,
+            parameters=[
+                QueryParameter(
+                    name=p.name,
+                    type=p.kind,
+                    required=p.required,
+                    default=p.default,
+                    description=p.description,
+                )
+                for p in query.parameters
+            ],
+            href=f"/api/v1/queries/{query.name}",
+            text=query.text,
+        )
 
 
 class SparqlTerm(BaseModel):

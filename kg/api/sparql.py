@@ -16,9 +16,9 @@ from starlette.datastructures import MultiDict
 
 from kg import jobs, protocol, sparqltext
 from kg.api.deps import (
-    evaluator_of,
+    EvaluatorDep,
+    GraphDep,
     gate_asked,
-    graph_of,
     has_write_token,
     read_body,
     require_writer,
@@ -26,6 +26,8 @@ from kg.api.deps import (
 from kg.api.models import SparqlResults
 from kg.api.openapi import RDF_TYPES, RESULT_TYPES, TOKEN_FOR_UPDATES, answer, problems
 from kg.errors import KGError
+from kg.evaluation import Evaluator
+from kg.graph import KnowledgeGraph
 from kg.portal import pages
 from kg.write import sparql_update
 
@@ -146,7 +148,7 @@ async def _parameters(request: Request) -> MultiDict | Response:
 @router.api_route(PATHS[1], methods=["GET", "POST"], include_in_schema=False)
 @router.api_route(PATHS[2], methods=["GET", "POST"], include_in_schema=False)
 @router.api_route(PATHS[3], methods=["GET", "POST"], include_in_schema=False)
-async def sparql(request: Request) -> Response:
+async def sparql(request: Request, graph: GraphDep, evaluator: EvaluatorDep) -> Response:
     """SPARQL 1.1 Protocol: `query` by GET, POST form or POST application/sparql-query, with
     `default-graph-uri` / `named-graph-uri`; `update` by POST form or application/sparql-update
     (writers only), with `using-graph-uri` / `using-named-graph-uri`. Results by `Accept` or
@@ -163,12 +165,12 @@ async def sparql(request: Request) -> Response:
     if updates:
         if request.method != "POST":
             return _bad("updates must be sent with POST", 405)
-        return await _update(request, updates[0], params)
+        return await _update(request, graph, evaluator, updates[0], params)
     if not queries:
-        return await _describe(request)
+        return await _describe(request, graph, evaluator)
     if request.method == "GET" and _wants_page(request):  # a link to the workbench, prefilled
         return pages.page(request, "workbench", "SPARQL workbench")
-    return await _query(request, queries[0], params)
+    return await _query(request, graph, evaluator, queries[0], params)
 
 
 def _wants_page(request: Request) -> bool:
@@ -180,8 +182,9 @@ def _wants_page(request: Request) -> bool:
     return accepted[:1] == ["text/html"] and "application/xhtml+xml" in accepted
 
 
-async def _query(request: Request, query: str, params: MultiDict) -> Response:
-    graph = graph_of(request)
+async def _query(
+    request: Request, graph: KnowledgeGraph, evaluator: Evaluator, query: str, params: MultiDict
+) -> Response:
     settings = graph.settings
     base = str(request.url).split("?", 1)[0]
     try:
@@ -195,7 +198,7 @@ async def _query(request: Request, query: str, params: MultiDict) -> Response:
             masked=masked,
             base_iri=base,
         )
-        answer = await evaluator_of(request).run(
+        answer = await evaluator.run(
             jobs.sparql,
             query,
             accept=request.headers.get("accept"),
@@ -217,10 +220,10 @@ async def _query(request: Request, query: str, params: MultiDict) -> Response:
     return Response(answer.body, media_type=answer.media, headers=headers)
 
 
-async def _update(request: Request, update: str, params: MultiDict) -> Response:
-    require_writer(request)
-    graph = graph_of(request)
-    evaluator = evaluator_of(request)
+async def _update(
+    request: Request, graph: KnowledgeGraph, evaluator: Evaluator, update: str, params: MultiDict
+) -> Response:
+    require_writer(request)  # queries are open to everyone, updates to writers only
     base = str(request.url).split("?", 1)[0]
 
     def planner(_: object, text: str, **options: Any) -> sparql_update.Plan:
@@ -252,15 +255,12 @@ async def _update(request: Request, update: str, params: MultiDict) -> Response:
     return Response(status_code=204, headers=headers)
 
 
-async def _describe(request: Request) -> Response:
+async def _describe(request: Request, graph: KnowledgeGraph, evaluator: Evaluator) -> Response:
     if "text/html" in protocol.accepted(request.headers.get("accept"))[:1]:
         return pages.page(request, "workbench", "SPARQL workbench")
-    graph = graph_of(request)
     endpoint = str(request.url).split("?", 1)[0]
     try:
-        sizes = await evaluator_of(request).run(
-            jobs.graph_sizes, budget=graph.settings.query_timeout
-        )
+        sizes = await evaluator.run(jobs.graph_sizes, budget=graph.settings.query_timeout)
     except KGError as exc:
         return _bad(exc.message, exc.status)
     turtle = protocol.service_description(endpoint, sizes)

@@ -14,8 +14,8 @@ from rdflib.term import Node
 
 from kg.governance.model import Result, Severity
 from kg.governance.shapes import Check, Shapes, nt
+from kg.graphs import LOADS_GRAPH, SHAPES_GRAPH
 from kg.store import GraphStore
-from kg.vocab import LOADS_GRAPH, SHAPES_GRAPH
 
 _TEMPLATE = re.compile(r"\{[$?](\w+)\}")
 

@@ -11,24 +11,20 @@ are validated in the store as it is now. A Violation that the write adds is a re
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 import pyoxigraph as ox
 
-from kg.adjacency import LineageIndex
 from kg.errors import KGError
 from kg.governance.model import Report, Result, Severity
 from kg.governance.shapes import Shapes
 from kg.governance.validation import validate
-from kg.ids import ASSET_GRAPH_PREFIX
+from kg.graphs import ASSET_GRAPH_PREFIX, ONTOLOGY_GRAPH, STAGING_GRAPH
+from kg.lineage import LineageIndex, reach
 from kg.store import GraphStore, GraphWrite, open_store
-from kg.vocab import DEPENDS_ON, ONTOLOGY_GRAPH, PREFIXES, RDF_TYPE, SAME_AS, STAGE, STATUS, mlg
-
-_STAGING = ox.NamedNode("urn:kg:graph:staging")
-
+from kg.vocab import DEPENDS_ON, PREFIXES, RDF_TYPE, SAME_AS, STAGE, STATUS, mlg
 
 _KIND_PREDICATES = {RDF_TYPE, STATUS, STAGE}
 VOCABULARY = tuple(PREFIXES.values())
@@ -144,19 +140,6 @@ def _iris(terms: Iterable[object]) -> set[ox.NamedNode]:
     return {t for t in terms if isinstance(t, ox.NamedNode)}
 
 
-def _closure(
-    start: set[ox.NamedNode], step: Callable[[ox.NamedNode], set[ox.NamedNode]]
-) -> set[ox.NamedNode]:
-    seen = set(start)
-    queue = deque(start)
-    while queue:
-        for nxt in step(queue.popleft()):
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
-    return seen
-
-
 @dataclass
 class Gate:
     shapes: Shapes
@@ -181,7 +164,7 @@ class Gate:
             focus |= _iris(t.object for t in overlay.about(node))
             focus |= _iris(q.object for q in store.quads(node, None, None))
             focus |= _iris(t.subject for t in overlay.pointing_at(node))
-        downstream = _closure(
+        downstream = reach(
             touched, lambda n: _iris(t.subject for t in overlay.pointing_at(n, DEPENDS_ON))
         )
         # Vocabulary terms (classes, status values) are not assets a rule is about; as focus
@@ -199,24 +182,23 @@ class Gate:
                    if isinstance(n, ox.NamedNode)}  # fmt: skip
         same_as = index.known(SAME_AS.value)
         targets_of: dict[str, set[str]] = {}
-        queue = deque(n.value for n in focus)
-        seen = set(queue)
-        while queue:
-            node = queue.popleft()
+
+        def dependencies(node: str) -> set[str]:
+            """What a node depends on, as the graph will be (kept for the edges copied below)."""
             if node in changed:
-                targets = {
+                found = {
                     t.object.value
                     for t in overlay.about(ox.NamedNode(node))
                     if t.predicate == DEPENDS_ON and isinstance(t.object, ox.NamedNode)
                 }
             else:
-                found = index.known(node)
-                pairs = index.out_edges(found) if found is not None else []
-                targets = {index.name(o) for p, o in pairs if p != same_as}
-            targets_of[node] = targets
-            for target in targets - seen:
-                seen.add(target)
-                queue.append(target)
+                known = index.known(node)
+                pairs = index.out_edges(known) if known is not None else []
+                found = {index.name(o) for p, o in pairs if p != same_as}
+            targets_of[node] = found
+            return found
+
+        seen = reach((n.value for n in focus), dependencies)
         flags = [
             t
             for t in overlay.flagged()
@@ -226,13 +208,11 @@ class Gate:
         for node, targets in targets_of.items():
             for target in targets:
                 sources_of.setdefault(target, []).append(node)
-        useful = {t.subject.value for t in flags if isinstance(t.subject, ox.NamedNode)}
-        stack = list(useful)
-        while stack:
-            for source in sources_of.get(stack.pop(), ()):
-                if source not in useful:
-                    useful.add(source)
-                    stack.append(source)
+        # the walk back from the flagged assets: every node on a path to one
+        useful = reach(
+            {t.subject.value for t in flags if isinstance(t.subject, ox.NamedNode)},
+            lambda node: sources_of.get(node, ()),
+        )
         edges = [
             ox.Triple(ox.NamedNode(node), DEPENDS_ON, ox.NamedNode(target))
             for node, targets in targets_of.items()
@@ -248,7 +228,7 @@ class Gate:
             nodes: set[ox.NamedNode] = set(focus)
             far = self._upstream(overlay, focus)
         else:
-            nodes = _closure(
+            nodes = reach(
                 focus,
                 lambda n: _iris(t.object for t in overlay.about(n) if t.predicate == DEPENDS_ON),
             )
@@ -271,16 +251,16 @@ class Gate:
                     pointing.extend(
                         s for s in overlay.about(t.subject) if s.predicate in _KIND_PREDICATES
                     )
-        triples: list[ox.Triple] = list(pointing)
-        for node in nodes:
-            about = overlay.about(node)
-            triples.extend(about)
-            blanks = [t.object for t in about if isinstance(t.object, ox.BlankNode)]
-            while blanks:  # statements hanging off the node through blank nodes
-                inner = overlay.about(blanks.pop())
-                triples.extend(inner)
-                blanks.extend(t.object for t in inner if isinstance(t.object, ox.BlankNode))
-        return triples + far
+        # the nodes' statements, and those hanging off them through blank nodes
+        described: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
+
+        def hanging(node: ox.NamedNode | ox.BlankNode) -> list[ox.NamedNode | ox.BlankNode]:
+            about = described[node] = overlay.about(node)
+            return [t.object for t in about if isinstance(t.object, ox.BlankNode)]
+
+        starts: list[ox.NamedNode | ox.BlankNode] = [*nodes]
+        reach(starts, hanging)
+        return [*pointing, *(t for about in described.values() for t in about), *far]
 
     def _validate(
         self, store: GraphStore, focus: list[str], progress: Callable[[int], None] | None = None
@@ -329,7 +309,9 @@ class Gate:
         staging = open_store(None)
         try:
             staging.commit(
-                GraphWrite(replace={_STAGING: content, ONTOLOGY_GRAPH: store.graph(ONTOLOGY_GRAPH)})
+                GraphWrite(
+                    replace={STAGING_GRAPH: content, ONTOLOGY_GRAPH: store.graph(ONTOLOGY_GRAPH)}
+                )
             )
             told.at(step)
             results = self._validate(staging, focus, told.from_(step))

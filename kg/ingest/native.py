@@ -31,7 +31,7 @@ import yaml
 
 from kg.errors import InputError
 from kg.ids import to_iri
-from kg.ingest import Batch
+from kg.ingest.batch import Batch
 from kg.limits import DEFAULT_LIMITS, BoundedLoader, Limits, check_json
 from kg.ontology import Ontology, default_ontology
 from kg.vocab import (

@@ -28,8 +28,8 @@ import pyoxigraph as ox
 
 from kg import identity
 from kg.errors import InputError
-from kg.ids import source_graph
-from kg.ingest import Batch
+from kg.graphs import source_graph
+from kg.ingest.batch import Batch
 from kg.ingest.report import Description
 from kg.limits import DEFAULT_LIMITS, Limits, check_json
 from kg.store import GraphStore

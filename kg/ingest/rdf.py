@@ -10,7 +10,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from kg.errors import InputError
-from kg.ingest import Batch
+from kg.ingest.batch import Batch
 from kg.limits import DEFAULT_LIMITS, Limits, check_json, check_rdf_text, check_xml
 
 _JSON_FORMATS = (ox.RdfFormat.JSON_LD, ox.RdfFormat.STREAMING_JSON_LD)

@@ -1,13 +1,13 @@
-"""The one HTML shell every portal page is: a header with the search box and the navigation,
-an empty <main> the page's script fills from the public API, and the page's data as a JSON
-block (never run: the Content-Security-Policy runs only the scripts kg serves)."""
+"""The one HTML shell every portal page is (templates/shell.html): a header with the search box
+and the navigation, an empty <main> the page's script fills from the public API, and the page's
+data as a JSON block (never run: the Content-Security-Policy runs only the scripts kg serves)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from html import escape
 from typing import Final
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from kg.portal import files
 
@@ -41,10 +41,16 @@ _NAVIGATION: Final = (
 )
 
 
-def _data_block(data: dict[str, object]) -> str:
-    """JSON that no `</script>`, `<!--` or `&` inside a value can end or change."""
-    text = json.dumps(data, ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+# Autoescaped: a title (an asset's name) is text, never markup. `tojson` writes the page's data
+# with <, > and & (and ') as \u escapes, so nothing in a value can end or change its block; the
+# data's own order and characters are kept.
+_TEMPLATES: Final = Environment(
+    loader=FileSystemLoader(files.HERE / "templates"),
+    autoescape=True,
+    auto_reload=False,  # the templates ship with the package
+    undefined=StrictUndefined,
+)
+_TEMPLATES.policies["json.dumps_kwargs"] = {"ensure_ascii": False}
 
 
 def render(page: str, title: str, data: dict[str, object] | None = None) -> str:
@@ -52,32 +58,12 @@ def render(page: str, title: str, data: dict[str, object] | None = None) -> str:
     `document.getElementById("page-data")`, with the base IRI and whether the libraries
     are installed always in it."""
     spec = PAGES[page]
-    payload = {"page": page, "libraries": files.installed(), **(data or {})}
-    styles = "".join(f'<link rel="stylesheet" href="/vendor/{s}">' for s in spec.styles)
-    if (files.WEB / f"{page}.css").is_file():  # the page's own styles, after the libraries'
-        styles += f'<link rel="stylesheet" href="/portal/{page}.css">'
-    scripts = "".join(f'<script src="/vendor/{s}" defer></script>' for s in spec.libraries)
-    links = "".join(
-        f'<a href="{href}"{" aria-current=page" if name == page else ""} '
-        f'data-testid="nav-{name}">{label}</a>'
-        for href, label, name in _NAVIGATION
+    return _TEMPLATES.get_template("shell.html").render(
+        page=page,
+        title=title,
+        styles=spec.styles,
+        own_style=(files.WEB / f"{page}.css").is_file(),  # after the libraries' styles
+        libraries=spec.libraries,
+        navigation=_NAVIGATION,
+        data={"page": page, "libraries": files.installed(), **(data or {})},
     )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)} · kg</title>
-<link rel="icon" href="/portal/icon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="/portal/portal.css">{styles}
-</head><body data-page="{page}">
-<header class="topbar">
-<a class="brand" href="/" data-testid="brand"><img src="/portal/icon.svg" alt=""> kg</a>
-<form class="quick-search" action="/" method="get" role="search">
-<input type="search" name="q" placeholder="Search datasets, features, models, teams…"
- aria-label="Search every asset" data-testid="quick-search" autocomplete="off"></form>
-<nav>{links}</nav>
-<button type="button" class="token" data-testid="token-button" hidden>Sign in to write</button>
-</header>
-<main id="main" tabindex="-1"><p class="loading">Loading…</p></main>
-<script type="application/json" id="page-data">{_data_block(payload)}</script>
-{scripts}<script type="module" src="/portal/app.js"></script>
-</body></html>"""

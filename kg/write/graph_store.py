@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from kg.ids import ASSET_GRAPH_PREFIX, described_subject, is_data_graph
+from kg.graphs import ASSET_GRAPH_PREFIX, DEFAULT_DATA_GRAPH, described_subject, is_data_graph
 from kg.ingest import Batch
 from kg.store import GraphStore
-from kg.write.pipeline import DEFAULT_DATA_GRAPH, orphans
+from kg.write.pipeline import orphans
 
 
 def read(store: GraphStore, graph: ox.NamedNode | None) -> list[ox.Triple] | None:

@@ -9,25 +9,49 @@ report and in validation. DataHub and Backstage imports pass the gate as configu
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 
 from kg import identity
+from kg.config import Settings
 from kg.errors import InputError
 from kg.governance.gate import GateMode
-from kg.ids import source_graph
-from kg.ingest import Batch
+from kg.graphs import source_graph
+from kg.ingest import Batch, Document
 from kg.ingest import openlineage as ol
 from kg.ingest.olschema import EventSchema
 from kg.ingest.report import Description, IngestReport, Read, Refusal
 from kg.limits import Limits
+from kg.ontology import Ontology
+from kg.store import GraphStore
 from kg.vocab import OWNER, RDF_TYPE, RDFS_LABEL, SAME_AS, mlg
 from kg.write.records import LoadReport
 
-if TYPE_CHECKING:
-    from kg.graph import Document, KnowledgeGraph
+
+class Loader(Protocol):
+    """What an importer needs of the graph it writes to (kg.graph.KnowledgeGraph is one): the
+    store to read what a source said before, identity, settings, the write's turn and the load."""
+
+    store: GraphStore
+    ontology: Ontology
+    settings: Settings
+
+    @property
+    def writing(self) -> AbstractContextManager[None]: ...
+
+    def iri(self, identifier: str) -> str: ...
+
+    def short(self, iri: str) -> str: ...
+
+    def exists(self, iri: str) -> bool: ...
+
+    def load_batches(
+        self, batches: Sequence[Batch], gate: GateMode | None = None
+    ) -> LoadReport: ...
+
 
 Progress = Callable[[int, int], None]
 
@@ -43,7 +67,7 @@ def _combine(into: Description, more: Description, merge: Callable[..., list[ox.
         into[subject] = merge(into.get(subject, []), triples)
 
 
-def _known_types(graph: KnowledgeGraph, triples: Iterable[ox.Triple]) -> str:
+def _known_types(graph: Loader, triples: Iterable[ox.Triple]) -> str:
     types = [
         t.object.value
         for t in triples
@@ -54,7 +78,7 @@ def _known_types(graph: KnowledgeGraph, triples: Iterable[ox.Triple]) -> str:
 
 
 def _write(
-    graph: KnowledgeGraph,
+    graph: Loader,
     importer: Importer,
     description: Description,
     report: IngestReport,
@@ -95,14 +119,12 @@ def _as_stored(triples: Iterable[ox.Triple]) -> set[ox.Triple]:
     return {q.triple for q in dataset}
 
 
-def previous(
-    graph: KnowledgeGraph, importer: Importer, subjects: Iterable[ox.NamedNode]
-) -> Description:
+def previous(graph: Loader, importer: Importer, subjects: Iterable[ox.NamedNode]) -> Description:
     """What this source said before about each subject (its graph of that source)."""
     return {s: graph.store.graph(source_graph(importer.value, s)) for s in subjects}
 
 
-def _old_field_lineage(graph: KnowledgeGraph, datasets: set[ox.NamedNode]) -> set[ox.NamedNode]:
+def _old_field_lineage(graph: Loader, datasets: set[ox.NamedNode]) -> set[ox.NamedNode]:
     """The fields of these datasets that DataHub gave field-level lineage before."""
     from kg.ingest.datahub import FIELD_DERIVED_FROM, fields_of
 
@@ -120,7 +142,7 @@ def _old_field_lineage(graph: KnowledgeGraph, datasets: set[ox.NamedNode]) -> se
     return found
 
 
-def _default_owners(graph: KnowledgeGraph, triples: list[ox.Triple]) -> set[ox.NamedNode]:
+def _default_owners(graph: Loader, triples: list[ox.Triple]) -> set[ox.NamedNode]:
     """The namespace default owners (KG_NAMESPACE_OWNERS) of what these statements identify."""
     names = [
         t.object.value
@@ -134,7 +156,7 @@ def _default_owners(graph: KnowledgeGraph, triples: list[ox.Triple]) -> set[ox.N
     }
 
 
-def _producers_owners(graph: KnowledgeGraph, triples: list[ox.Triple]) -> set[ox.NamedNode]:
+def _producers_owners(graph: Loader, triples: list[ox.Triple]) -> set[ox.NamedNode]:
     """The owners of the runs (their jobs' owners) that generated a dataset, as stored."""
     found: set[ox.NamedNode] = set()
     for t in triples:
@@ -145,14 +167,14 @@ def _producers_owners(graph: KnowledgeGraph, triples: list[ox.Triple]) -> set[ox
 
 
 def _stated_elsewhere(
-    graph: KnowledgeGraph, importer: Importer, subject: ox.NamedNode, predicate: ox.NamedNode
+    graph: Loader, importer: Importer, subject: ox.NamedNode, predicate: ox.NamedNode
 ) -> bool:
     """Whether a graph other than this source's graph of the subject says `predicate` of it."""
     own = source_graph(importer.value, subject)
     return any(q.graph_name != own for q in graph.store.quads(subject, predicate, None))
 
 
-def _no_second_names(graph: KnowledgeGraph, description: Description) -> None:
+def _no_second_names(graph: Loader, description: Description) -> None:
     """An owner an ownership facet names keeps the name kg has for it: the facet's name is
     stated only for a team or person no other source has named."""
     agents = {mlg("Team"), mlg("Person")}
@@ -164,7 +186,7 @@ def _no_second_names(graph: KnowledgeGraph, description: Description) -> None:
 
 
 def openlineage(
-    graph: KnowledgeGraph,
+    graph: Loader,
     documents: Sequence[Document],
     *,
     strict: bool,
@@ -226,7 +248,7 @@ def openlineage(
 
 
 def catalog(
-    graph: KnowledgeGraph,
+    graph: Loader,
     importer: Importer,
     documents: Sequence[Document],
     *,
@@ -289,7 +311,7 @@ def catalog(
 
 
 def ingest(
-    graph: KnowledgeGraph,
+    graph: Loader,
     importer: Importer,
     documents: Sequence[Document],
     *,
@@ -307,7 +329,7 @@ DECLARED = "declared"
 
 
 def declare_same(
-    graph: KnowledgeGraph, asset: str, others: Sequence[str], *, remove: bool = False
+    graph: Loader, asset: str, others: Sequence[str], *, remove: bool = False
 ) -> LoadReport:
     """Declare (or withdraw) that `asset` and each of `others` are the same asset, for what the
     identity rules cannot see. Kept in the asset's graph of declarations (source `declared`);

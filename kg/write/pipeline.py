@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from typing import Literal, Protocol, TypeVar
 
@@ -19,9 +20,10 @@ import pyoxigraph as ox
 
 from kg.errors import InputError, ReadOnlyGraphError
 from kg.governance.gate import Gate
-from kg.ids import (
+from kg.graphs import (
     ASSET_GRAPH_PREFIX,
     DERIVED_GRAPH_PREFIX,
+    LOG_GRAPH,
     asset_graph,
     derived_graph,
     is_data_graph,
@@ -33,7 +35,7 @@ from kg.limits import Limits, limit_error
 from kg.ontology import Ontology, derives_from, valid_lexical
 from kg.store import GraphStore, GraphWrite
 from kg.vocab import MLG, RDF_TYPE, SAME_AS, compact, value
-from kg.write import records
+from kg.write import log, records
 from kg.write.records import LoadReport, Reference
 
 # -- progress: where a load is, for a display to follow
@@ -56,7 +58,8 @@ from kg.write.records import LoadReport, Reference
 #   commit      triples written (the sources' and the derived), in one atomic write: 0 before,
 #               all after
 #   references  the sources' triples looked at for references to assets not described
-#   index       indexes kept in step with the write: lineage, then search (KnowledgeGraph)
+#   index       the followers told of the write, one step each (the lineage index, then the
+#               search index: kg.followers)
 
 Stage = Literal["parse", "check", "derive", "gate", "commit", "references", "index"]
 STAGES: tuple[Stage, ...] = ("parse", "check", "derive", "gate", "commit", "references", "index")
@@ -303,8 +306,6 @@ def check_ranges(
 
 # -- group: one graph per described subject
 
-DEFAULT_DATA_GRAPH = ox.NamedNode("urn:kg:graph:default")
-
 
 def orphans(triples: Iterable[ox.Triple]) -> tuple[list[ox.Triple], list[ox.Triple]]:
     """Split triples into those about IRI subjects (with the blank nodes hanging off them) and
@@ -393,7 +394,26 @@ def derive(triples: Iterable[ox.Triple], ontology: Ontology) -> list[ox.Triple]:
 # -- commit
 
 
-Observer = Callable[[GraphWrite, dict[ox.NamedNode, list[ox.Triple]], LoadReport], None]
+@dataclass(frozen=True)
+class Applied:
+    """A committed write, as the structures kept in step with the store need it: the write,
+    what its graphs held before (derived graphs left out) and its report."""
+
+    write: GraphWrite
+    old: dict[ox.NamedNode, list[ox.Triple]]
+    report: LoadReport
+
+
+class Follower(Protocol):
+    """A structure kept in step with every write (the lineage index, the search index): told
+    of each write this process commits, and of the writes other processes committed (read
+    from the change log, kg.write.log) when it catches up."""
+
+    def applied(self, store: GraphStore, change: Applied) -> None: ...
+
+    def caught_up(self, store: GraphStore, subjects: set[str] | None, position: int) -> None:
+        """The assets other writes changed up to `position` (None: unknown, rebuild)."""
+        ...
 
 
 def load(
@@ -401,14 +421,14 @@ def load(
     ontology: Ontology,
     batches: Sequence[Batch],
     gate: Gate | None = None,
-    observer: Observer | None = None,
+    followers: Sequence[Follower] = (),
     *,
     progress: Progress | None = None,
 ) -> LoadReport:
     """Check, group and derive every batch, pass the governance gate, then commit them all in
     one atomic write. Nothing is written unless every batch passes (and, when the gate
     enforces, unless the write adds no Violation). `progress` is told the stages from "check"
-    to "references" as they go (the observer runs after them).
+    to "references" as they go, then "index": one step per follower, each told of the write.
     """
     write, report = _prepare(ontology, batches, store, progress)
     report.subjects = touched_subjects(store, write)
@@ -421,13 +441,24 @@ def load(
     if progress is not None:
         progress("commit", 0, written)
     old = {}
-    if observer is not None:  # what the write replaces, for structures kept in step
-        for graph in {*write.replace.keys(), *write.drop}:
-            if not graph.value.startswith(DERIVED_GRAPH_PREFIX):
-                content = store.graph(graph)
-                if content:
-                    old[graph] = content
-    store.commit(write)
+    if followers:  # what the write replaces, for structures kept in step
+        old = store.graphs_content(
+            [
+                graph
+                for graph in dict.fromkeys([*write.replace.keys(), *write.drop])
+                if not graph.value.startswith(DERIVED_GRAPH_PREFIX)
+            ]
+        )
+    # The write's place in the change log, in the same commit (the caller holds the store).
+    report.position = log.head(store) + 1
+    new_head, record = log.entries(ox.NamedNode(report.load), report.position)
+    store.commit(
+        GraphWrite(
+            replace={**write.replace, LOG_GRAPH: [new_head]},
+            drop=write.drop,
+            append=[*write.append, record],
+        )
+    )
     if progress is not None:
         progress("commit", written, written)
     graphs = [ox.NamedNode(g) for g in report.graphs]
@@ -446,8 +477,14 @@ def load(
         tick = _stage(progress, "references", report.triples)
         report.unresolved = unresolved(store, ontology, stated, tick=tick)
         progress("references", report.triples, report.triples)
-    if observer is not None:
-        observer(write, old, report)
+    if followers:
+        change = Applied(write, old, report)
+        for done, follower in enumerate(followers):
+            if progress is not None:
+                progress("index", done, len(followers))
+            follower.applied(store, change)
+        if progress is not None:
+            progress("index", len(followers), len(followers))
     return report
 
 
@@ -540,7 +577,7 @@ def _prepare(
         replace[derived_graph(name)] = derived
         report.derived += len(derived)
         report.triples += len(content)
-    report.assets = sum(1 for g in graphs if g.value.startswith("urn:kg:graph:asset:"))
+    report.assets = sum(1 for g in graphs if g.value.startswith(ASSET_GRAPH_PREFIX))
     report.graphs = [g.value for g in graphs]
     drop = [g for batch in batches for g in batch.drop if g not in graphs]
     drop += [derived_graph(g) for g in drop]

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kg.governance.model import Result
-from kg.vocab import LOADS_GRAPH, PROV, RDF_TYPE, XSD, mlg
+from kg.graphs import LOADS_GRAPH
+from kg.vocab import PROV, RDF_TYPE, XSD, mlg
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class LoadReport:
     unresolved: list[Reference] = field(default_factory=list)
     gate: str = "off"
     violations: list[Result] = field(default_factory=list)
+    position: int = 0  # in the change log (kg.write.log), once committed
     subjects: set[str] = field(default_factory=set)  # whose descriptions the write changed
     # The new descriptions of assets written whole (asset graph with its derived graph).
     descriptions: dict[str, list[ox.Triple]] = field(default_factory=dict, repr=False)

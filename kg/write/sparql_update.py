@@ -49,13 +49,13 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kg.errors import InputError
-from kg.ids import ASSET_GRAPH_PREFIX
-from kg.ids import is_data_graph as is_data_graph
+from kg.graphs import ASSET_GRAPH_PREFIX, DEFAULT_DATA_GRAPH
+from kg.graphs import is_data_graph as is_data_graph
 from kg.ingest import Batch
 from kg.sparqltext import mask
 from kg.store import GraphStore, OxigraphStore, open_store
 from kg.vocab import RDF_TYPE
-from kg.write.pipeline import DEFAULT_DATA_GRAPH, orphans
+from kg.write.pipeline import orphans
 
 GraphKey = ox.NamedNode | None  # None: kg's default graph (the union of the data graphs)
 Key = tuple[GraphKey, ox.Triple]

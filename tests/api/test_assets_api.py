@@ -392,13 +392,14 @@ def on_disk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     store = tmp_path_factory.mktemp("named") / "store"
     graph = KnowledgeGraph.open(Settings(store=store, gate="off"))  # type: ignore[call-arg]
     load_demo(graph)
-    with TestClient(create_app(graph, close_on_shutdown=False)) as test_client:
+    with TestClient(create_app(graph=graph)) as test_client:
         assert test_client.app.state.evaluator.isolated  # type: ignore[attr-defined]
         yield test_client
     graph.close()
 
 
 @pytest.mark.parametrize("name", sorted(catalog.catalogue()))
+@pytest.mark.embedded_only("worker processes on views of the embedded store")
 def test_every_named_query_answers_over_http_in_a_worker(on_disk: TestClient, name: str) -> None:
     graph = on_disk.app.state.graph  # type: ignore[attr-defined]
     response = on_disk.get(f"/api/v1/queries/{name}", params=_named_params(name))
@@ -431,7 +432,7 @@ def test_every_named_query_is_stopped_at_the_query_budget(
     monkeypatch.setattr(jobs, "sparql", stuck)
     demo.settings = demo.settings.model_copy(update={"query_timeout": 0.2, "query_workers": 2})
     try:
-        with TestClient(create_app(demo, close_on_shutdown=False)) as test_client:
+        with TestClient(create_app(graph=demo)) as test_client:
             response = test_client.get(f"/api/v1/queries/{name}", params=_named_params(name))
     finally:
         released.set()
@@ -457,7 +458,7 @@ def test_production_without_evaluation_over_http_on_a_generated_graph(tmp_path: 
     lines, _ = generate(2000)
     graph = KnowledgeGraph.open(Settings(store=tmp_path / "store", gate="off"))  # type: ignore[call-arg]
     graph.load([Document("generated.nt", "\n".join(lines).encode())])
-    with TestClient(create_app(graph, close_on_shutdown=False)) as test_client:
+    with TestClient(create_app(graph=graph)) as test_client:
         named = test_client.get("/api/v1/queries/production-without-evaluation")
         reference = test_client.get(
             "/sparql", params={"query": _PRODUCTION_WITHOUT_EVALUATION_BEFORE}

@@ -217,7 +217,7 @@ def test_extra_shapes_are_rules_too(tmp_path: Path) -> None:
     )
     graph = KnowledgeGraph.open(settings(shapes=str(extra)))
     try:
-        with TestClient(create_app(graph, close_on_shutdown=False)) as extra_client:
+        with TestClient(create_app(graph=graph)) as extra_client:
             rules = {r["id"]: r for r in _rules(extra_client)["rules"]}
     finally:
         graph.close()

@@ -29,7 +29,7 @@ QUERY_TYPE = {"content-type": "application/sparql-query"}
 @pytest.fixture
 def guarded(demo: KnowledgeGraph) -> Iterator[TestClient]:
     demo.settings = demo.settings.model_copy(update={"api_tokens": "secret"})
-    with TestClient(create_app(demo, close_on_shutdown=False)) as client:
+    with TestClient(create_app(graph=demo)) as client:
         yield client
 
 

@@ -27,7 +27,7 @@ _SHOWN = 12_000  # characters of the diff in a failure
 
 @pytest.fixture
 def document(graph: KnowledgeGraph) -> dict[str, Any]:
-    return create_app(graph, close_on_shutdown=False).openapi()
+    return create_app(graph=graph).openapi()
 
 
 def rendered(document: dict[str, Any]) -> str:

@@ -17,6 +17,8 @@ from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig, H
 
 from tests.test_serve import get, start_server
 
+pytestmark = pytest.mark.embedded_only("a `kg serve` in another process, on the embedded store")
+
 TOKEN = "s3cret-token"  # noqa: S105 (a test token)
 
 

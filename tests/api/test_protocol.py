@@ -405,7 +405,7 @@ def protected(demo: KnowledgeGraph) -> TestClient:
     demo.settings = demo.settings.model_copy(
         update={"api_tokens": "s3cret,other", "gate": GateMode.OFF}
     )
-    return TestClient(create_app(demo, close_on_shutdown=False))
+    return TestClient(create_app(graph=demo))
 
 
 WRITES = [
@@ -453,7 +453,7 @@ def test_writes_need_a_token(
 
 def test_oversized_body_is_refused(demo: KnowledgeGraph) -> None:
     demo.settings = demo.settings.model_copy(update={"max_body": 1000})
-    client = TestClient(create_app(demo, close_on_shutdown=False))
+    client = TestClient(create_app(graph=demo))
     before = snapshot(demo)
     response = client.post(
         "/api/v1/assets", content=b"#" * 5000, headers={"content-type": "text/turtle"}
@@ -465,7 +465,7 @@ def test_oversized_body_is_refused(demo: KnowledgeGraph) -> None:
 
 def test_row_cap(demo: KnowledgeGraph) -> None:
     demo.settings = demo.settings.model_copy(update={"max_rows": 5})
-    client = TestClient(create_app(demo, close_on_shutdown=False))
+    client = TestClient(create_app(graph=demo))
     response = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"})
     assert len(response.json()["results"]["bindings"]) == 5
     assert response.headers["kg-row-limit"] == "5"
@@ -477,7 +477,7 @@ def test_runaway_query_stops_at_its_budget(graph: KnowledgeGraph) -> None:
     chain = "\n".join(f"<urn:n{i}> <urn:p> <urn:n{i + 1}> ." for i in range(400))
     graph.load([__import__("kg.graph").graph.Document("chain.nt", chain.encode())])
     graph.settings = graph.settings.model_copy(update={"query_timeout": 0.5, "query_workers": 1})
-    client = TestClient(create_app(graph, close_on_shutdown=False))
+    client = TestClient(create_app(graph=graph))
     pathological = (
         "SELECT (COUNT(*) AS ?n) WHERE { ?a <urn:p>* ?b . ?c <urn:p>* ?d . ?e <urn:p>* ?f }"
     )

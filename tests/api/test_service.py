@@ -84,7 +84,7 @@ def test_stats_agree_with_the_asset_list_on_a_generated_graph(graph: KnowledgeGr
     lines, _ = generate(1000)
     graph.load([Document("generated.nt", "\n".join(lines).encode())])
     assets = sum(1 for g in graph.store.graphs() if g.value.startswith("urn:kg:graph:asset:"))
-    with TestClient(create_app(graph, close_on_shutdown=False)) as client:
+    with TestClient(create_app(graph=graph)) as client:
         by_type = _counts_agree(graph, client, assets)
     assert assets > 900  # generate() gives about the number asked for
     assert {"mlg:FeatureSet", "mlg:Dataset", "mlg:Team", "mlg:Person"} <= set(by_type)

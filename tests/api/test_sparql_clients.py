@@ -24,6 +24,8 @@ from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQ
 from tests.conftest import SHARED
 from tests.test_serve import start_server
 
+pytestmark = pytest.mark.embedded_only("a `kg serve` in another process, on the embedded store")
+
 MLG = "https://w3id.org/mlg#"
 ORDERED = (
     f"PREFIX mlg: <{MLG}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "

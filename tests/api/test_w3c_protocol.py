@@ -11,6 +11,8 @@ import pytest
 from tests.conftest import SHARED
 from tests.test_serve import start_server
 
+pytestmark = pytest.mark.embedded_only("a `kg serve` in another process, on the embedded store")
+
 RUNNER = SHARED / "tools" / "run_w3c_protocol_tests.py"
 TESTS = SHARED / "data" / "w3c-sparql-protocol-tests"
 

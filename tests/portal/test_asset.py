@@ -18,6 +18,8 @@ import pytest
 
 from tests.portal.conftest import Server, open_context, ready, start_server, stop_server
 
+pytestmark = pytest.mark.embedded_only("a browser on its own `kg serve --demo`, embedded")
+
 BASE = "https://w3id.org/mlg/id/"
 MLG = "https://w3id.org/mlg#"
 

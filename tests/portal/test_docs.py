@@ -22,6 +22,8 @@ from tests.portal.conftest import (
     watched_tab,
 )
 
+pytestmark = pytest.mark.embedded_only("a browser on its own `kg serve --demo`, embedded")
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 

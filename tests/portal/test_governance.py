@@ -15,6 +15,8 @@ import pytest
 
 from tests.portal.conftest import Server, open_context, ready, start_server, stop_server
 
+pytestmark = pytest.mark.embedded_only("a browser on its own `kg serve --demo`, embedded")
+
 TEAM = "team/personalization"
 
 

@@ -12,7 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.portal.conftest import Server, ready
+
+pytestmark = pytest.mark.embedded_only("a browser on its own `kg serve --demo`, embedded")
 
 ROOT = "dataset/playback-events-raw"
 MLG = "https://w3id.org/mlg#"

@@ -31,6 +31,8 @@ from tests.portal.conftest import (
     watched_tab,
 )
 
+pytestmark = pytest.mark.embedded_only("a browser on its own `kg serve --demo`, embedded")
+
 BASE = "https://w3id.org/mlg/id/"
 GOLDEN = Path(__file__).parents[1] / "golden" / "openlineage-events.jsonl"
 

@@ -9,7 +9,11 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from tests.portal.conftest import Server, ready
+
+pytestmark = pytest.mark.embedded_only("a browser on its own `kg serve --demo`, embedded")
 
 RESULT = "[data-testid=search-result]"
 SUGGESTION = "[data-testid=search-suggestion]"

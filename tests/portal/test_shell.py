@@ -8,6 +8,8 @@ import pytest
 
 from tests.portal.conftest import ready
 
+pytestmark = pytest.mark.embedded_only("a browser on its own `kg serve --demo`, embedded")
+
 PAGES = [
     "/",
     "/id/dataset/playback-events-raw",

@@ -20,6 +20,8 @@ import pytest
 
 from tests.test_serve import start_server
 
+pytestmark = pytest.mark.embedded_only("a `kg serve` in another process, on the embedded store")
+
 TOKEN = "attack-token"  # noqa: S105 (a test token)
 WRITER = {"authorization": f"Bearer {TOKEN}"}
 MAX_BODY = 1_000_000

@@ -20,6 +20,8 @@ import pytest
 
 from tests.test_serve import start_server
 
+pytestmark = pytest.mark.embedded_only("a `kg serve` in another process, on the embedded store")
+
 ROUNDS = 50
 WRITERS = 2
 S = "https://w3id.org/mlg/id/dataset/contended"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from kg.adjacency import LineageIndex
 from kg.config import Settings
 from kg.graph import KnowledgeGraph
+from kg.lineage import LineageIndex
 from kg.search import SearchIndex
 
 DEMO_CHANGES = """
@@ -53,7 +53,7 @@ def _fresh_indexes(graph: KnowledgeGraph, tmp: Path) -> tuple[LineageIndex, Sear
     lineage = LineageIndex(graph.ontology)
     lineage.rebuild(graph.store)
     search = SearchIndex(tmp / "fresh.sqlite", graph.ontology)
-    search.rebuild(graph.store)
+    search.rebuild(graph.store, None)
     return lineage, search
 
 
@@ -66,6 +66,7 @@ def _attributes(index: LineageIndex) -> dict[str, object]:
     return found
 
 
+@pytest.mark.embedded_only("kill -9 of the process that embeds the store")
 def test_a_crash_after_writes_is_repaired_not_rebuilt(tmp_path: Path) -> None:
     store = tmp_path / "store"
     graph = KnowledgeGraph.open(_settings(store))
@@ -127,6 +128,7 @@ def _bulk_file(path: Path, assets: int) -> None:
             )
 
 
+@pytest.mark.embedded_only("kill -9 of the process that embeds the store")
 @pytest.mark.parametrize("delay", [0.5, 1.5, 3.0])
 def test_kill_during_a_bulk_write_leaves_all_or_nothing(tmp_path: Path, delay: float) -> None:
     store = tmp_path / "store"

@@ -245,7 +245,7 @@ def app() -> Iterator[tuple[KnowledgeGraph, TestClient]]:
     """One demo graph for the whole table: every case leaves it as it was (the test checks)."""
     graph = KnowledgeGraph.open(settings(gate="enforce"))
     load_demo(graph)
-    with TestClient(create_app(graph, close_on_shutdown=False)) as client:
+    with TestClient(create_app(graph=graph)) as client:
         yield graph, client
     graph.close()
 
@@ -336,7 +336,7 @@ def test_limits_are_the_settings() -> None:
         settings(max_depth=8, max_literal=100, max_iri=200, max_yaml_nodes=50, max_body=50_000)
     )
     try:
-        with TestClient(create_app(graph, close_on_shutdown=False)) as client:
+        with TestClient(create_app(graph=graph)) as client:
             for route, media, body, words in [
                 (ASSETS, None, b"[" * 9 + b"]" * 9, "deeper than 8 levels"),
                 (ASSETS, "text/turtle", turtle(f'id:a mlg:platform "{"x" * 101}" .'), "KG_MAX_LITERAL"),

@@ -16,10 +16,13 @@ import httpx2
 import pyoxigraph as ox
 import pytest
 
-from kg.adjacency import LineageIndex
 from kg.config import Settings
 from kg.graph import KnowledgeGraph
+from kg.lineage import LineageIndex
+from kg.write import log
 from tests.test_serve import start_server
+
+pytestmark = pytest.mark.embedded_only("kill -9 of the `kg serve` that embeds the store")
 
 ID = "https://w3id.org/mlg/id/"
 MLG = "https://w3id.org/mlg#"
@@ -129,6 +132,6 @@ def test_every_acknowledged_write_survives_a_kill(tmp_path: Path, path: str) -> 
         fresh = LineageIndex(graph.ontology)
         fresh.rebuild(graph.store)
         assert graph.lineage_index.edges() == fresh.edges()
-        assert graph.search_index.in_step(graph.store)
+        assert graph.search_index.in_step(log.head(graph.store))
     finally:
         graph.close()

@@ -50,6 +50,8 @@ from kg.config import Settings
 from kg.graph import KnowledgeGraph
 from tests.conftest import stop_process
 
+pytestmark = pytest.mark.embedded_only("a `kg serve` in another process, on the embedded store")
+
 TOKEN = "fuzz-token"  # noqa: S105 (a throwaway server's)
 SEED = 20_240_601
 CHECKS = [
@@ -134,7 +136,7 @@ def _published_openapi() -> dict[str, Any]:
     below checks that the live server serves this very document)."""
     graph = KnowledgeGraph.open(Settings(memory=True))
     try:
-        return create_app(graph, close_on_shutdown=False).openapi()
+        return create_app(graph=graph).openapi()
     finally:
         graph.close()
 

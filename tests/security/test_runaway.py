@@ -22,6 +22,8 @@ from kg.evaluation import Evaluator
 from kg.store import open_store
 from tests.test_serve import start_server
 
+pytestmark = pytest.mark.embedded_only("worker processes on views of the embedded store")
+
 T = TypeVar("T")
 TOKEN = "runaway-token"  # noqa: S105 (a test token)
 # Three unbounded closures joined: billions of rows over the demo graph.
@@ -304,7 +306,7 @@ def test_a_runaway_named_query_is_stopped_and_its_worker_killed(
     graph = KnowledgeGraph.open(settings)
     load_demo(graph)
     try:
-        with TestClient(create_app(graph, close_on_shutdown=False)) as client:
+        with TestClient(create_app(graph=graph)) as client:
             evaluator = client.app.state.evaluator  # type: ignore[attr-defined]
             assert evaluator.isolated
             answer: list[tuple[int, str]] = []

@@ -14,6 +14,8 @@ import pytest
 from tests.security.test_runaway import _sparql, run_watching_workers
 from tests.test_serve import start_server
 
+pytestmark = pytest.mark.embedded_only("a `kg serve` in another process, on the embedded store")
+
 TOKEN = "runaway-update-token"  # noqa: S105 (a test token)
 MLG = "https://w3id.org/mlg#"
 # The WHERE joins three unbounded closures over the demo: billions of solutions.

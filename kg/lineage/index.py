@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.ids import DERIVED_GRAPH_PREFIX
+from kg.graphs import is_derived_graph
 from kg.ontology import Ontology
 from kg.store import GraphStore
 from kg.vocab import OWNER, RDF_TYPE, RDFS_LABEL, SAME_AS, STAGE, STATUS, value
@@ -148,7 +148,7 @@ class LineageIndex:
                     if (
                         not isinstance(s_term, ox.NamedNode)
                         or not isinstance(o_term, ox.NamedNode)
-                        or _derived(graph)
+                        or is_derived_graph(graph)
                     ):
                         continue
                     s, o = ident(s_term.value), ident(o_term.value)
@@ -261,13 +261,15 @@ class LineageIndex:
                 for prop in self.properties:
                     p = self.id(prop.value)
                     for q in store.quads(term, prop, None):
-                        if isinstance(q.object, ox.NamedNode) and not _derived(q.graph_name):
+                        if isinstance(q.object, ox.NamedNode) and not is_derived_graph(
+                            q.graph_name
+                        ):
                             found.append((p, self.id(q.object.value)))
                 for q in store.quads(None, SAME_AS, term):
                     if (
                         isinstance(q.subject, ox.NamedNode)
                         and q.subject != term
-                        and not _derived(q.graph_name)
+                        and not is_derived_graph(q.graph_name)
                     ):
                         found.append((same_as, self.id(q.subject.value)))
                 self._out[n] = found
@@ -290,13 +292,13 @@ class LineageIndex:
             self.changed = True
             subjects: set[str] = set()
             for graph, triples in old.items():
-                if not _derived(graph):
+                if not is_derived_graph(graph):
                     self.remove(triples)
                     subjects |= {
                         t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)
                     }
             for graph, triples in new.items():
-                if not _derived(graph):
+                if not is_derived_graph(graph):
                     self.add(triples)
                     subjects |= {
                         t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)
@@ -321,11 +323,3 @@ class LineageIndex:
             for s, pairs in enumerate(self._out)
             for p, o in pairs
         }
-
-
-def _derived(graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph) -> bool:
-    return isinstance(graph, ox.NamedNode) and graph.value.startswith(DERIVED_GRAPH_PREFIX)
-
-
-def is_derived(graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph) -> bool:
-    return _derived(graph)

@@ -7,9 +7,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.adjacency import LineageIndex
 from kg.graph import Document, KnowledgeGraph
-from kg.lineage import Direction, Walker, impact, lineage, paths
+from kg.lineage import Direction, LineageIndex, Walker, impact, lineage, paths
 from tests.conftest import load_text
 
 

@@ -1,0 +1,81 @@
+"""Lineage, impact and path over HTTP: each route only translates HTTP to kg.graph."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from kg import views
+from kg.api import models
+from kg.api.deps import GraphDep
+from kg.api.openapi import problems
+from kg.lineage import Direction
+
+router = APIRouter(tags=["lineage"])
+
+NodeId = Annotated[
+    str,
+    Query(
+        alias="nodeId",
+        description="Asset IRI, prefix:local name or local id.",
+        examples=["service/homepage"],
+    ),
+]
+
+
+def _large(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """The 200 answer of a route whose answers can hold hundreds of thousands of nodes: its
+    model documents it, and tests/api/test_models.py holds the answers to it, but it is not
+    checked again on every request (a third of the time of an 18k-node lineage answer)."""
+    return {200: {"model": model, "description": "Successful Response"}}
+
+
+@router.get(
+    "/api/v1/lineage",
+    summary="Upstream and/or downstream lineage",
+    response_class=JSONResponse,
+    responses=_large(models.Lineage) | problems(400, 404),
+)
+def get_lineage(
+    graph: GraphDep,
+    node_id: NodeId,
+    direction: Direction = Direction.UPSTREAM,
+    depth: Annotated[int | None, Query(ge=1, le=1000, description="Largest hop count.")] = None,
+    type_: Annotated[
+        list[str] | None, Query(alias="type", description="Keep only these classes.")
+    ] = None,
+) -> JSONResponse:
+    """Every asset on the given side of `nodeId`, with its type, name, owners and shortest hop
+    distance, and the lineage edges between them (`inEdges`, `outEdges`). `type` names mlg
+    classes in any case (`dataset`, `mlg:Dataset`); an unknown one is a 400."""
+    return JSONResponse(views.lineage(graph.lineage(node_id, direction, depth, type_ or None)))
+
+
+@router.get(
+    "/api/v1/impact",
+    summary="Impact of a change to an asset",
+    response_class=JSONResponse,
+    responses=_large(models.Impact) | problems(404),
+)
+def get_impact(graph: GraphDep, node_id: NodeId) -> JSONResponse:
+    """Every downstream asset grouped by type, the production services and experiments affected,
+    and the owners to notify."""
+    return JSONResponse(views.impact(graph.impact(node_id)))
+
+
+@router.get(
+    "/api/v1/path",
+    summary="Why one asset depends on another",
+    response_model=models.Paths,
+    responses=problems(404),
+)
+def get_path(
+    graph: GraphDep,
+    origin: Annotated[str, Query(alias="from")],
+    target: Annotated[str, Query(alias="to")],
+) -> dict[str, Any]:
+    """The shortest dependency path(s) between two assets, in whichever direction exists."""
+    return views.paths(graph.paths(origin, target))

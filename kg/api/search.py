@@ -1,0 +1,58 @@
+"""Search and "before you build": finding what exists."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from kg import views
+from kg.api import models
+from kg.api.deps import MAX_OFFSET, FiltersDep, GraphDep
+from kg.api.openapi import problems
+from kg.vocab import compact
+
+router = APIRouter(tags=["discovery"])
+
+
+@router.get(
+    "/api/v1/search", summary="Full-text search with facets", response_model=models.SearchResult
+)
+def search(
+    graph: GraphDep,
+    filters: FiltersDep,
+    q: Annotated[str, Query(description="Words to find in names, tags, ids, descriptions.")] = "",
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Results to skip.")] = 0,
+) -> dict[str, Any]:
+    """Ranked matches (every word must match; the last one may be a prefix), facet counts by
+    type, owner, status, stage, tag and source, and filters on the same facets. Each hit has
+    its description and a snippet: the words around the match, as `{text, match}` segments."""
+    return views.search(q, graph.search(q, filters, limit, offset))
+
+
+class Draft(BaseModel):
+    name: str = Field(description="What you are about to build.")
+    description: str = ""
+    sources: list[str] = Field(default_factory=list, description="Datasets it would read.")
+    type: str | None = Field(None, description="Dataset, Feature, FeatureSet, Model...")
+
+
+@router.post(
+    "/api/v1/search/similar",
+    summary="Before you build: does it exist already?",
+    response_model=models.Similar,
+    responses=problems(400, detail=True),
+)
+def similar(
+    graph: GraphDep, draft: Draft, limit: Annotated[int, Query(ge=1, le=50)] = 10
+) -> dict[str, Any]:
+    """The existing assets most likely to be the draft: similar names and descriptions, built
+    from the same sources."""
+    candidates = graph.before_you_build(
+        draft.name, draft.description, draft.sources, draft.type, limit
+    )
+    for c in candidates:
+        c["type"] = compact(str(c["type"])) if c["type"] else None
+    return {"candidates": candidates}

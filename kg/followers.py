@@ -1,0 +1,49 @@
+"""The structures kept in step with the store, as followers of the write pipeline.
+
+Each is told of every write this process commits (with what the write replaced, so it can
+update in place) and, when the process catches up with the change log, of the assets other
+processes' writes changed (kg.write.log). Both indexes can be rebuilt from the store alone:
+the log only saves the time.
+"""
+
+from __future__ import annotations
+
+from kg.lineage import LineageIndex
+from kg.search import SearchIndex
+from kg.store import GraphStore
+from kg.write.pipeline import Applied
+
+
+class LineageFollower:
+    """The in-memory lineage index (kg.lineage.index)."""
+
+    def __init__(self, index: LineageIndex) -> None:
+        self.index = index
+
+    def applied(self, store: GraphStore, change: Applied) -> None:
+        new = {g: list(ts) for g, ts in change.write.replace.items()}
+        self.index.apply(store, change.old, new, change.report.descriptions)
+
+    def caught_up(self, store: GraphStore, subjects: set[str] | None, position: int) -> None:
+        # many changed assets: reading them one by one costs more than reading every edge
+        if subjects is None or len(subjects) > max(1000, self.index.size() // 4):
+            self.index.rebuild(store)
+        elif subjects:
+            self.index.repair(store, subjects)
+
+
+class SearchFollower:
+    """The full-text search index (kg.search), stamped with the position it reflects."""
+
+    def __init__(self, index: SearchIndex) -> None:
+        self.index = index
+
+    def applied(self, store: GraphStore, change: Applied) -> None:
+        # searchable before the write's request returns
+        self.index.refresh(store, change.report.subjects, str(change.report.position))
+
+    def caught_up(self, store: GraphStore, subjects: set[str] | None, position: int) -> None:
+        if subjects is None:
+            self.index.rebuild(store, str(position))
+        else:
+            self.index.refresh(store, subjects, str(position))
