@@ -11,6 +11,7 @@ from __future__ import annotations
 from kg.lineage import LineageIndex
 from kg.search import SearchIndex
 from kg.store import GraphStore
+from kg.write import log
 from kg.write.pipeline import Applied
 
 
@@ -24,7 +25,7 @@ class LineageFollower:
         new = {g: list(ts) for g, ts in change.write.replace.items()}
         self.index.apply(store, change.old, new, change.report.descriptions)
 
-    def caught_up(self, store: GraphStore, subjects: set[str] | None, position: int) -> None:
+    def caught_up(self, store: GraphStore, subjects: set[str] | None, stamp: str) -> None:
         # many changed assets: reading them one by one costs more than reading every edge
         if subjects is None or len(subjects) > max(1000, self.index.size() // 4):
             self.index.rebuild(store)
@@ -33,17 +34,18 @@ class LineageFollower:
 
 
 class SearchFollower:
-    """The full-text search index (kg.search), stamped with the position it reflects."""
+    """The full-text search index (kg.search), stamped with the write it reflects."""
 
     def __init__(self, index: SearchIndex) -> None:
         self.index = index
 
     def applied(self, store: GraphStore, change: Applied) -> None:
         # searchable before the write's request returns
-        self.index.refresh(store, change.report.subjects, str(change.report.position))
+        report = change.report
+        self.index.refresh(store, report.subjects, log.stamp(report.position, report.load))
 
-    def caught_up(self, store: GraphStore, subjects: set[str] | None, position: int) -> None:
+    def caught_up(self, store: GraphStore, subjects: set[str] | None, stamp: str) -> None:
         if subjects is None:
-            self.index.rebuild(store, str(position))
+            self.index.rebuild(store, stamp)
         else:
-            self.index.refresh(store, subjects, str(position))
+            self.index.refresh(store, subjects, stamp)

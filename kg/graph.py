@@ -89,8 +89,9 @@ class KnowledgeGraph:
             LineageFollower(self.lineage_index),
             SearchFollower(self.search_index),
         ]
-        # The change log position the indexes reflect (kg.write.log).
+        # The change log position the indexes reflect, and its stamp (kg.write.log).
         self.position = 0
+        self.stamp = "0"
         # Whose turn it is to write: writes that read what is stored before they write (an
         # importer merging with what a source said before, a Graph Store POST) hold it from
         # the read to the commit, so no other write lands in between, from this process or,
@@ -124,52 +125,57 @@ class KnowledgeGraph:
         """Bring the search and lineage indexes in step with the store at start-up: restored
         from what was written down, repaired from the change log since (after a crash, or
         what other processes wrote meanwhile), rebuilt only when neither can be trusted."""
-        head = log.head(self.store)
+        head, stamp = log.head_stamp(self.store)
         lineage, search = self.followers
         self.recovery = {"search": "in step", "lineage": "restored"}
-        stamp = log.stamp_position(self.search_index.stamp())
-        if stamp != head:
-            changed = log.changed_since(self.store, stamp)
-            search.caught_up(self.store, changed, head)
+        indexed = log.stamp_position(self.store, self.search_index.stamp())
+        if indexed != head:
+            changed = log.changed_since(self.store, indexed)
+            search.caught_up(self.store, changed, stamp)
             self.recovery["search"] = (
                 "rebuilt" if changed is None else f"repaired ({len(changed)} assets)"
             )
         snapshot = _snapshot_path(self.settings)
         restored = None if snapshot is None else self.lineage_index.restore_stale(snapshot)
-        stamp = None if restored is None else log.stamp_position(restored[0])
-        if stamp is None:
+        indexed = None if restored is None else log.stamp_position(self.store, restored[0])
+        if indexed is None:
             self.lineage_index.rebuild(self.store)
             self.recovery["lineage"] = "rebuilt"
-        elif stamp != head:
-            changed = log.changed_since(self.store, stamp)
+        elif indexed != head:
+            changed = log.changed_since(self.store, indexed)
             size = self.lineage_index.size()
-            lineage.caught_up(self.store, changed, head)
+            lineage.caught_up(self.store, changed, stamp)
             rebuilt = changed is None or len(changed) > max(1000, size // 4)
             self.recovery["lineage"] = (
                 "rebuilt" if rebuilt else f"repaired ({len(changed or ())} assets)"
             )
-        self.position = head
+        self.position, self.stamp = head, stamp
 
     def in_step(self) -> int:
         """Apply what other processes wrote since this one's position to its indexes (nothing
         to do on a store only this process writes). Returns the position reached."""
         with self.writing.local:
-            changes = log.since(self.store, self.position)
+            latest = log.head(self.store)
+            if latest == self.position:  # (always, on a store only this process writes)
+                return self.position
+            changes = log.since(self.store, self.position, latest)
             if not changes:
                 return self.position
             graphs: set[str] = set()
             for change in changes:
                 graphs |= change.graphs
             subjects = log.subjects_of(graphs)
+            last = changes[-1]
+            stamp = log.stamp(last.position, last.load)
             for follower in self.followers:
-                follower.caught_up(self.store, subjects, changes[-1].position)
-            self.position = changes[-1].position
+                follower.caught_up(self.store, subjects, stamp)
+            self.position, self.stamp = last.position, stamp
             return self.position
 
     def rebuild_search(self) -> int:
         """Index every asset afresh (`kg reindex`); the number indexed."""
         with self.writing.local:
-            return self.search_index.rebuild(self.store, str(self.position))
+            return self.search_index.rebuild(self.store, self.stamp)
 
     def follow(self, interval: float) -> None:
         """Follow the change log from a thread: what other processes write to the shared store
@@ -191,7 +197,7 @@ class KnowledgeGraph:
             self._following.join()
         snapshot = _snapshot_path(self.settings)
         if snapshot is not None and self.lineage_index.changed:
-            self.lineage_index.save(snapshot, str(self.position))
+            self.lineage_index.save(snapshot, self.stamp)
         self.search_index.close()
         self.store.close()
 
@@ -278,6 +284,7 @@ class KnowledgeGraph:
                 self.store, self.ontology, batches, checker, self.followers, progress=progress
             )
             self.position = report.position
+            self.stamp = log.stamp(report.position, report.load)
         return report
 
     def before_you_build(

@@ -330,13 +330,14 @@ class SearchIndex:
         return found
 
     def stamp(self) -> str | None:
-        """The change log position the index was last brought in step with."""
+        """The write of the change log the index was last brought in step with
+        (kg.write.log.stamp)."""
         row = self._db.execute("SELECT value FROM meta WHERE key = 'load'").fetchone()
         return row[0] if row else None
 
-    def in_step(self, position: int) -> bool:
-        """Whether the index reflects the change log up to `position`."""
-        return self.stamp() == str(position)
+    def in_step(self, stamp: str) -> bool:
+        """Whether the index reflects the change log up to the write `stamp` names."""
+        return self.stamp() == stamp
 
     # -- asking
 

@@ -63,12 +63,23 @@ class Change:
     graphs: frozenset[str]
 
 
+_LOOKED_UP = 1000  # positions asked for one by one; past this, the records are scanned
+
+
 def since(store: GraphStore, position: int, upto: int | None = None) -> list[Change]:
-    """The writes after `position` (up to `upto` included), in order."""
-    bound = "" if upto is None else f" && ?p <= {upto}"
+    """The writes after `position` (up to `upto` included), in order. Positions follow one
+    another without gaps, so a few are looked up by value (cheap however long the log is)."""
+    if upto is not None and upto - position <= _LOOKED_UP:
+        if upto <= position:
+            return []
+        numbers = " ".join(f'"{n}"^^{_INTEGER}' for n in range(position + 1, upto + 1))
+        select = f"VALUES ?p {{ {numbers} }} ?load {POSITION} ?p"
+    else:
+        bound = "" if upto is None else f" && ?p <= {upto}"
+        select = f"?load {POSITION} ?p FILTER(?p > {position}{bound})"
     result = store.query(
-        f"SELECT ?load ?p ?g WHERE {{ GRAPH {LOADS_GRAPH} {{ ?load {POSITION} ?p "
-        f"FILTER(?p > {position}{bound}) OPTIONAL {{ ?load {WROTE} ?g }} }} }}"
+        f"SELECT ?load ?p ?g WHERE {{ GRAPH {LOADS_GRAPH} {{ {select} "
+        f"OPTIONAL {{ ?load {WROTE} ?g }} }} }}"
     )
     assert isinstance(result, ox.QuerySolutions)
     found: dict[int, tuple[str, set[str]]] = {}
@@ -100,13 +111,38 @@ def changed_since(store: GraphStore, position: int | None) -> set[str] | None:
     if position is None:
         return None
     graphs: set[str] = set()
-    for change in since(store, position):
+    for change in since(store, position, head(store)):
         graphs |= change.graphs
     return subjects_of(graphs)
 
 
-def stamp_position(stamp: str | None) -> int | None:
-    """The position an index was stamped with (None: no stamp, or one from before positions)."""
-    if stamp is None or not stamp.isdigit():
+def stamp(position: int, load: str | None) -> str:
+    """What an index is stamped with: the position it reflects and that write's load record
+    (so an index is never taken for in step with another store that reached the same
+    position)."""
+    return "0" if position == 0 or load is None else f"{position} {load}"
+
+
+def head_stamp(store: GraphStore) -> tuple[int, str]:
+    """The head's position and its stamp."""
+    position = head(store)
+    return position, stamp(position, _load_at(store, position))
+
+
+def stamp_position(store: GraphStore, stamped: str | None) -> int | None:
+    """The position an index was stamped with, if that write is this store's (None: no stamp,
+    one from before positions, or one of another store: the caller rebuilds)."""
+    if stamped == "0":
+        return 0
+    number, _, load = (stamped or "").partition(" ")
+    if not number.isdigit() or not load:
         return None
-    return int(stamp)
+    return int(number) if _load_at(store, int(number)) == load else None
+
+
+def _load_at(store: GraphStore, position: int) -> str | None:
+    number = ox.Literal(str(position), datatype=_INTEGER)
+    for quad in store.quads(None, POSITION, number):
+        if quad.graph_name == LOADS_GRAPH and isinstance(quad.subject, ox.NamedNode):
+            return quad.subject.value
+    return None

@@ -411,8 +411,9 @@ class Follower(Protocol):
 
     def applied(self, store: GraphStore, change: Applied) -> None: ...
 
-    def caught_up(self, store: GraphStore, subjects: set[str] | None, position: int) -> None:
-        """The assets other writes changed up to `position` (None: unknown, rebuild)."""
+    def caught_up(self, store: GraphStore, subjects: set[str] | None, stamp: str) -> None:
+        """The assets other writes changed (None: unknown, rebuild), up to the write `stamp`
+        names (kg.write.log.stamp)."""
         ...
 
 
