@@ -322,9 +322,11 @@ class RemoteStore:
                 )
         return found
 
-    def quads_of(self, subjects: Sequence[ox.NamedNode]) -> dict[ox.NamedNode, list[ox.Quad]]:
+    def quads_of(
+        self, subjects: Sequence[ox.NamedNode | ox.BlankNode]
+    ) -> dict[ox.NamedNode | ox.BlankNode, list[ox.Quad]]:
         """Every quad of each subject, `_BATCH` subjects a query (those with none left out)."""
-        found: dict[ox.NamedNode, list[ox.Quad]] = {}
+        found: dict[ox.NamedNode | ox.BlankNode, list[ox.Quad]] = {}
         for chunk in _chunks(list(dict.fromkeys(subjects))):
             values = " ".join(str(_to_store(s)) for s in chunk)
             if self.union != "parameter":  # the real default graph cannot be told apart
@@ -334,7 +336,7 @@ class RemoteStore:
             text = f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} {where} }}"
             for row in self._rows(text, union=False):
                 subject = _from_store(row["s"])
-                assert isinstance(subject, ox.NamedNode)
+                assert isinstance(subject, ox.NamedNode | ox.BlankNode)
                 graph = row["g"]
                 name = ox.DefaultGraph() if graph is None else _from_store(graph)
                 found.setdefault(subject, []).append(

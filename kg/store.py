@@ -68,7 +68,9 @@ class GraphStore(Protocol):
         self, names: Sequence[ox.NamedNode]
     ) -> dict[ox.NamedNode, list[ox.Triple]]: ...
 
-    def quads_of(self, subjects: Sequence[ox.NamedNode]) -> dict[ox.NamedNode, list[ox.Quad]]: ...
+    def quads_of(
+        self, subjects: Sequence[ox.NamedNode | ox.BlankNode]
+    ) -> dict[ox.NamedNode | ox.BlankNode, list[ox.Quad]]: ...
 
     def commit(self, write: GraphWrite) -> None: ...
 
@@ -208,7 +210,9 @@ class OxigraphStore:
         found = {name: self.graph(name) for name in names}
         return {name: triples for name, triples in found.items() if triples}
 
-    def quads_of(self, subjects: Sequence[ox.NamedNode]) -> dict[ox.NamedNode, list[ox.Quad]]:
+    def quads_of(
+        self, subjects: Sequence[ox.NamedNode | ox.BlankNode]
+    ) -> dict[ox.NamedNode | ox.BlankNode, list[ox.Quad]]:
         """Every quad of each subject (the subjects with none left out)."""
         found = {s: list(self._store.quads_for_pattern(s, None, None, None)) for s in subjects}
         return {subject: quads for subject, quads in found.items() if quads}

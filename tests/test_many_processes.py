@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -22,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.oxigraph_server import Server, oxigraph_server
-from tests.test_serve import free_port
+from tests.test_serve import start_server
 
 pytestmark = pytest.mark.embedded_only(reason="starts its own server and kg processes")
 
@@ -61,29 +59,14 @@ class Kg:
 
 def start_kg(server: Server, folder: Path, *args: str) -> Kg:
     """`kg serve` on the Oxigraph server, its own indexes in `folder`."""
-    port = free_port()
     env = {
-        **os.environ,
         "KG_STORE": server.url,
         "KG_API_TOKENS": TOKEN,
         "KG_FOLLOW_INTERVAL": "0.1",
         "KG_WRITE_LEASE": "3",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kg", "serve", "--store", str(folder), "--port", str(port), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    kg = Kg(f"http://127.0.0.1:{port}", process)
-    for _ in range(600):
-        try:
-            if kg.get("/healthz")[0] == 200:
-                return kg
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    pytest.fail("kg serve did not start on the Oxigraph server")
+    process, url = start_server("--store", str(folder), *args, env=env)
+    return Kg(url, process)
 
 
 @pytest.fixture(scope="module")

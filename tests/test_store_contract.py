@@ -1056,3 +1056,22 @@ def test_bind_refuses_what_cannot_be_bound(query: str, message: str) -> None:
 )
 def test_query_form(query: str, form: str) -> None:
     assert query_form(query) == form
+
+
+def test_many_graphs_read_at_once_as_one_by_one(store: GraphStore) -> None:
+    fill(store)
+    asked = [G1, G3, n("nothing"), G2]
+    together = store.graphs_content(asked)
+    assert set(together) == {G1, G2, G3}  # a graph that holds nothing is left out
+    for graph in (G1, G2, G3):
+        assert sorted(map(str, together[graph])) == sorted(map(str, store.graph(graph)))
+
+
+def test_many_subjects_read_at_once_as_one_by_one(store: GraphStore) -> None:
+    fill(store)
+    asked: list[ox.NamedNode | ox.BlankNode] = [A, B, BLANK, D, n("nothing")]
+    together = store.quads_of(asked)
+    assert set(together) == {A, B, BLANK, D}
+    for subject in (A, B, BLANK, D):
+        alone = store.quads(subject, None, None)
+        assert sorted(map(str, together[subject])) == sorted(map(str, alone))

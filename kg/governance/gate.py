@@ -81,6 +81,7 @@ class _Overlay:
         self.replaced = {*write.replace.keys(), *write.drop}
         self.by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
         self.by_object: dict[ox.NamedNode | ox.BlankNode | ox.Literal, list[ox.Triple]] = {}
+        self._stored: dict[ox.NamedNode | ox.BlankNode, list[ox.Quad]] = {}  # read_ahead
         for triples in write.replace.values():
             for t in triples:
                 self.by_subject.setdefault(t.subject, []).append(t)  # type: ignore[arg-type]
@@ -114,12 +115,20 @@ class _Overlay:
             )  # fmt: skip
         return found
 
+    def read_ahead(self, nodes: Iterable[ox.NamedNode | ox.BlankNode]) -> None:
+        """Read the stored statements of many nodes at once (one request per few hundred on a
+        server, instead of one each), for `about` to answer from."""
+        wanted = [n for n in nodes if n not in self._stored]
+        if wanted:
+            found = self.store.quads_of(wanted)
+            for node in wanted:
+                self._stored[node] = found.get(node, [])
+
     def about(self, node: ox.NamedNode | ox.BlankNode) -> list[ox.Triple]:
-        kept = [
-            q.triple
-            for q in self.store.quads(node, None, None)
-            if q.graph_name not in self.replaced
-        ]
+        stored = self._stored.get(node)
+        if stored is None:
+            stored = list(self.store.quads(node, None, None))
+        kept = [q.triple for q in stored if q.graph_name not in self.replaced]
         return kept + self.by_subject.get(node, [])
 
     def pointing_at(
@@ -237,6 +246,7 @@ class Gate:
         # stage: an evaluation, a production service, an active dependent); its whole
         # description would be a team's every asset.
         pointing: list[ox.Triple] = []
+        overlay.read_ahead(focus)
         for node in focus:
             nodes |= _iris(t.object for t in overlay.about(node))
             for t in overlay.pointing_at(node):
@@ -259,6 +269,7 @@ class Gate:
             return [t.object for t in about if isinstance(t.object, ox.BlankNode)]
 
         starts: list[ox.NamedNode | ox.BlankNode] = [*nodes]
+        overlay.read_ahead(starts)
         reach(starts, hanging)
         return [*pointing, *(t for about in described.values() for t in about), *far]
 
