@@ -10,6 +10,7 @@ import contextlib
 import gc
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -181,12 +182,23 @@ class KnowledgeGraph:
         """Follow the change log from a thread: what other processes write to the shared store
         reaches this one's lineage and search indexes within about `interval` seconds."""
 
+        # The thread holds the graph weakly and ends with it, or with its store, when a caller
+        # drops or closes either without `close`.
+        graph, stopping, store = weakref.ref(self), self._stopping, self.store
+
+        def step() -> bool:
+            following = graph()
+            if following is None or getattr(store, "closed", False):
+                return False
+            try:
+                following.in_step()
+            except KGError as exc:  # the server away for a while: try again next time
+                _log.warning("could not follow the change log: %s", exc.message)
+            return True
+
         def run() -> None:
-            while not self._stopping.wait(interval):
-                try:
-                    self.in_step()
-                except KGError as exc:  # the server away for a while: try again next time
-                    _log.warning("could not follow the change log: %s", exc.message)
+            while not stopping.wait(interval) and step():
+                pass
 
         self._following = threading.Thread(target=run, name="kg-follow", daemon=True)
         self._following.start()

@@ -469,6 +469,10 @@ class RemoteStore:
         text = f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ {where} }} GROUP BY ?g"
         return {_value(row[0]): int(_value(row[1])) for row in self._rows(text, union=False)}
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         self._closed = True
         self._connections.close()
@@ -619,6 +623,9 @@ class _Connections:
                 # The server closed a kept connection before reading the request; every request
                 # kg sends can be sent again (a commit replaces graphs, appends a set of quads).
                 reused.close()
+            except BaseException:  # any other failure: the connection closed, not left open
+                reused.close()
+                raise
         connection: http.client.HTTPConnection
         if https:
             connection = http.client.HTTPSConnection(

@@ -7,10 +7,12 @@ table."""
 
 from __future__ import annotations
 
+import gc
 import io
 import socket
 import threading
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -803,6 +805,51 @@ def test_a_kept_connection_the_server_closed_is_opened_again() -> None:
         for _ in range(3):
             assert bool(store.query("ASK {}"))
         assert _Forgetful.answered == 3
+    finally:
+        store.close()
+        httpd.shutdown()
+        httpd.server_close()
+
+
+class _Garbled(BaseHTTPRequestHandler):
+    """Keeps the connection after its first answer, then answers the next request on it with
+    a broken status line: a kept connection that fails otherwise than by being closed."""
+
+    protocol_version = "HTTP/1.1"
+    answered = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if _Garbled.answered:
+            self.wfile.write(b"garbage\r\n\r\n")
+            self.close_connection = True
+            return
+        _Garbled.answered += 1
+        body = b'{"head":{},"boolean":true}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_kept_connection_that_breaks_is_closed_not_dropped() -> None:
+    _Garbled.answered = 0
+    httpd = HTTPServer(("127.0.0.1", 0), _Garbled)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    store = RemoteStore.from_url(f"http://127.0.0.1:{httpd.server_address[1]}")
+    try:
+        assert bool(store.query("ASK {}"))
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            with pytest.raises(StoreUnavailableError, match="does not answer"):
+                store.query("ASK {}")
+            gc.collect()  # a socket left to the collector says so here (ResourceWarning)
+        assert [w.message for w in seen if issubclass(w.category, ResourceWarning)] == []
     finally:
         store.close()
         httpd.shutdown()

@@ -4,6 +4,7 @@ its own connection, as two processes have, writing at once from several threads.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import threading
 import uuid
 from collections.abc import Iterator
@@ -155,3 +156,19 @@ def test_the_gate_of_one_graph_sees_what_the_other_wrote(
         second.sparql_update(deprecate, gate=GateMode.ENFORCE)
     assert second.position == first.position  # caught up, and nothing written
     assert log.head(second.store) == first.position
+
+
+def test_the_follower_ends_with_its_graph_or_its_store(server: Server) -> None:
+    graph = KnowledgeGraph.open(settings(store=server.url, follow_interval=0.01))
+    thread = graph._following
+    assert thread is not None and thread.is_alive()
+    graph.store.close()  # closed without graph.close(): nothing left to follow
+    thread.join(10)
+    assert not thread.is_alive()
+    dropped = KnowledgeGraph.open(settings(store=server.url, follow_interval=0.01))
+    thread = dropped._following
+    assert thread is not None
+    del dropped  # dropped unclosed
+    gc.collect()
+    thread.join(10)
+    assert not thread.is_alive()
