@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,3 +115,18 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=timeout)
+
+
+def wait_for_sparql(process: subprocess.Popen[bytes], query_url: str, name: str) -> None:
+    """Until the SPARQL server the test started answers `ASK {}` at `query_url` (a minute at
+    most: a new Virtuoso database takes a few seconds to build); fails if it stops first."""
+    for _ in range(1200):
+        if process.poll() is not None:
+            pytest.fail(f"{name} stopped at start (exit {process.returncode})")
+        try:
+            with urllib.request.urlopen(f"{query_url}?query=ASK%7B%7D", timeout=5) as answer:  # noqa: S310 (loopback)
+                answer.read()
+            return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.05)
+    pytest.fail(f"{name} did not answer")

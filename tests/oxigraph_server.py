@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from kg.remote import RemoteStore
-from tests.conftest import stop_process
+from tests.conftest import stop_process, wait_for_sparql
 from tests.test_serve import free_port
 
 
@@ -62,17 +61,7 @@ def oxigraph_server(folder: Path | None, *options: str) -> Iterator[Server]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            if process.poll() is not None:
-                pytest.fail(f"oxigraph serve stopped at start (exit {process.returncode})")
-            try:
-                with urllib.request.urlopen(f"{url}/query?query=ASK%7B%7D", timeout=5) as answer:  # noqa: S310 (loopback)
-                    answer.read()
-                break
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.05)
-        else:
-            pytest.fail("oxigraph serve did not answer")
+        wait_for_sparql(process, f"{url}/query", "oxigraph serve")
         yield Server(url, process)
     finally:
         stop_process(process, 30)

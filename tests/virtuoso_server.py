@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 import shutil
 import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from kg.remote import VIRTUOSO_GRAPHS, RemoteStore
-from tests.conftest import stop_process
+from tests.conftest import stop_process, wait_for_sparql
 from tests.test_serve import free_port
 
 USER = "kg"
@@ -148,17 +147,7 @@ def virtuoso_server(folder: Path) -> Iterator[Server]:
     )
     url = f"http://127.0.0.1:{http_port}"
     try:
-        for _ in range(1200):  # a new database takes a few seconds to build
-            if process.poll() is not None:
-                pytest.fail(f"virtuoso-t stopped at start (exit {process.returncode})")
-            try:
-                with urllib.request.urlopen(f"{url}/sparql?query=ASK%7B%7D", timeout=5) as answer:  # noqa: S310 (loopback)
-                    answer.read()
-                break
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.05)
-        else:
-            pytest.fail("virtuoso-t did not answer")
+        wait_for_sparql(process, f"{url}/sparql", "virtuoso-t")
         password = secrets.token_hex(12)
         # A user for kg's writes: SPARQL_UPDATE is the role Virtuoso's SPARQL updates need.
         subprocess.run(
