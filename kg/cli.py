@@ -44,8 +44,15 @@ from kg.client import (
     announced,
     listen_url,
 )
-from kg.config import Settings
-from kg.errors import InputError, KGError, NotFoundError, StoreLockedError, StoreUnavailableError
+from kg.config import Settings, load_settings
+from kg.errors import (
+    InputError,
+    KGError,
+    NotFoundError,
+    SettingsError,
+    StoreLockedError,
+    StoreUnavailableError,
+)
 from kg.exports import ExportFormat
 from kg.governance.gate import GateError, GateMode
 from kg.governance.model import Severity
@@ -100,7 +107,10 @@ class ResultFormat(StrEnum):
 
 
 def _settings(store: Path | None, memory: bool = False) -> Settings:
-    settings = Settings()  # type: ignore[call-arg]  # every field has a default
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise _fail(exc.message, 2) from exc
     updates: dict[str, Any] = {}
     if store is not None:
         updates["store"] = store

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kg.errors import SettingsError
 from kg.governance.gate import GateMode
 
 
@@ -49,16 +50,19 @@ class Settings(BaseSettings):
     )
     follow_interval: float = Field(
         0.2,
+        ge=0,
         description="On a SPARQL server store: seconds between two looks at the change log for "
         "what other kg processes wrote (0: only when this one writes).",
     )
     write_lease: float = Field(
         30.0,
+        gt=0,
         description="On a SPARQL server store: seconds after which a writer's claim that was not "
         "renewed (its process died mid-write) is taken as stale.",
     )
     write_wait: float = Field(
         120.0,
+        ge=0,
         description="On a SPARQL server store: seconds a write waits for its turn (503 after).",
     )
     memory: bool = Field(False, description="Keep the graph in memory only (nothing on disk).")
@@ -176,3 +180,17 @@ class Settings(BaseSettings):
 
     def store_path(self) -> Path | None:
         return None if self.memory else self.store
+
+
+def load_settings() -> Settings:
+    """The settings from the environment and .env, or a SettingsError naming each variable
+    that is wrong, what it should be and what it holds."""
+    try:
+        return Settings()  # type: ignore[call-arg]  # every field has a default
+    except ValidationError as exc:
+        problems = [
+            f"KG_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg']} "
+            f"(it is {error['input']!r})"
+            for error in exc.errors()
+        ]
+        raise SettingsError("; ".join(problems)) from exc

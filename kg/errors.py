@@ -33,6 +33,13 @@ class InputError(KGError):
         self.detail = message
 
 
+class SettingsError(KGError):
+    """A setting (environment variable, .env file or option) kg cannot run with."""
+
+    status = 500
+    title = "Invalid settings"
+
+
 class QueryError(KGError):
     """A SPARQL query or update that does not parse or cannot run."""
 

@@ -688,3 +688,21 @@ def test_load_says_a_repeated_warning_once_with_its_count() -> None:
         "a.nq: left out urn:g",
     ]
     assert cli._counted(said) == ["a.nq: left out urn:g (3 times)", "b.nq:3: ill-typed"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "words"),
+    [
+        ("KG_PORT", "abc", "KG_PORT: Input should be a valid integer"),
+        ("KG_WRITE_LEASE", "0", "KG_WRITE_LEASE: Input should be greater than 0"),
+        ("KG_FOLLOW_INTERVAL", "-1", "KG_FOLLOW_INTERVAL: Input should be greater than or equal"),
+        ("KG_GATE", "sometimes", "KG_GATE: Input should be 'enforce', 'warn' or 'off'"),
+    ],
+)
+def test_a_setting_kg_cannot_run_with_is_named(
+    tmp_path: Path, variable: str, value: str, words: str
+) -> None:
+    result = runner.invoke(app, ["lineage", "x", "--store", str(tmp_path)], env={variable: value})
+    assert result.exit_code == 2
+    assert words in result.output and repr(value) in result.output
+    assert "Traceback" not in result.output

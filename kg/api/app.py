@@ -24,7 +24,7 @@ from kg.api import (
     system,
 )
 from kg.api.middleware import BodyLimits, SecurityHeaders
-from kg.config import Settings
+from kg.config import Settings, load_settings
 from kg.evaluation import Evaluator
 from kg.graph import KnowledgeGraph
 from kg.portal import files, pages
@@ -63,7 +63,7 @@ def create_app(
     names the server while it runs, so the CLI beside it finds it (kg.client)."""
     if graph is not None and settings is not None:
         raise TypeError("create_app takes settings to open a graph with, or a graph: not both")
-    to_open = None if graph is not None else settings or Settings()  # type: ignore[call-arg]
+    to_open = None if graph is not None else settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
