@@ -240,12 +240,14 @@ class Gate:
             nodes = reach(
                 focus,
                 lambda n: _iris(t.object for t in overlay.about(n) if t.predicate == DEPENDS_ON),
+                level=overlay.read_ahead,
             )
             far = []
         # Who points at a focus node matters by the edge and by what it is (its type, status,
         # stage: an evaluation, a production service, an active dependent); its whole
         # description would be a team's every asset.
         pointing: list[ox.Triple] = []
+        dependents: list[ox.NamedNode] = []
         overlay.read_ahead(focus)
         for node in focus:
             nodes |= _iris(t.object for t in overlay.about(node))
@@ -258,9 +260,10 @@ class Gate:
                     and isinstance(t.subject, ox.NamedNode)
                     and t.subject not in nodes
                 ):
-                    pointing.extend(
-                        s for s in overlay.about(t.subject) if s.predicate in _KIND_PREDICATES
-                    )
+                    dependents.append(t.subject)
+        overlay.read_ahead(dependents)
+        for dependent in dependents:
+            pointing.extend(s for s in overlay.about(dependent) if s.predicate in _KIND_PREDICATES)
         # the nodes' statements, and those hanging off them through blank nodes
         described: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
 
@@ -269,8 +272,7 @@ class Gate:
             return [t.object for t in about if isinstance(t.object, ox.BlankNode)]
 
         starts: list[ox.NamedNode | ox.BlankNode] = [*nodes]
-        overlay.read_ahead(starts)
-        reach(starts, hanging)
+        reach(starts, hanging, level=overlay.read_ahead)
         return [*pointing, *(t for about in described.values() for t in about), *far]
 
     def _validate(

@@ -54,16 +54,24 @@ class Walk(Generic[N, E]):
 
 
 def walk(
-    starts: Iterable[N], step: Step[N, E], depth: int | None = None, *, parents: bool = False
+    starts: Iterable[N],
+    step: Step[N, E],
+    depth: int | None = None,
+    *,
+    parents: bool = False,
+    level: Callable[[list[N]], object] | None = None,
 ) -> Walk[N, E]:
     """Every node within `depth` hops of the start nodes (all of them when None), level by
-    level: the nodes at `depth` are reached but not expanded."""
+    level: the nodes at `depth` are reached but not expanded. `level` is told each level's
+    nodes before they are expanded (a step that reads a store can read them in one batch)."""
     distance = dict.fromkeys(starts, 0)
     tree: dict[N, list[tuple[N, E]]] | None = {n: [] for n in distance} if parents else None
     frontier = list(distance)
     hops = 0
     while frontier and (depth is None or hops < depth):
         hops += 1
+        if level is not None:
+            level(frontier)
         following = []
         for node in frontier:
             for edge, other in step(node):
@@ -82,10 +90,16 @@ def walk(
     return Walk(distance, tree or {})
 
 
-def reach(starts: Iterable[N], neighbours: Callable[[N], Iterable[N]]) -> set[N]:
+def reach(
+    starts: Iterable[N],
+    neighbours: Callable[[N], Iterable[N]],
+    *,
+    level: Callable[[list[N]], object] | None = None,
+) -> set[N]:
     """The walk when only the nodes matter: every node reachable from the start nodes, they
-    included (`neighbours` is called once for each)."""
-    return set(walk(starts, lambda node: ((None, other) for other in neighbours(node))).distance)
+    included (`neighbours` is called once for each; `level` as in `walk`)."""
+    step: Step[N, None] = lambda node: ((None, other) for other in neighbours(node))  # noqa: E731
+    return set(walk(starts, step, level=level).distance)
 
 
 def distances(
