@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from kg.api.app import create_app
 from kg.governance.gate import GateMode
 from kg.graph import KnowledgeGraph
+from kg.write import log
 from tests.conftest import iri, settings, snapshot
 
 SELECT = "SELECT ?t WHERE { ?t a <https://w3id.org/mlg#Team> } ORDER BY ?t"
@@ -364,12 +365,15 @@ def test_graph_store_reads_but_never_writes_kgs_own_graphs(client: TestClient) -
     )
     assert loads.status_code == 200
     assert "https://w3id.org/mlg#Load" in loads.text
-    before = snapshot(graph)
+    before, head = snapshot(graph), log.head(graph.store)
     for method, name in [
         ("PUT", "urn:kg:graph:loads"),
         ("POST", "urn:kg:graph:shapes"),
         ("DELETE", "urn:kg:graph:ontology"),
         ("DELETE", "urn:kg:graph:derived:urn:kg:graph:asset:urn:nothing"),
+        ("PUT", "urn:kg:graph:log"),
+        ("DELETE", "urn:kg:graph:log"),
+        ("PUT", "urn:kg:graph:writer:forged"),
     ]:
         response = client.request(
             method,
@@ -381,6 +385,8 @@ def test_graph_store_reads_but_never_writes_kgs_own_graphs(client: TestClient) -
         assert response.status_code == 403, (method, name, response.text)
         assert name in response.text and "read-only" in response.text
     assert snapshot(graph) == before
+    assert log.head(graph.store) == head
+    assert client.get("/healthz").status_code == 200
     # the default graph is the data, not kg's own graphs
     default = client.get("/store?default", headers={"accept": "application/n-triples"})
     assert "https://w3id.org/mlg/shapes#" not in default.text

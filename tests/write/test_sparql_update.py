@@ -13,7 +13,7 @@ from kg.demo import load_demo
 from kg.errors import InputError, LimitError, OutboundRefusedError, ReadOnlyGraphError
 from kg.graph import Document, KnowledgeGraph
 from kg.ingest import Batch
-from kg.write import sparql_update
+from kg.write import log, sparql_update
 from tests.conftest import settings
 
 ID = "https://w3id.org/mlg/id/"
@@ -190,10 +190,19 @@ def test_system_graphs_are_refused_by_the_pipeline(demo_graph: KnowledgeGraph) -
         "DROP GRAPH <urn:kg:graph:loads>",
         f"INSERT DATA {{ GRAPH {DERIVED_V1} {{ {V1} <https://w3id.org/mlg#dependsOn> <urn:x> }} }}",
         "INSERT DATA { GRAPH <urn:kg:graph:reports/latest> { <urn:x> <urn:p> 1 } }",
+        # the change log's head and the writers' claims: a client cannot move the one or
+        # block writers with the other
+        "DELETE WHERE { GRAPH <urn:kg:graph:log> { ?s ?p ?o } }",
+        "INSERT DATA { GRAPH <urn:kg:graph:log> { <urn:kg:log> <https://w3id.org/mlg#position> 999 } }",
+        "INSERT DATA { GRAPH <urn:kg:graph:writer:forged> { <urn:x> <https://w3id.org/mlg#claimedAt> "
+        '"2999-01-01T00:00:00Z"^^<http://www.w3.org/2001/XMLSchema#dateTime> } }',
     ]
+    head = log.head(demo_graph.store)
     for text in refused:
         with pytest.raises(ReadOnlyGraphError, match="urn:kg:graph:"):
             demo_graph.sparql_update(text)
+    assert log.head(demo_graph.store) == head
+    assert not [g for g in demo_graph.store.graphs() if g.value.startswith("urn:kg:graph:writer:")]
     # CLEAR ALL means the data graphs: kg's own stay
     demo_graph.sparql_update("CLEAR ALL")
     assert demo_graph.store.graph(ox.NamedNode("urn:kg:graph:ontology"))
