@@ -17,11 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from bench.generate import BASE, write
-from bench.run import check, free_port, ms, row, timed
+from bench.run import check, free_port, ms, row, timed, wait_for
 from kg.config import Settings
 from kg.governance.gate import GateMode
 from kg.graph import Document, KnowledgeGraph
@@ -39,14 +38,8 @@ def oxigraph(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            with urllib.request.urlopen(f"{url}/query?query=ASK%7B%7D", timeout=5):  # noqa: S310
-                return process, url
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit("oxigraph serve did not start")
+    wait_for(f"{url}/query?query=ASK%7B%7D")
+    return process, url
 
 
 def settings(folder: Path, url: str | None = None, **more: object) -> Settings:

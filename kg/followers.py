@@ -25,12 +25,14 @@ class LineageFollower:
         new = {g: list(ts) for g, ts in change.write.replace.items()}
         self.index.apply(store, change.old, new, change.report.descriptions)
 
-    def caught_up(self, store: GraphStore, subjects: set[str] | None, stamp: str) -> None:
+    def caught_up(self, store: GraphStore, subjects: set[str] | None, stamp: str) -> str:
         # many changed assets: reading them one by one costs more than reading every edge
         if subjects is None or len(subjects) > max(1000, self.index.size() // 4):
             self.index.rebuild(store)
-        elif subjects:
+            return "rebuilt"
+        if subjects:
             self.index.repair(store, subjects)
+        return f"repaired ({len(subjects)} assets)"
 
 
 class SearchFollower:
@@ -44,8 +46,9 @@ class SearchFollower:
         report = change.report
         self.index.refresh(store, report.subjects, log.stamp(report.position, report.load))
 
-    def caught_up(self, store: GraphStore, subjects: set[str] | None, stamp: str) -> None:
+    def caught_up(self, store: GraphStore, subjects: set[str] | None, stamp: str) -> str:
         if subjects is None:
             self.index.rebuild(store, stamp)
-        else:
-            self.index.refresh(store, subjects, stamp)
+            return "rebuilt"
+        self.index.refresh(store, subjects, stamp)
+        return f"repaired ({len(subjects)} assets)"

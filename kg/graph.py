@@ -132,10 +132,7 @@ class KnowledgeGraph:
         indexed = log.stamp_position(self.store, self.search_index.stamp())
         if indexed != head:
             changed = log.changed_since(self.store, indexed)
-            search.caught_up(self.store, changed, stamp)
-            self.recovery["search"] = (
-                "rebuilt" if changed is None else f"repaired ({len(changed)} assets)"
-            )
+            self.recovery["search"] = search.caught_up(self.store, changed, stamp)
         snapshot = _snapshot_path(self.settings)
         restored = None if snapshot is None else self.lineage_index.restore_stale(snapshot)
         indexed = None if restored is None else log.stamp_position(self.store, restored[0])
@@ -144,12 +141,7 @@ class KnowledgeGraph:
             self.recovery["lineage"] = "rebuilt"
         elif indexed != head:
             changed = log.changed_since(self.store, indexed)
-            size = self.lineage_index.size()
-            lineage.caught_up(self.store, changed, stamp)
-            rebuilt = changed is None or len(changed) > max(1000, size // 4)
-            self.recovery["lineage"] = (
-                "rebuilt" if rebuilt else f"repaired ({len(changed or ())} assets)"
-            )
+            self.recovery["lineage"] = lineage.caught_up(self.store, changed, stamp)
         self.position, self.stamp = head, stamp
 
     def in_step(self) -> int:

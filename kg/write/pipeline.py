@@ -411,9 +411,9 @@ class Follower(Protocol):
 
     def applied(self, store: GraphStore, change: Applied) -> None: ...
 
-    def caught_up(self, store: GraphStore, subjects: set[str] | None, stamp: str) -> None:
+    def caught_up(self, store: GraphStore, subjects: set[str] | None, stamp: str) -> str:
         """The assets other writes changed (None: unknown, rebuild), up to the write `stamp`
-        names (kg.write.log.stamp)."""
+        names (kg.write.log.stamp). Says what it did ("rebuilt", "repaired (n assets)")."""
         ...
 
 
