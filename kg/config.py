@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         description="Governance on writes: enforce (refuse new Violations), warn, or off.",
     )
     shapes: str = Field("", description="Extra SHACL shapes: files or folders, comma-separated.")
+    rules: str = Field(
+        "",
+        description="Extra inference rules (SPARQL CONSTRUCT, rules/ shows how): files or folders "
+        "of *.rq, comma-separated.",
+    )
 
     openlineage_spec: Path | None = Field(
         None,
@@ -177,6 +182,9 @@ class Settings(BaseSettings):
 
     def shape_paths(self) -> list[Path]:
         return [Path(p.strip()) for p in self.shapes.split(",") if p.strip()]
+
+    def rule_paths(self) -> list[Path]:
+        return [Path(p.strip()) for p in self.rules.split(",") if p.strip()]
 
     def store_path(self) -> Path | None:
         return None if self.memory else self.store

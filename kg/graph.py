@@ -30,6 +30,8 @@ from kg.governance.shapes import rules as governance_rules
 from kg.governance.validation import Engine, focus_info, validate
 from kg.graphs import ONTOLOGY_GRAPH, REPORT_GRAPH, SHAPES_GRAPH, described_subject
 from kg.ids import to_id, to_iri
+from kg.inference.engine import Inference
+from kg.inference.rules import load_rules, rule_files
 from kg.ingest import Batch, parse_document
 from kg.ingest import Document as Document  # where callers have always found it
 from kg.ingest import openlineage as ol
@@ -85,6 +87,8 @@ class KnowledgeGraph:
         self.search_index = SearchIndex(_index_path(settings), ontology)
         self.lineage_index = LineageIndex(ontology)
         self.walker = walks.IndexedWalker(store, ontology, self.lineage_index)
+        # Rules whose conclusions every write keeps in step (kg.inference).
+        self.inference = Inference(load_rules(rule_files(settings.rule_paths())))
         # Told of every write, in this order (kg.write.pipeline.Follower).
         self.followers: list[pipeline.Follower] = [
             LineageFollower(self.lineage_index),
@@ -285,11 +289,48 @@ class KnowledgeGraph:
         with self.writing:  # in step with the store: the gate sees every write before this one
             batches = [*batches, *ol.names_yielded(self.store, batches)]
             report = pipeline.load(
-                self.store, self.ontology, batches, checker, self.followers, progress=progress
+                self.store,
+                self.ontology,
+                batches,
+                checker,
+                self.followers,
+                progress=progress,
+                inference=self.inference,
             )
+            self.position = report.last.position
+            self.stamp = log.stamp(report.last.position, report.last.load)
+        return report
+
+    def infer(self) -> records.LoadReport | None:
+        """Recompute every rule's conclusions whole (`kg infer --all`) and write what changed;
+        None when all were in step."""
+        with self.writing:
+            concluded = self.inference.conclude(
+                self.store, {rule.name: None for rule in self.inference.rules}, source="kg infer"
+            )
+            if not concluded.changed:
+                return None
+            report = pipeline.load(
+                self.store, self.ontology, [concluded.batch], None, self.followers
+            )
+            report.inferred_rules = concluded.changed
             self.position = report.position
             self.stamp = log.stamp(report.position, report.load)
         return report
+
+    def inference_rules(self) -> list[dict[str, object]]:
+        """The inference rules with what they concluded (`kg rules`)."""
+        counts = self.inference.counts(self.store)
+        return [
+            {
+                "name": rule.name,
+                "description": rule.description,
+                "file": str(rule.path),
+                "assets": counts[rule.name][0],
+                "triples": counts[rule.name][1],
+            }
+            for rule in self.inference.rules
+        ]
 
     def before_you_build(
         self,

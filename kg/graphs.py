@@ -3,9 +3,11 @@ them are data (the one `is_data_graph`).
 
 A data graph holds what sources said: one per asset (`urn:kg:graph:asset:<IRI>`), one per
 importer and asset (`urn:kg:graph:source:<importer>:<IRI>`), the loose blank-node descriptions
-(`urn:kg:graph:default`), and any graph a client names. kg's own graphs hold what kg keeps for
-itself (the ontology, the shapes, the load records and the log, reports, derived triples,
-writers' claims); only kg writes them, through the store, never through the write pipeline.
+(`urn:kg:graph:default`), the edges rules infer (`urn:kg:graph:inferred:<rule>:<IRI>`, one per
+rule and asset, written by kg alone: kg.inference), and any graph a client names. kg's own
+graphs hold what kg keeps for itself (the ontology, the shapes, the load records and the log,
+reports, derived triples, writers' claims); only kg writes them, through the store, never
+through the write pipeline.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pyoxigraph import BlankNode, DefaultGraph, NamedNode
 ASSET_GRAPH_PREFIX = "urn:kg:graph:asset:"
 DERIVED_GRAPH_PREFIX = "urn:kg:graph:derived:"
 SOURCE_GRAPH_PREFIX = "urn:kg:graph:source:"
+INFERRED_GRAPH_PREFIX = "urn:kg:graph:inferred:"
 REPORT_GRAPH_PREFIX = "urn:kg:graph:reports/"
 WRITER_GRAPH_PREFIX = "urn:kg:graph:writer:"  # the writers' claims on the store
 
@@ -88,6 +91,21 @@ def is_derived_graph(name: NamedNode | BlankNode | DefaultGraph) -> bool:
     return isinstance(name, NamedNode) and name.value.startswith(DERIVED_GRAPH_PREFIX)
 
 
+def is_inferred_graph(name: NamedNode | BlankNode | DefaultGraph) -> bool:
+    """A graph of what an inference rule concluded about one asset: data to every reader, but
+    written by kg alone (kept in step with the rule's premises), never by a client."""
+    return isinstance(name, NamedNode) and name.value.startswith(INFERRED_GRAPH_PREFIX)
+
+
+def inferred_graph(rule: str, subject: NamedNode) -> NamedNode:
+    """The named graph of what one rule concluded about one asset.
+
+    >>> inferred_graph("experiment-tests", NamedNode("https://kg.example/id/ab")).value
+    'urn:kg:graph:inferred:experiment-tests:https://kg.example/id/ab'
+    """
+    return NamedNode(f"{INFERRED_GRAPH_PREFIX}{rule}:{subject.value}")
+
+
 def asset_graph(subject: NamedNode) -> NamedNode:
     """The named graph holding what the sources said about one asset."""
     return NamedNode(ASSET_GRAPH_PREFIX + subject.value)
@@ -104,25 +122,28 @@ def source_graph(scope: str, subject: NamedNode) -> NamedNode:
 
 
 def described_subject(graph: str) -> str | None:
-    """The asset an asset graph or a source graph describes; None for other graphs."""
+    """The asset an asset graph, a source graph or an inferred graph describes; None for other
+    graphs."""
     if graph.startswith(ASSET_GRAPH_PREFIX):
         return graph.removeprefix(ASSET_GRAPH_PREFIX)
-    if graph.startswith(SOURCE_GRAPH_PREFIX):
-        scope_and_subject = graph.removeprefix(SOURCE_GRAPH_PREFIX)
-        return scope_and_subject.partition(":")[2] or None
+    for prefix in (SOURCE_GRAPH_PREFIX, INFERRED_GRAPH_PREFIX):
+        if graph.startswith(prefix):
+            return graph.removeprefix(prefix).partition(":")[2] or None
     return None
 
 
 def graph_source(graph: str) -> str:
     """Which source system said what a data graph holds, as search facets and asset views name
     it: `kg` for an asset graph (native documents, the asset API, SPARQL Update, the default
-    graph of the Graph Store Protocol), the importer for a source graph, else the graph itself
-    (a named graph a client wrote).
+    graph of the Graph Store Protocol), the importer for a source graph, `inferred:<rule>` for
+    what a rule inferred, else the graph itself (a named graph a client wrote).
 
     >>> graph_source("urn:kg:graph:asset:https://kg.example/id/a")
     'kg'
     >>> graph_source("urn:kg:graph:source:openlineage:https://kg.example/id/a")
     'openlineage'
+    >>> graph_source("urn:kg:graph:inferred:experiment-tests:https://kg.example/id/ab")
+    'inferred:experiment-tests'
     >>> graph_source("urn:batch:nightly")
     'urn:batch:nightly'
     """
@@ -130,4 +151,6 @@ def graph_source(graph: str) -> str:
         return NATIVE_SOURCE
     if graph.startswith(SOURCE_GRAPH_PREFIX):
         return graph.removeprefix(SOURCE_GRAPH_PREFIX).partition(":")[0]
+    if graph.startswith(INFERRED_GRAPH_PREFIX):
+        return "inferred:" + graph.removeprefix(INFERRED_GRAPH_PREFIX).partition(":")[0]
     return graph

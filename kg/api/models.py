@@ -334,6 +334,12 @@ class Violation(_Answer):
     message: str
 
 
+class InferredLoad(_Answer):
+    load: str = Field(description="The load that wrote the rules' conclusions.")
+    rules: dict[str, int] = Field(description="Per rule, the assets whose conclusions changed.")
+    graphs: int
+
+
 class LoadReport(_Answer):
     load: str
     sources: list[str]
@@ -346,6 +352,9 @@ class LoadReport(_Answer):
     violations: list[Violation]
     warnings: list[str] = Field(
         default_factory=list, description="Only when the check reported some (ill-typed literals)."
+    )
+    inferred: InferredLoad | None = Field(
+        None, description="Only when inference rules concluded something new from the write."
     )
 
 

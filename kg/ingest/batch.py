@@ -38,6 +38,7 @@ class Batch:
     scope: str | None = None
     limits: Limits = DEFAULT_LIMITS  # the literal and IRI sizes the pipeline's check allows
     warnings: list[str] = field(default_factory=list)  # what the check reports, not refuses
+    inferred: bool = False  # kg's inference wrote it: the only writer of inferred graphs
 
     def line_of(self, triple: ox.Triple) -> int | None:
         if triple in self.lines:

@@ -66,6 +66,7 @@ _LITERAL_FIELDS = {
 }
 _KNOWN_FIELDS = {"id", "type", "tags", "owner", "created", "metrics", "sameAs", *_VALUE_FIELDS}
 _KNOWN_FIELDS |= {"properties", *_LITERAL_FIELDS}
+_RELATION_ALIASES = {"testCells": "forTestCell"}
 
 
 class _Mapping(dict[str, Any]):
@@ -195,6 +196,8 @@ class _Builder:
             and p.removeprefix(MLG) not in _NOT_RELATION_KEYS
             and p.removeprefix(MLG) not in _VALUE_FIELDS
         }
+        # Plural names where a list reads better (a run's `testCells: [cell-a, cell-b]`).
+        self.relations |= {k: MLG + v for k, v in _RELATION_ALIASES.items()}
 
     def error(self, message: str, line: int | None) -> InputError:
         return InputError(message, source=self.source, line=line)

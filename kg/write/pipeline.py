@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 import pyoxigraph as ox
 
@@ -27,6 +27,7 @@ from kg.graphs import (
     asset_graph,
     derived_graph,
     is_data_graph,
+    is_inferred_graph,
     source_graph,
     system_graph,
 )
@@ -37,6 +38,9 @@ from kg.store import GraphStore, GraphWrite
 from kg.vocab import MLG, RDF_TYPE, SAME_AS, compact, value
 from kg.write import log, records
 from kg.write.records import LoadReport, Reference
+
+if TYPE_CHECKING:
+    from kg.inference.engine import Inference
 
 # -- progress: where a load is, for a display to follow
 #
@@ -425,11 +429,16 @@ def load(
     followers: Sequence[Follower] = (),
     *,
     progress: Progress | None = None,
+    inference: Inference | None = None,
 ) -> LoadReport:
     """Check, group and derive every batch, pass the governance gate, then commit them all in
     one atomic write. Nothing is written unless every batch passes (and, when the gate
     enforces, unless the write adds no Violation). `progress` is told the stages from "check"
     to "references" as they go, then "index": one step per follower, each told of the write.
+
+    With `inference`, what its rules conclude from the write follows at once, in a load of its
+    own (`report.inferred`, ungated: the write it follows from passed the gate), still within
+    the caller's turn at the store.
     """
     write, report = _prepare(ontology, batches, store, progress)
     report.subjects = touched_subjects(store, write)
@@ -439,6 +448,8 @@ def load(
         checked = gate.check(store, write, progress=steps)  # raises GateError when it refuses
         report.violations = checked.results if checked is not None else []
     written = report.triples + report.derived  # the graphs' content, as the write replaces it
+    # The rules' anchors the write's premises reach as the store is, before it changes.
+    reached = {} if inference is None else inference.anchors(store, report.subjects)
     if progress is not None:
         progress("commit", 0, written)
     old = {}
@@ -486,6 +497,11 @@ def load(
             follower.applied(store, change)
         if progress is not None:
             progress("index", len(followers), len(followers))
+    if inference is not None:
+        concluded = inference.conclude(store, reached, inference.anchors(store, report.subjects))
+        if concluded.changed:
+            report.inferred = load(store, ontology, [concluded.batch], None, followers)
+            report.inferred_rules = concluded.changed
     return report
 
 
@@ -551,6 +567,11 @@ def _prepare(
             if role is not None:
                 raise ReadOnlyGraphError(
                     f"{name.value} is kg's own graph ({role}) and read-only: write data graphs only"
+                )
+            if is_inferred_graph(name) and not batch.inferred:
+                raise ReadOnlyGraphError(
+                    f"{name.value} holds what an inference rule concluded and kg keeps it in "
+                    "step with the rule's premises: change the premises instead"
                 )
     checks = None if progress is None else _stage(progress, "check", triples * passes)
     base = 0

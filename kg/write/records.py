@@ -44,6 +44,14 @@ class LoadReport:
     descriptions: dict[str, list[ox.Triple]] = field(default_factory=dict, repr=False)
     # What the check reports without refusing it (ill-typed literals the ontology does not fix).
     warnings: list[str] = field(default_factory=list)
+    # The load of what inference rules concluded from this write (kg.inference), when any.
+    inferred: LoadReport | None = None
+    inferred_rules: dict[str, int] = field(default_factory=dict)  # rule -> assets recomputed
+
+    @property
+    def last(self) -> LoadReport:
+        """The write's last load: the inferred one, when rules concluded anything."""
+        return self.inferred if self.inferred is not None else self
 
     def as_dict(self) -> dict[str, object]:
         result: dict[str, object] = {
@@ -71,6 +79,12 @@ class LoadReport:
         }
         if self.warnings:
             result["warnings"] = self.warnings
+        if self.inferred is not None:
+            result["inferred"] = {
+                "load": self.inferred.load,
+                "rules": dict(sorted(self.inferred_rules.items())),
+                "graphs": len(self.inferred.graphs),
+            }
         return result
 
 

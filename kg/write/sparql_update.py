@@ -48,14 +48,21 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from kg import graphs
 from kg.errors import InputError
 from kg.graphs import ASSET_GRAPH_PREFIX, DEFAULT_DATA_GRAPH
-from kg.graphs import is_data_graph as is_data_graph
 from kg.ingest import Batch
 from kg.sparqltext import mask
 from kg.store import GraphStore, OxigraphStore, open_store
 from kg.vocab import RDF_TYPE
 from kg.write.pipeline import orphans
+
+
+def is_data_graph(name: ox.NamedNode | ox.BlankNode | ox.DefaultGraph) -> bool:
+    """A graph an update may change: data, and not what a rule inferred (kg keeps those in
+    step with their premises; an update sees them in the union, as it sees kg's own graphs)."""
+    return graphs.is_data_graph(name) and not graphs.is_inferred_graph(name)
+
 
 GraphKey = ox.NamedNode | None  # None: kg's default graph (the union of the data graphs)
 Key = tuple[GraphKey, ox.Triple]
