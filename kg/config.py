@@ -92,6 +92,30 @@ class Settings(BaseSettings):
         description="Owner of datasets and jobs whose events name none, by OpenLineage "
         'namespace, as JSON: {"postgres://db:5432": "team:data-platform"}.',
     )
+    mlflow_uri: str | None = Field(
+        None, description="MLflow tracking server kg hydrates from (http://host:5000)."
+    )
+    mlflow_token: str | None = Field(
+        None, description="Bearer token for the MLflow server, when it needs one."
+    )
+    mlflow_webhook_secret: str | None = Field(
+        None,
+        description="Secret of the MLflow webhooks that POST to /api/v1/events/mlflow; without "
+        "it that route refuses every call.",
+    )
+    cards_dir: Path | None = Field(
+        None,
+        description="Folder of Croissant dataset cards and Hugging Face model cards to hydrate.",
+    )
+    sync_interval: float = Field(
+        0.0,
+        ge=0,
+        description="Seconds between scheduled syncs of every source by `kg serve` (0: only "
+        "`kg sync` and events).",
+    )
+    source_rate: float = Field(
+        20.0, ge=0, description="Requests a second kg sends to one source at most (0: no limit)."
+    )
     api_tokens: str = Field(
         "", description="Bearer tokens allowed to write, comma-separated (empty: writes are open)."
     )

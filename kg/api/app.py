@@ -20,6 +20,7 @@ from kg.api import (
     openapi,
     queries,
     search,
+    sources,
     sparql,
     system,
 )
@@ -28,6 +29,7 @@ from kg.config import Settings, load_settings
 from kg.evaluation import Evaluator
 from kg.graph import KnowledgeGraph
 from kg.portal import files, pages
+from kg.sources.service import Hydration
 
 # One router per resource; the portal's pages and files last.
 ROUTERS: Final = (
@@ -40,6 +42,7 @@ ROUTERS: Final = (
     gsp.router,
     governance.router,
     imports.router,
+    sources.router,
     pages.router,
     files.router,
 )
@@ -74,6 +77,8 @@ def create_app(
             served = _serve(app, KnowledgeGraph.open(to_open))
         evaluator = _evaluator(app)
         evaluator.start()
+        hydration = app.state.hydration
+        hydration.start()
         folder = served.settings.store_path() if url else None
         if folder is not None and url is not None:
             client.announce(folder, url)
@@ -83,6 +88,7 @@ def create_app(
             if folder is not None:
                 client.withdraw(folder)
             evaluator.close()
+            hydration.close()
             if graph is None or close_graph:
                 served.close()
 
@@ -120,6 +126,7 @@ def _serve(app: FastAPI, graph: KnowledgeGraph) -> KnowledgeGraph:
     (kg.api.deps)."""
     app.state.graph = graph
     app.state.evaluator = Evaluator(graph.store, lambda: graph.settings)
+    app.state.hydration = Hydration.open(graph, graph.settings)
     return graph
 
 

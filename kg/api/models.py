@@ -358,6 +358,59 @@ class LoadReport(_Answer):
     )
 
 
+class EventsAccepted(_Answer):
+    accepted: int = Field(description="Events queued (on disk) by this request.")
+    pending: int = Field(description="Entities waiting to be hydrated, this request's included.")
+
+
+class SyncReport(_Answer):
+    source: str
+    listed: int = Field(description="Entities the source has now.")
+    queued: int = Field(description="Entities queued that were not pending already.")
+    removed: int = Field(description="Entities kg holds that the source no longer has.")
+
+
+class LastSync(_Answer):
+    started: float | None = Field(description="Unix time.")
+    finished: float | None
+    listed: int | None
+    removed: int | None
+    error: str | None
+
+
+class Retrying(_Answer):
+    entity: str
+    id: str
+    attempts: int
+    reason: str | None
+
+
+class SourceStatus(_Answer):
+    source: str
+    kinds: list[str]
+    lastSync: LastSync | None
+    pending: int
+    retrying: list[Retrying] = Field(description="Pending entities that failed before, why.")
+    failed: int = Field(description="Entities given up on until their next event or sync.")
+    failures: list[Retrying]
+    hydrated: int
+    lastHydrated: float | None
+    lastEntity: str | None
+
+
+class InferenceRule(_Answer):
+    name: str
+    description: str
+    file: str
+    assets: int = Field(description="Assets with conclusions of this rule.")
+    triples: int
+
+
+class InferenceReport(_Answer):
+    changed: dict[str, int] = Field(description="Per rule, the assets whose conclusions changed.")
+    load: str | None
+
+
 class IngestCounts(_Answer):
     items: int
     accepted: int

@@ -88,7 +88,7 @@ def _write(
     changed: Description = {}
     for subject, triples in description.items():
         kind = _known_types(graph, triples)
-        if _as_stored(triples) == _as_stored(
+        if as_stored(triples) == as_stored(
             graph.store.graph(source_graph(importer.value, subject))
         ):
             report.unchanged[subject.value] = kind
@@ -108,7 +108,7 @@ def _write(
     return report
 
 
-def _as_stored(triples: Iterable[ox.Triple]) -> set[ox.Triple]:
+def as_stored(triples: Iterable[ox.Triple]) -> set[ox.Triple]:
     """Statements as the store keeps them (literals in canonical form, blank nodes
     canonicalized), to tell whether a subject's graph would change."""
     store = ox.Store()
