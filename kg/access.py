@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
+from urllib.parse import quote
 
 import pyoxigraph as ox
 
@@ -34,6 +35,7 @@ from kg.governance.validation import Engine
 from kg.graph import Document, KnowledgeGraph
 from kg.ids import to_id, to_iri
 from kg.lineage import Direction
+from kg.sources.service import Hydration
 from kg.write import importers, pipeline
 
 # What `kg query` prints: solutions or a boolean as pyoxigraph has them, or a graph's triples.
@@ -101,6 +103,10 @@ class Access(Protocol):
     ) -> bytes: ...
     def dump(self, handle: BinaryIO, fmt: str) -> None: ...
     def stats(self) -> dict[str, Any]: ...
+    def sync(self, source: str) -> dict[str, Any]: ...
+    def sources(self) -> list[dict[str, Any]]: ...
+    def inference_rules(self) -> list[dict[str, Any]]: ...
+    def infer(self) -> dict[str, Any]: ...
     def close(self) -> None: ...
 
 
@@ -212,6 +218,39 @@ class Local:
 
     def stats(self) -> dict[str, Any]:
         return models.shaped(models.Stats, self.graph.stats())
+
+    def _hydration(self) -> Hydration:
+        return Hydration.open(self.graph, self.graph.settings)
+
+    def sync(self, source: str) -> dict[str, Any]:
+        """List the source, queue everything, and hydrate it here and now."""
+        hydration = self._hydration()
+        try:
+            report = hydration.sync(source).as_dict()
+            report["hydrated"] = hydration.drain()
+            status = {s["source"]: s for s in hydration.status()}[source]
+            report["pending"] = status["pending"]
+            report["failed"] = status["failed"]
+            report["failures"] = status["failures"]
+            return report
+        finally:
+            hydration.close()
+
+    def sources(self) -> list[dict[str, Any]]:
+        hydration = self._hydration()
+        try:
+            return hydration.status()
+        finally:
+            hydration.close()
+
+    def inference_rules(self) -> list[dict[str, Any]]:
+        return self.graph.inference_rules()
+
+    def infer(self) -> dict[str, Any]:
+        report = self.graph.infer()
+        if report is None:
+            return {"changed": {}, "load": None}
+        return {"changed": report.inferred_rules, "load": report.load}
 
     def close(self) -> None:
         self.graph.close()
@@ -341,6 +380,20 @@ class Remote:
 
     def stats(self) -> dict[str, Any]:
         return dict(self.client.get("/api/v1/stats").json())
+
+    def sync(self, source: str) -> dict[str, Any]:
+        # the server's worker hydrates what it queued: `kg sources` shows how far it is
+        path = f"/api/v1/sources/{quote(source, safe='')}/sync"
+        return dict(self.client.post(path).json())
+
+    def sources(self) -> list[dict[str, Any]]:
+        return list(self.client.get("/api/v1/sources").json())
+
+    def inference_rules(self) -> list[dict[str, Any]]:
+        return list(self.client.get("/api/v1/inference/rules").json())
+
+    def infer(self) -> dict[str, Any]:
+        return dict(self.client.post("/api/v1/inference").json())
 
     def close(self) -> None:
         pass

@@ -834,5 +834,118 @@ def stats(
     out.print(table)
 
 
+@app.command()
+def sync(
+    source: Annotated[
+        str, typer.Argument(help="The source: mlflow (KG_MLFLOW_URI), cards (KG_CARDS_DIR).")
+    ],
+    store: StoreOption = None,
+    url: UrlOption = None,
+    output: Annotated[Output, typer.Option("--format")] = Output.table,
+) -> None:
+    """Reconcile kg with a source: hydrate every entity it has, drop what it no longer has.
+    On a store this process opens it hydrates at once; against a server, the server's worker
+    does (follow it with `kg sources`)."""
+    with _access(store, url) as access:
+        data = _run(lambda: access.sync(source))
+    if output is Output.json:
+        _print_json(data)
+        return
+    out.print(
+        f"{data['source']}: {data['listed']} entities listed, {data['queued']} queued, "
+        f"{data['removed']} gone at the source"
+    )
+    if "hydrated" in data:
+        out.print(
+            f"hydrated {data['hydrated']}; pending {data['pending']}; failed {data['failed']}"
+        )
+        for failure in data.get("failures", [])[:10]:
+            _say_err(f"  {failure['entity']} {failure['id']}: {failure['reason']}")
+        if data["failed"] or data["pending"]:
+            raise typer.Exit(1)
+
+
+@app.command("sources")
+def list_sources(
+    store: StoreOption = None,
+    url: UrlOption = None,
+    output: Annotated[Output, typer.Option("--format")] = Output.table,
+) -> None:
+    """The sources kg hydrates from: last sync, pending and failed events, with reasons."""
+    with _access(store, url) as access:
+        data = _run(access.sources)
+    if output is Output.json:
+        _print_json(data)
+        return
+    if not data:
+        out.print("no sources configured (KG_MLFLOW_URI, KG_CARDS_DIR)")
+        return
+    table = Table("source", "last sync", "pending", "retrying", "failed", "hydrated")
+    for row in data:
+        last = row["lastSync"] or {}
+        when = _when(last.get("finished")) if last else "never"
+        if last.get("error"):
+            when += f" (failed: {last['error']})"
+        table.add_row(
+            row["source"],
+            when,
+            str(row["pending"]),
+            str(len(row["retrying"])),
+            str(row["failed"]),
+            str(row["hydrated"]),
+        )
+    out.print(table)
+    for row in data:
+        for item in [*row["retrying"], *row["failures"]][:10]:
+            _say_err(f"  {row['source']} {item['entity']} {item['id']}: {item['reason']}")
+
+
+def _when(stamp: float | None) -> str:
+    if stamp is None:
+        return "running"
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(stamp, dt.UTC).isoformat(timespec="seconds")
+
+
+@app.command()
+def rules(
+    store: StoreOption = None,
+    url: UrlOption = None,
+    output: Annotated[Output, typer.Option("--format")] = Output.table,
+) -> None:
+    """The inference rules (rules/ and KG_RULES) and how many conclusions each keeps."""
+    with _access(store, url) as access:
+        data = _run(access.inference_rules)
+    if output is Output.json:
+        _print_json(data)
+        return
+    table = Table("rule", "assets", "triples", "description")
+    for row in data:
+        table.add_row(row["name"], str(row["assets"]), str(row["triples"]), row["description"])
+    out.print(table)
+
+
+@app.command()
+def infer(
+    all_rules: Annotated[
+        bool, typer.Option("--all", help="Recompute every rule over the whole graph.")
+    ] = False,
+    store: StoreOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Recompute the inference rules' conclusions (every write keeps them in step; this is for
+    a new or changed rule)."""
+    if not all_rules:
+        raise _fail("say --all: every rule is recomputed over the whole graph", 2)
+    with _access(store, url) as access:
+        data = _run(access.infer)
+    changed = data["changed"]
+    if not changed:
+        out.print("every rule's conclusions were in step")
+        return
+    out.print("recomputed: " + ", ".join(f"{k} ({v} assets)" for k, v in sorted(changed.items())))
+
+
 def main() -> None:
     app()
