@@ -146,6 +146,8 @@ class KnowledgeGraph:
         elif indexed != head:
             changed = log.changed_since(self.store, indexed)
             self.recovery["lineage"] = lineage.caught_up(self.store, changed, stamp)
+        if self.recovery["lineage"] != "rebuilt":  # a snapshot keeps edges, not their rules
+            self.lineage_index.mark_inferred(self.store, self.inference.properties())
         self.position, self.stamp = head, stamp
 
     def in_step(self) -> int:
@@ -166,6 +168,7 @@ class KnowledgeGraph:
             stamp = log.stamp(last.position, last.load)
             for follower in self.followers:
                 follower.caught_up(self.store, subjects, stamp)
+            self.lineage_index.mark_inferred(self.store, self.inference.properties())
             self.position, self.stamp = last.position, stamp
             return self.position
 

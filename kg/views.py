@@ -10,7 +10,10 @@ from kg.vocab import compact
 
 
 def edge(e: Edge) -> dict[str, str]:
-    return {"origin": e.origin, "destination": e.destination, "type": compact(e.type)}
+    data = {"origin": e.origin, "destination": e.destination, "type": compact(e.type)}
+    if e.inferred is not None:
+        data["inferredBy"] = e.inferred
+    return data
 
 
 def node(n: Node, *, edges: bool = True) -> dict[str, Any]:

@@ -41,6 +41,9 @@ class Edge(_Answer):
     origin: str
     destination: str
     type: str = Field(description="The most specific lineage property, e.g. mlg:trainedOn.")
+    inferredBy: str | None = Field(
+        None, description="Only on an edge an inference rule concluded: the rule's name."
+    )
 
 
 class Node(_Answer):

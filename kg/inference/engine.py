@@ -50,6 +50,12 @@ class Inference:
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = list(rules)
 
+    def properties(self) -> set[ox.NamedNode]:
+        """The properties the rules conclude."""
+        return {
+            p for rule in self.rules for _, p, _ in rule.template if isinstance(p, ox.NamedNode)
+        }
+
     def anchors(self, store: GraphStore, subjects: set[str]) -> Anchors:
         """Per rule, the anchors its premises reach from `subjects` in the store as it is."""
         if not self.rules or not subjects:

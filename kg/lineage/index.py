@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.graphs import is_derived_graph
+from kg.graphs import INFERRED_GRAPH_PREFIX, is_derived_graph
 from kg.ontology import Ontology
 from kg.store import GraphStore
 from kg.vocab import OWNER, RDF_TYPE, RDFS_LABEL, SAME_AS, STAGE, STATUS, value
@@ -65,6 +65,9 @@ class LineageIndex:
         self._out: list[list[tuple[int, int]]] = []
         self._in: list[list[tuple[int, int]]] = []
         self._attributes: dict[int, Attributes] = {}
+        # Edges an inference rule concluded (subject, property, object) -> the rule's name,
+        # for answers to mark them (kg.inference).
+        self.inferred: dict[tuple[int, int, int], str] = {}
         self.lock = threading.RLock()
         self.changed = False  # since it was built, restored or saved
 
@@ -154,6 +157,10 @@ class LineageIndex:
                     s, o = ident(s_term.value), ident(o_term.value)
                     self._out[s].append((p, o))
                     self._in[o].append((p, s))
+                    if isinstance(graph, ox.NamedNode) and graph.value.startswith(
+                        INFERRED_GRAPH_PREFIX
+                    ):
+                        self.inferred[(s, p, o)] = _rule_of(graph.value)
                     if symmetric and s != o:
                         self._out[o].append((p, s))
                         self._in[s].append((p, o))
@@ -292,12 +299,19 @@ class LineageIndex:
             self.changed = True
             subjects: set[str] = set()
             for graph, triples in old.items():
+                if graph.value.startswith(INFERRED_GRAPH_PREFIX):
+                    for edge in self._edges(triples):
+                        self.inferred.pop(edge, None)
                 if not is_derived_graph(graph):
                     self.remove(triples)
                     subjects |= {
                         t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)
                     }
             for graph, triples in new.items():
+                if graph.value.startswith(INFERRED_GRAPH_PREFIX):
+                    rule = _rule_of(graph.value)
+                    for edge in self._edges(triples):
+                        self.inferred[edge] = rule
                 if not is_derived_graph(graph):
                     self.add(triples)
                     subjects |= {
@@ -309,6 +323,26 @@ class LineageIndex:
                 if statements is None:
                     statements = [t for p in _ATTRIBUTES for t in store.triples(node, p, None)]
                 self.describe(iri, (t for t in statements if t.subject == node))
+
+    def mark_inferred(self, store: GraphStore, properties: Iterable[ox.NamedNode]) -> None:
+        """Find again which edges rules concluded (after a restore from a snapshot, which
+        keeps the edges but not where they came from), reading only the rules' properties."""
+        with self.lock:
+            self.inferred = {}
+            for prop in properties:
+                if prop not in self.properties:
+                    continue
+                p = self.id(prop.value)
+                for q in store.quads(None, prop, None):
+                    graph = q.graph_name
+                    if (
+                        isinstance(graph, ox.NamedNode)
+                        and graph.value.startswith(INFERRED_GRAPH_PREFIX)
+                        and isinstance(q.subject, ox.NamedNode)
+                        and isinstance(q.object, ox.NamedNode)
+                    ):
+                        key = (self.id(q.subject.value), p, self.id(q.object.value))
+                        self.inferred[key] = _rule_of(graph.value)
 
     def out_edges(self, node: int) -> list[tuple[int, int]]:
         return self._out[node]
@@ -323,3 +357,7 @@ class LineageIndex:
             for s, pairs in enumerate(self._out)
             for p, o in pairs
         }
+
+
+def _rule_of(graph: str) -> str:
+    return graph.removeprefix(INFERRED_GRAPH_PREFIX).partition(":")[0]

@@ -32,6 +32,7 @@ class Edge:
     origin: str
     destination: str
     type: str
+    inferred: str | None = field(default=None, compare=False)  # the rule that concluded it
 
 
 @dataclass(slots=True)
@@ -182,7 +183,8 @@ class IndexedWalker(Walker):
         edge = self._edge_cache.get(key)
         if edge is None:
             name = self.index.name
-            edge = self._edge_cache[key] = Edge(name(s), name(o), name(p))
+            rule = self.index.inferred.get(key)
+            edge = self._edge_cache[key] = Edge(name(s), name(o), name(p), rule)
         return edge
 
     def _specific(self, pairs: list[tuple[int, int]], node: int, outgoing: bool) -> list[Edge]:
