@@ -67,16 +67,19 @@ _WHY: Final = {
     400: "Invalid input or query; or a body that cannot be read (a corrupt gzip or deflate "
     "coding, JSON nested past KG_MAX_DEPTH).",
     401: "A write without a valid `Authorization: Bearer` token (KG_API_TOKENS is set).",
-    403: "A write to one of kg's own graphs (loads, derived, reports, shapes, ontology).",
-    404: "No such asset, graph, named query or kept validation report.",
+    403: "A write to one of kg's own graphs (loads, derived, reports, shapes, ontology) or to "
+    "what an inference rule concluded.",
+    404: "No such asset, graph, named query, kept validation report or configured source.",
     405: "An update sent with GET.",
     413: "The body, as sent or as it inflates, is past KG_MAX_BODY.",
     415: "A Content-Encoding other than gzip, deflate or identity, or a body media type the "
     "route does not read.",
     422: "The request does not match its parameters, or governance refused the write "
     "(KG_GATE=enforce): nothing was written.",
+    502: "A source of record refused kg's request (a wrong token, a bad request): see detail.",
     503: "No evaluation worker was free in time (KG_QUERY_WORKERS, KG_QUERY_QUEUE), or the work "
-    "ran past its time budget (KG_QUERY_TIMEOUT, KG_TASK_TIMEOUT).",
+    "ran past its time budget (KG_QUERY_TIMEOUT, KG_TASK_TIMEOUT); or a source of record did "
+    "not answer.",
 }
 
 
