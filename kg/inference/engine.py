@@ -10,14 +10,15 @@ rule whole and compares with what is kept.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
 from kg.graphs import INFERRED_GRAPH_PREFIX, inferred_graph
-from kg.inference.rules import Rule
+from kg.inference.rules import RDF_TYPE, Rule
 from kg.ingest import Batch
+from kg.ontology import Ontology
 from kg.store import GraphStore
 
 WHOLE_ABOVE = 2000  # touched assets past which a rule is recomputed whole
@@ -56,15 +57,44 @@ class Inference:
             p for rule in self.rules for _, p, _ in rule.template if isinstance(p, ox.NamedNode)
         }
 
-    def anchors(self, store: GraphStore, subjects: set[str]) -> Anchors:
-        """Per rule, the anchors its premises reach from `subjects` in the store as it is."""
-        if not self.rules or not subjects:
+    def affected(
+        self,
+        ontology: Ontology,
+        old: Mapping[ox.NamedNode, Iterable[ox.Triple]],
+        new: Mapping[ox.NamedNode, Iterable[ox.Triple]],
+    ) -> list[Rule]:
+        """The rules a change from `old` to `new` (graph contents) can affect: those whose
+        premises name a predicate (or a class) of a triple the change adds or removes, or one
+        of their sub-properties (sub-classes)."""
+        if not self.rules:
+            return []
+        named: set[str] = set()
+        for graph in {*old, *new}:
+            before, after = set(old.get(graph, ())), set(new.get(graph, ()))
+            for t in before ^ after:
+                if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode):
+                    named.add(t.object.value)
+                else:
+                    named.add(t.predicate.value)
+        classes, properties = ontology.materialized
+        for name in list(named):  # a change to mlg:trainedOn is a change to mlg:dependsOn too
+            term = ox.NamedNode(name)
+            named |= {t.value for t in (*properties.get(term, ()), *classes.get(term, ()))}
+        return [r for r in self.rules if r.premises is None or r.premises & named]
+
+    def anchors(
+        self, store: GraphStore, subjects: set[str], rules: Sequence[Rule] | None = None
+    ) -> Anchors:
+        """Per rule (of `rules`, else all), the anchors its premises reach from `subjects` in
+        the store as it is."""
+        chosen = self.rules if rules is None else rules
+        if not chosen or not subjects:
             return {}
         if len(subjects) > WHOLE_ABOVE:
-            return {rule.name: None for rule in self.rules}
+            return {rule.name: None for rule in chosen}
         touched = sorted(ox.NamedNode(s) for s in subjects)
         found: Anchors = {}
-        for rule in self.rules:
+        for rule in chosen:
             anchors: set[ox.NamedNode] = set()
             for chunk in _chunks(touched):
                 branches = " UNION ".join(

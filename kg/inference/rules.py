@@ -22,6 +22,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef, Variable
 from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg import resources
 from kg.errors import InputError
@@ -32,6 +33,7 @@ _HEADER = re.compile(r"^#\s*(name|description)\s*:\s*(.*?)\s*$", re.MULTILINE)
 _WHERE = re.compile(r"(?<![\w:?$])WHERE\s*\{", re.IGNORECASE)
 _VARIABLE = re.compile(r"[?$]([A-Za-z_][\w]*)")
 _MAX_RULE_BYTES = 64 * 1024
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 # A template triple: constant terms, or variable names (str).
 Pattern = tuple[ox.NamedNode | str, ox.NamedNode | str, ox.NamedNode | ox.Literal | str]
@@ -50,6 +52,10 @@ class Rule:
         tuple[ox.NamedNode | str, ox.NamedNode | str, ox.NamedNode | ox.Literal | str], ...
     ]
     variables: tuple[str, ...]  # every variable of the WHERE group
+    # What a change must touch to change the rule's solutions: the constant predicates of its
+    # triple patterns and the constant classes of its `a` patterns; None when a pattern with a
+    # variable predicate, a variable class or a property path could match anything.
+    premises: frozenset[str] | None = None
 
     @property
     def iri(self) -> ox.NamedNode:
@@ -78,6 +84,29 @@ def _term(node: object, where: str) -> ox.NamedNode | ox.Literal | str:
         raise InputError("a rule's template names IRIs, literals or variables, not blank nodes",
                          source=where)  # fmt: skip
     raise InputError(f"a rule's template cannot hold {node!r}", source=where)
+
+
+def _premises(algebra: object) -> frozenset[str] | None:
+    """The predicates (and `rdf:type <class>` as the class IRI) the WHERE group's patterns name."""
+    found: set[str] = set()
+    stack = [algebra]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CompValue):
+            if node.name == "BGP":
+                for _, p, o in node["triples"] if "triples" in node else []:
+                    if not isinstance(p, URIRef):
+                        return None  # a variable predicate or a property path
+                    if str(p) == RDF_TYPE:
+                        if not isinstance(o, URIRef):
+                            return None
+                        found.add(str(o))
+                    else:
+                        found.add(str(p))
+            stack.extend(v for k, v in node.items() if k != "template")
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+    return frozenset(found)
 
 
 def _matching_brace(masked: str, start: int) -> int:
@@ -148,6 +177,7 @@ def parse_rule(text: str, path: Path) -> Rule:
         anchor=anchor,
         template=template,  # type: ignore[arg-type]
         variables=variables,
+        premises=_premises(query.algebra),
     )
 
 

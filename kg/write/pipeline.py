@@ -448,12 +448,8 @@ def load(
         checked = gate.check(store, write, progress=steps)  # raises GateError when it refuses
         report.violations = checked.results if checked is not None else []
     written = report.triples + report.derived  # the graphs' content, as the write replaces it
-    # The rules' anchors the write's premises reach as the store is, before it changes.
-    reached = {} if inference is None else inference.anchors(store, report.subjects)
-    if progress is not None:
-        progress("commit", 0, written)
     old = {}
-    if followers:  # what the write replaces, for structures kept in step
+    if followers or inference is not None:  # what the write replaces, for what is kept in step
         old = store.graphs_content(
             [
                 graph
@@ -461,6 +457,11 @@ def load(
                 if not graph.value.startswith(DERIVED_GRAPH_PREFIX)
             ]
         )
+    # The rules' anchors the write's premises reach as the store is, before it changes.
+    rules = [] if inference is None else inference.affected(ontology, old, write.replace)
+    reached = {} if inference is None else inference.anchors(store, report.subjects, rules)
+    if progress is not None:
+        progress("commit", 0, written)
     # The write's place in the change log, in the same commit (the caller holds the store).
     report.position = log.head(store) + 1
     new_head, record = log.entries(ox.NamedNode(report.load), report.position)
@@ -497,8 +498,9 @@ def load(
             follower.applied(store, change)
         if progress is not None:
             progress("index", len(followers), len(followers))
-    if inference is not None:
-        concluded = inference.conclude(store, reached, inference.anchors(store, report.subjects))
+    if inference is not None and rules:
+        after = inference.anchors(store, report.subjects, rules)
+        concluded = inference.conclude(store, reached, after)
         if concluded.changed:
             report.inferred = load(store, ontology, [concluded.batch], None, followers)
             report.inferred_rules = concluded.changed
