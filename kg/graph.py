@@ -28,7 +28,13 @@ from kg.governance.model import Report, Severity
 from kg.governance.shapes import Shapes, load_shapes
 from kg.governance.shapes import rules as governance_rules
 from kg.governance.validation import Engine, focus_info, validate
-from kg.graphs import ONTOLOGY_GRAPH, REPORT_GRAPH, SHAPES_GRAPH, described_subject
+from kg.graphs import (
+    ONTOLOGY_GRAPH,
+    REPORT_GRAPH,
+    SHAPES_GRAPH,
+    described_subject,
+    is_inferred_graph,
+)
 from kg.ids import to_id, to_iri
 from kg.inference.engine import Inference
 from kg.inference.rules import load_rules, rule_files
@@ -479,7 +485,11 @@ class KnowledgeGraph:
         """Remove an asset's description; edges pointing at it stay, and show as unresolved."""
         iri = self.iri(identifier)
         with self.writing:  # of two deletes of one asset, the second finds nothing
-            graphs = [g for g in self.store.graphs() if described_subject(g.value) == iri]
+            graphs = [  # what rules concluded about it follows from the premises left
+                g
+                for g in self.store.graphs()
+                if described_subject(g.value) == iri and not is_inferred_graph(g)
+            ]
             if not graphs:
                 raise NotFoundError(f"no asset {iri} in the graph")
             return self.load_batches([Batch(source=f"delete {iri}", drop=graphs)], gate)

@@ -32,6 +32,7 @@ PREFIXES: dict[str, str] = {
     "foaf": "http://xmlns.com/foaf/0.1/",
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "mlgsh": "https://w3id.org/mlg/shapes#",
+    "schema": "https://schema.org/",
 }
 
 

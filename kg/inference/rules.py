@@ -94,7 +94,8 @@ def _premises(algebra: object) -> frozenset[str] | None:
         node = stack.pop()
         if isinstance(node, CompValue):
             if node.name == "BGP":
-                for _, p, o in node["triples"] if "triples" in node else []:
+                patterns: list[tuple[object, object, object]] = dict(node).get("triples", [])
+                for _, p, o in patterns:
                     if not isinstance(p, URIRef):
                         return None  # a variable predicate or a property path
                     if str(p) == RDF_TYPE:

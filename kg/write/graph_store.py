@@ -16,7 +16,13 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from kg.graphs import ASSET_GRAPH_PREFIX, DEFAULT_DATA_GRAPH, described_subject, is_data_graph
+from kg.graphs import (
+    ASSET_GRAPH_PREFIX,
+    DEFAULT_DATA_GRAPH,
+    described_subject,
+    is_data_graph,
+    is_inferred_graph,
+)
 from kg.ingest import Batch
 from kg.store import GraphStore
 from kg.write.pipeline import orphans
@@ -37,7 +43,13 @@ def read(store: GraphStore, graph: ox.NamedNode | None) -> list[ox.Triple] | Non
 
 
 def _asset_graphs(store: GraphStore) -> list[ox.NamedNode]:
-    return [g for g in store.graphs() if described_subject(g.value) is not None]
+    """The graphs describing assets that a client may replace (what rules inferred follows
+    their premises instead)."""
+    return [
+        g
+        for g in store.graphs()
+        if described_subject(g.value) is not None and not is_inferred_graph(g)
+    ]
 
 
 def replace(
