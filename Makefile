@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run cluster test test-remote lint typecheck unit screenshots bench bench-large bench-safety bench-updates bench-queries clean
+.PHONY: setup run cluster test test-remote lint typecheck unit screenshots bench bench-large bench-safety bench-updates bench-queries bench-inference clean
 
 PORTAL := kg/portal
 PORTAL_STAMP := $(PORTAL)/node_modules/.installed-stamp
@@ -56,9 +56,13 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run --scales 1000 10000 100000
 	$(BIN)/python -m bench.stores --scales 1000 10000
+	$(BIN)/python -m bench.inference --scales 10000 100000 --mlflow 50
 
 bench-large: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run --scales 1000000 --skip-reference
+
+bench-inference: $(BENCH_STAMP)  # inference upkeep per write; MLflow hydration throughput
+	$(BIN)/python -m bench.inference --scales 10000 100000 --mlflow 50
 
 bench-updates: $(STAMP)
 	$(BIN)/python -m bench.updates --scales 10000 100000
