@@ -220,3 +220,27 @@ def test_incremental_upkeep_equals_recomputing_everything(scrambled: KnowledgeGr
         assert scrambled.infer() is None, f"out of step after step {step}: {text}"
         seen.add(sum(len(versions_tested(scrambled, e)) for e in experiments))
     assert len(seen) > 2  # conclusions came and went along the walk
+
+
+def test_kg_rules_and_kg_infer(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+
+    runner = CliRunner()
+    data = tmp_path / "ab.yaml"
+    data.write_text(CHAIN)
+    store = str(tmp_path / "store")
+    assert runner.invoke(app, ["load", str(data), "--store", store, "--gate", "off"]).exit_code == 0
+    result = runner.invoke(app, ["rules", "--store", store, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    counts = {r["name"]: (r["assets"], r["triples"]) for r in json.loads(result.output)}
+    assert counts["experiment-tests"] == (1, 1) and counts["version-trained-on"] == (1, 1)
+    result = runner.invoke(app, ["infer", "--all", "--store", store])
+    assert result.exit_code == 0 and "in step" in result.output, result.output
+    assert runner.invoke(app, ["infer", "--store", store]).exit_code == 2
+    result = runner.invoke(app, ["query", "experiments-running-model", "-p", "model=churn",
+                                 "--store", store, "--format", "json"])  # fmt: skip
+    assert iri("homepage-ab") in result.output

@@ -266,3 +266,22 @@ def test_events_over_http_are_acknowledged_then_hydrated(
         assert label(graph, "version/churn/1") == "v1"
         assert client.post("/api/v1/sources/nope/sync").status_code == 404
         client.app.state.hydration.close()  # type: ignore[attr-defined]
+
+
+def test_the_worker_syncs_on_a_schedule(graph: KnowledgeGraph) -> None:
+    from kg.sources.queue import EventQueue
+    from kg.sources.service import Hydration
+    from tests.sources.test_hydration import Registry
+
+    registry = Registry()
+    registry.add("version", "v/1", label="scheduled")
+    service = Hydration(graph, {"registry": registry}, EventQueue(None), sync_interval=0.2)  # type: ignore[dict-item]
+    service.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not graph.exists(iri("version/v/1")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert graph.exists(iri("version/v/1"))
+        assert service.status()[0]["lastSync"]["listed"] == 1
+    finally:
+        service.close()

@@ -198,3 +198,29 @@ def test_a_kill_9_with_events_pending_loses_none(
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_kg_sync_and_kg_sources_on_a_store(
+    tmp_path: Path, mlflow: tuple[Server, dict[str, Any]]
+) -> None:
+    from typer.testing import CliRunner
+
+    from kg.cli import app
+
+    server, _ = mlflow
+    runner = CliRunner()
+    env = {"KG_MLFLOW_URI": server.uri, "KG_GATE": "warn"}
+    store = str(tmp_path / "store")
+    runner.invoke(app, ["load", "--store", store, "/dev/null"])  # an empty store to sync into
+    result = runner.invoke(app, ["sync", "mlflow", "--store", store, "--format", "json"], env=env)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["listed"] >= 9 and report["hydrated"] >= report["listed"]
+    assert (report["pending"], report["failed"]) == (0, 0)
+    result = runner.invoke(app, ["sources", "--store", store], env=env)
+    assert result.exit_code == 0 and "mlflow" in result.output, result.output
+    result = runner.invoke(app, ["query", "experiments-running-model", "-p", "model=model/churn-model",
+                                 "--store", store, "--format", "json"], env=env)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["sync", "nope", "--store", store], env=env)
+    assert result.exit_code == 1 and "no source 'nope'" in result.output
