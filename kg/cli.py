@@ -846,7 +846,7 @@ def sync(
     """Reconcile kg with a source: hydrate every entity it has, drop what it no longer has.
     On a store this process opens it hydrates at once; against a server, the server's worker
     does (follow it with `kg sources`)."""
-    with _access(store, url) as access:
+    with _access(store, url, create=True) as access:
         data = _run(lambda: access.sync(source))
     if output is Output.json:
         _print_json(data)

@@ -280,6 +280,8 @@ class KnowledgeGraph:
         them, with a warning each. `progress` is told where the load is, stage by stage
         (kg.write.pipeline.STAGES: parse, check, derive, gate, commit, references, index)."""
         batches = self.parse(documents, progress)
+        for batch in batches:
+            pipeline.without_inferred_graphs(batch)
         if restore:
             for batch in batches:
                 pipeline.without_own_graphs(batch)

@@ -9,11 +9,13 @@ from kg.search import Hit, SearchResult
 from kg.vocab import compact
 
 
-def edge(e: Edge) -> dict[str, str]:
-    data = {"origin": e.origin, "destination": e.destination, "type": compact(e.type)}
-    if e.inferred is not None:
-        data["inferredBy"] = e.inferred
-    return data
+def edge(e: Edge) -> dict[str, str | None]:
+    return {
+        "origin": e.origin,
+        "destination": e.destination,
+        "type": compact(e.type),
+        "inferredBy": e.inferred,  # the rule that concluded it; None for a stated edge
+    }
 
 
 def node(n: Node, *, edges: bool = True) -> dict[str, Any]:

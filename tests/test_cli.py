@@ -295,6 +295,7 @@ READERS = [
     ["impact", "service/homepage"], ["path", "service/homepage", "dataset/legacy-ratings"],
     ["query", "unowned-assets"], ["validate"], ["export"],
     ["same-as", "dataset/legacy-ratings", "dataset/abuse-reports"],
+    ["sources"], ["rules"], ["infer", "--all"],
 ]  # fmt: skip
 
 
@@ -373,6 +374,14 @@ EXIT_CODES = [
     ("dump", ["dump", "--store", "{missing}"], 2),
     ("stats", ["stats", "--store", "{store}"], 0),
     ("stats", ["stats", "--store", "{missing}"], 2),
+    ("sync", ["sync", "cards", "--store", "{store}"], 0),
+    ("sync", ["sync", "mlflow", "--store", "{store}"], 1),
+    ("sources", ["sources", "--store", "{store}"], 0),
+    ("sources", ["sources", "--store", "{missing}"], 2),
+    ("rules", ["rules", "--store", "{store}"], 0),
+    ("rules", ["rules", "--store", "{missing}"], 2),
+    ("infer", ["infer", "--all", "--store", "{store}"], 0),
+    ("infer", ["infer", "--store", "{store}"], 2),
 ]  # fmt: skip
 
 
@@ -393,6 +402,8 @@ def test_exit_codes(
     name: str, args: list[str], code: int,
 ) -> None:  # fmt: skip
     _served(monkeypatch)
+    (tmp_path / "cards").mkdir()
+    monkeypatch.setenv("KG_CARDS_DIR", str(tmp_path / "cards"))  # a source with nothing in it
     bad = tmp_path / "bad.json"
     bad.write_text('{"eventTime": "2026-01-01T00:00:00Z", "run": {}}')
     places = {
@@ -417,7 +428,7 @@ def test_every_command_reading_a_store_is_in_the_mistyped_store_table() -> None:
         c.name or c.callback.__name__  # type: ignore[union-attr]
         for c in app.registered_commands
         if _takes_a_store(c)
-    } - {"serve", "load", "ingest"}  # the commands that create a store
+    } - {"serve", "load", "ingest", "sync"}  # the commands that create a store
     assert readers == {args[0] for args in READERS}
 
 

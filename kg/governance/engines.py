@@ -113,6 +113,7 @@ def store_as_rdflib(store: GraphStore) -> Graph:
     )
     assert isinstance(result, ox.QueryTriples)
     data = result.serialize(format=ox.RdfFormat.N_TRIPLES) or b""
+    del result  # dropped here, in the thread that made it (pyoxigraph results stay in theirs)
     return Graph().parse(data=data.decode("utf-8"), format="nt")
 
 

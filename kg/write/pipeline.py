@@ -546,6 +546,23 @@ def without_own_graphs(batch: Batch) -> list[str]:
     return warnings
 
 
+def without_inferred_graphs(batch: Batch) -> list[str]:
+    """Take what inference rules concluded out of an input document (an export or a dump
+    carries it): kg concludes it again from the premises. Returns a warning when any was left
+    out."""
+    skipped = [g for g in batch.named_graphs if is_inferred_graph(g)]
+    for name in skipped:
+        del batch.named_graphs[name]
+    if not skipped:
+        return []
+    warning = (
+        f"{batch.source}: left out {len(skipped)} graph(s) of inferred edges "
+        "(urn:kg:graph:inferred:...): kg concludes them again from the premises"
+    )
+    batch.warnings.append(warning)
+    return [warning]
+
+
 def prepare(ontology: Ontology, batches: Sequence[Batch]) -> GraphWrite:
     """The write a load would make, without making it."""
     return _prepare(ontology, batches)[0]

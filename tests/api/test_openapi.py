@@ -16,7 +16,8 @@ from kg.graph import KnowledgeGraph
 
 METHODS = {"get", "head", "put", "post", "delete", "patch"}
 # path parameters, and the bodies a route needs before it looks at the token at all
-PATH_VALUES = {"identifier": "dataset/legacy-ratings", "importer": "datahub", "name": "upstream"}
+PATH_VALUES = {"identifier": "dataset/legacy-ratings", "importer": "datahub", "name": "upstream",
+               "source": "mlflow"}  # fmt: skip
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/equivalences"): {
         "json": {"asset": "dataset/legacy-ratings", "sameAs": ["dataset/title-metadata"]}
@@ -72,6 +73,9 @@ def test_the_locked_operations_are_those_that_need_a_token(guarded: TestClient) 
         ("post", "/store"),
         ("delete", "/store"),
         ("get", "/api/v1/dump"),
+        ("post", "/api/v1/events"),
+        ("post", "/api/v1/sources/{source}/sync"),
+        ("post", "/api/v1/inference"),
     } <= locked
 
 

@@ -7,26 +7,21 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from kg.cli import app
 from tests.conftest import shared
 
-CARDS = shared("data", "croissant", "datasets")
 
-
-@pytest.mark.skipif(not CARDS.is_dir(), reason="needs ../shared/data")
 def test_kg_sync_cards_hydrates_and_removes(tmp_path: Path) -> None:
     folder = tmp_path / "cards"
-    shutil.copytree(CARDS, folder)
+    shutil.copytree(shared("data", "croissant", "datasets"), folder)
     shutil.copy(
         shared("data", "ml-metadata", "huggingface", "sample_simple_model_index.md"), folder
     )
     runner = CliRunner()
     env = {"KG_CARDS_DIR": str(folder), "KG_GATE": "warn"}
     store = str(tmp_path / "store")
-    runner.invoke(app, ["load", "--store", store, "/dev/null"])
     result = runner.invoke(app, ["sync", "cards", "--store", store, "--format", "json"], env=env)
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)

@@ -211,7 +211,6 @@ def test_kg_sync_and_kg_sources_on_a_store(
     runner = CliRunner()
     env = {"KG_MLFLOW_URI": server.uri, "KG_GATE": "warn"}
     store = str(tmp_path / "store")
-    runner.invoke(app, ["load", "--store", store, "/dev/null"])  # an empty store to sync into
     result = runner.invoke(app, ["sync", "mlflow", "--store", store, "--format", "json"], env=env)
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
