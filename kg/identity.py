@@ -16,7 +16,7 @@ and impact follow in both directions.
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pyoxigraph as ox
 
@@ -35,6 +35,9 @@ _PLATFORMS = {
 }
 # Schemes whose namespace is a storage location (bucket, host) that belongs in the name.
 _FILE_LIKE = {"s3", "s3a", "s3n", "gs", "gcs", "abfss", "wasbs", "hdfs", "file"}
+HUGGINGFACE_HOSTS = {"huggingface.co", "www.huggingface.co", "hf.co"}
+# Pages of a Hugging Face repository: `datasets/<name>/tree/main` names the dataset `<name>`.
+_HUGGINGFACE_PAGES = {"tree", "blob", "resolve", "raw", "viewer", "discussions", "commits", "edit"}
 _DATAHUB_DATASET = re.compile(r"^urn:li:dataset:\(urn:li:dataPlatform:([^,]+),(.+),([A-Za-z_]+)\)$")
 _DATAHUB_FIELD = re.compile(r"^urn:li:schemaField:\((urn:li:dataset:\(.+\)),(.+)\)$")
 
@@ -132,3 +135,18 @@ def urn(value: str) -> ox.NamedNode:
         return ox.NamedNode(value)
     except ValueError as exc:
         raise InputError(f"{value!r} is not a usable URN: {exc}") from exc
+
+
+def huggingface_dataset(url: str) -> str | None:
+    """The Hugging Face name of the dataset whose page `url` is (`org/name`, or a legacy
+    `name` without an organisation), else None."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or parts.netloc.lower() not in HUGGINGFACE_HOSTS:
+        return None
+    segments = [unquote(s) for s in parts.path.split("/") if s]
+    if len(segments) < 2 or segments[0] != "datasets":
+        return None
+    rest = segments[1:]
+    if len(rest) >= 2 and rest[1] not in _HUGGINGFACE_PAGES:
+        return f"{rest[0]}/{rest[1]}"
+    return rest[0]

@@ -103,9 +103,7 @@ DQV_VALUE = ox.NamedNode(DQV + "value")
 _SAFE = "/-._~:@!$&'()*+,;=%"  # identity's: a Hugging Face name keeps its "org/"
 _SCHEMA_NAMESPACES = ("https://schema.org/", "http://schema.org/")
 _DEFAULT_PREFIXES = {"sc": SCHEMA, "schema": SCHEMA, "cr": CROISSANT}
-_HUGGINGFACE_HOSTS = {"huggingface.co", "www.huggingface.co", "hf.co"}
-# Pages of a Hugging Face repository: `datasets/<name>/tree/main` names the dataset `<name>`.
-_HUGGINGFACE_PAGES = {"tree", "blob", "resolve", "raw", "viewer", "discussions", "commits", "edit"}
+_HUGGINGFACE_HOSTS = identity.HUGGINGFACE_HOSTS
 _NOT_AGENTS = {"datasets", "models", "spaces", "docs", "collections", "papers"}
 _CHECKSUMS = {"sha256": 64, "md5": 32}
 _HEX = re.compile(r"[0-9a-fA-F]+")
@@ -121,26 +119,11 @@ Subject = ox.NamedNode | ox.BlankNode
 # ------------------------------------------------------------------------- identity
 
 
-def huggingface_dataset(url: str) -> str | None:
-    """The Hugging Face name of the dataset whose page `url` is (`org/name`, or a legacy
-    `name` without an organisation), else None."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or parts.netloc.lower() not in _HUGGINGFACE_HOSTS:
-        return None
-    segments = [unquote(s) for s in parts.path.split("/") if s]
-    if len(segments) < 2 or segments[0] != "datasets":
-        return None
-    rest = segments[1:]
-    if len(rest) >= 2 and rest[1] not in _HUGGINGFACE_PAGES:
-        return f"{rest[0]}/{rest[1]}"
-    return rest[0]
-
-
 def dataset_at(base_iri: str, url: str) -> ox.NamedNode | None:
     """The dataset a web address names: a Hugging Face dataset by its name, any other web
     address by its host and path on the platform of its scheme (as MLflow's mapping places a
     dataset logged from a URL), None for what is no web address."""
-    name = huggingface_dataset(url)
+    name = identity.huggingface_dataset(url)
     if name is not None:
         return identity.dataset(base_iri, "huggingface", name)
     parts = urlsplit(url.strip())
@@ -330,7 +313,7 @@ def _dataset_card(out: _Card, state: dict[str, Any]) -> None:
     card = out.obj(state.get("card"), "card")
     out.prefixes = _prefixes(card.get("@context"))
     url = out.text(card, "url", "url")
-    hf_name = huggingface_dataset(url) if url else None
+    hf_name = identity.huggingface_dataset(url) if url else None
     name = out.text(card, "name", "name", required=hf_name is None)
     platform, key = ("huggingface", hf_name) if hf_name else ("croissant", name)
     iri = identity.dataset(out.base, platform, key)

@@ -172,6 +172,9 @@ def _source_of(value: Any) -> dict[str, Any]:
 
 
 def _place(location: str) -> tuple[str, str] | None:
+    hub = identity.huggingface_dataset(location)  # a Hugging Face page: the dataset it names
+    if hub is not None:
+        return "huggingface", hub
     if location.startswith("/"):
         return "file", location.strip("/")
     parts = urlsplit(location)

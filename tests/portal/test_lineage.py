@@ -704,3 +704,22 @@ def test_without_the_libraries_the_table_is_there(
         assert all("404" in e or "/vendor/" in e for e in watch.errors), watch.errors
     finally:
         stop_server(server)
+
+
+def test_edges_a_rule_inferred_are_drawn_and_listed_as_such(page: Any, server: Server) -> None:
+    answer = api(server, "/api/v1/lineage", nodeId="service/homepage")
+    inferred = {
+        (e["origin"], e["destination"], e["inferredBy"])
+        for n in answer["graph"]
+        for e in n["inEdges"] + n["outEdges"]
+        if e["inferredBy"]
+    }
+    assert inferred, "the demo has edges its rules inferred (version-trained-on)"
+    open_lineage(page, "service/homepage", "upstream")
+    listed = page.eval_on_selector_all(
+        "[data-testid=lineage-edge][data-inferred-by]",
+        "els => els.map(e => [e.dataset.source, e.dataset.target, e.dataset.inferredBy])",
+    )
+    assert {tuple(e) for e in listed} == inferred
+    drawn = page.evaluate("() => window.kgLineage.cy.edges('.inferred').length")
+    assert drawn == len(inferred)

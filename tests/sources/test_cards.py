@@ -21,9 +21,10 @@ import pytest
 
 from kg.errors import InputError, LimitError
 from kg.graph import KnowledgeGraph
+from kg.identity import huggingface_dataset
 from kg.sources.base import EntityRef
 from kg.sources.cards import MAX_CARD_BYTES, CardsSource
-from kg.sources.cards_map import huggingface_dataset, map_card
+from kg.sources.cards_map import map_card
 from kg.sources.hydrate import Outcome, hydrate
 from kg.sources.mlflow_map import dataset_identity
 from kg.vocab import value

@@ -495,7 +495,7 @@ class LineagePage {
         added.push(n.id);
       }
       for (const e of [...(n.inEdges || []), ...(n.outEdges || [])]) {
-        this.edges.set(edgeKey(e), { origin: e.origin, destination: e.destination, type: e.type });
+        this.edges.set(edgeKey(e), { origin: e.origin, destination: e.destination, type: e.type, inferredBy: e.inferredBy || null });
       }
     }
     return added;
@@ -792,6 +792,7 @@ class LineagePage {
         { selector: "edge.haystack", style: { "curve-style": "haystack", "haystack-radius": 0 } },
         { selector: "edge.bow", style: { "curve-style": "unbundled-bezier", "control-point-distances": 60, "control-point-weights": 0.5 } },
         { selector: "edge.summary", style: { "line-style": "dashed", width: "data(width)" } },
+        { selector: "edge.inferred", style: { "line-style": "dotted" } }, // concluded by a rule
         { selector: "edge.path", style: { width: 3.5, "line-color": c.accent, "target-arrow-color": c.accent, color: c.accent, "z-index": 10 } },
         { selector: ".faded", style: { opacity: 0.22 } },
       ],
@@ -903,11 +904,11 @@ class LineagePage {
       const bow = !many && a && b && Math.abs(a.x - b.x) < 1;
       const label = e.summary
         ? [...e.kinds].map(localName).slice(0, 2).join(", ") + (e.count > 1 ? ` ×${fmt(e.count)}` : "")
-        : localName(e.type);
+        : localName(e.type) + (e.inferredBy ? " (inferred)" : "");
       elements.push({
         group: "edges",
         data: { id: e.id, source: e.source, target: e.target, label, width: e.summary ? Math.min(6, 1.4 + Math.log2(e.count)) : 1.4 },
-        classes: [e.summary ? "summary" : "", many ? "haystack" : "", bow ? "bow" : multi ? "multi" : "", this.edgesNamed ? "named" : ""].join(" ").trim(),
+        classes: [e.summary ? "summary" : "", e.inferredBy ? "inferred" : "", many ? "haystack" : "", bow ? "bow" : multi ? "multi" : "", this.edgesNamed ? "named" : ""].join(" ").trim(),
       });
     }
     return elements;
@@ -1138,9 +1139,10 @@ class LineagePage {
             "data-source": e.origin,
             "data-target": e.destination,
             "data-kind": e.type,
+            "data-inferred-by": e.inferredBy || null,
             "data-path": this.path && this.path.edges && this.path.edges.has(e.key) ? "true" : null,
           },
-          localName(e.type),
+          localName(e.type) + (e.inferredBy ? ` (inferred by ${e.inferredBy})` : ""),
         ),
       );
     }
