@@ -42,7 +42,7 @@ class Hydrated:
     outcome: Outcome
     subjects: list[str] = field(default_factory=list)
     references: list[EntityRef] = field(default_factory=list)  # to hydrate next (not held yet)
-    refresh: list[EntityRef] = field(default_factory=list)  # to hydrate again (this changed)
+    refresh: list[EntityRef] = field(default_factory=list)  # whose description depends on it
 
 
 def pending_mark(ref: EntityRef) -> ox.Literal:
@@ -148,8 +148,8 @@ def hydrate(graph: Loader, source: Source, ref: EntityRef) -> Hydrated:
         }
         dropped = [source_graph(source.name, s) for s in before if s not in description]
         subjects = [s.value for s in owned]
-        if not changed and not dropped:
-            return Hydrated(ref, Outcome.UNCHANGED, subjects, references)
+        if not changed and not dropped:  # (what depends on it may still be stale: see refresh)
+            return Hydrated(ref, Outcome.UNCHANGED, subjects, references, sorted(mapped.refresh))
         batch = Batch(
             source=f"{source.name}: {ref.key}",
             triples=[t for content in changed.values() for t in content],

@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS events (
     received REAL NOT NULL, seq INTEGER NOT NULL DEFAULT 1,
     attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending', reason TEXT,
+    cause TEXT NOT NULL DEFAULT 'event',
     UNIQUE (source, kind, entity)
 );
 CREATE INDEX IF NOT EXISTS due ON events (state, next_at);
@@ -47,6 +48,7 @@ class Event:
     ref: EntityRef
     seq: int
     attempts: int
+    cause: str = "event"  # what queued it: an event, a sync, or another hydration ("follow")
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,9 @@ class EventQueue:
                 raise
             self._db.execute("COMMIT")
 
-    def put(self, refs: Iterable[EntityRef], now: float | None = None) -> int:
-        """Queue the entities (committed when this returns); how many were not pending yet."""
+    def put(self, refs: Iterable[EntityRef], now: float | None = None, cause: str = "event") -> int:
+        """Queue the entities (committed when this returns); how many were not pending yet.
+        A pending row keeps the strongest cause: an event over a sync over a follow-up."""
         at = time.time() if now is None else now
         new = 0
         with self._transaction() as db:
@@ -95,20 +98,24 @@ class EventQueue:
                 ).fetchone()
                 if found is None:
                     db.execute(
-                        "INSERT INTO events (source, kind, entity, received, next_at) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        (ref.source, ref.kind, ref.id, at, at),
+                        "INSERT INTO events (source, kind, entity, received, next_at, cause) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (ref.source, ref.kind, ref.id, at, at, cause),
                     )
                     new += 1
                 elif found[1] == "failed":  # asked again: a fresh start
                     db.execute(
                         "UPDATE events SET state='pending', attempts=0, next_at=?, seq=seq+1, "
-                        "reason=NULL WHERE id=?",
-                        (at, found[0]),
+                        "reason=NULL, cause=? WHERE id=?",
+                        (at, cause, found[0]),
                     )
                     new += 1
                 else:  # pending (maybe waiting out a backoff, maybe being hydrated now)
-                    db.execute("UPDATE events SET seq=seq+1 WHERE id=?", (found[0],))
+                    db.execute(
+                        "UPDATE events SET seq=seq+1, cause=CASE WHEN ?='event' OR "
+                        "(?='sync' AND cause='follow') THEN ? ELSE cause END WHERE id=?",
+                        (cause, cause, cause, found[0]),
+                    )
         self.arrived.set()
         return new
 
@@ -116,11 +123,11 @@ class EventQueue:
         at = time.time() if now is None else now
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, kind, entity, seq, attempts FROM events WHERE source=? AND "
+                "SELECT id, kind, entity, seq, attempts, cause FROM events WHERE source=? AND "
                 "state='pending' AND next_at<=? ORDER BY next_at, id LIMIT ?",
                 (source, at, limit),
             ).fetchall()
-        return [Event(r[0], EntityRef(source, r[1], r[2]), r[3], r[4]) for r in rows]
+        return [Event(r[0], EntityRef(source, r[1], r[2]), r[3], r[4], r[5]) for r in rows]
 
     def next_due(self) -> float | None:
         """When the earliest pending event is due (None: nothing pending)."""

@@ -18,7 +18,7 @@ from typing import Any
 from kg.config import Settings
 from kg.errors import InputError, KGError, NotFoundError
 from kg.sources.base import EntityRef, Source, SourceRefusedError, SourceUnavailableError
-from kg.sources.hydrate import Hydrated, held_entities, hydrate, pending_entities
+from kg.sources.hydrate import Hydrated, Outcome, held_entities, hydrate, pending_entities
 from kg.sources.queue import Event, EventQueue
 from kg.write.importers import Loader
 
@@ -168,9 +168,9 @@ class Hydration:
 
     # -- taking events
 
-    def accept(self, refs: Iterable[EntityRef]) -> int:
+    def accept(self, refs: Iterable[EntityRef], cause: str = "event") -> int:
         listed = list(refs)
-        self.queue.put(listed)
+        self.queue.put(listed, cause=cause)
         return len(listed)
 
     def sync(self, name: str) -> SyncReport:
@@ -188,7 +188,7 @@ class Hydration:
             kind, _, ident = key.partition("/")
             gone.append(EntityRef(name, kind, ident))
         named = [r for r in pending_entities(self.graph, name) if r.key not in keys]
-        queued = self.queue.put([*listed, *gone, *named])
+        queued = self.queue.put([*listed, *gone, *named], cause="sync")
         self.queue.sync_finished(name, len(listed), len(gone), None)
         return SyncReport(name, len(listed), queued, len(gone))
 
@@ -214,9 +214,13 @@ class Hydration:
             else:
                 self.queue.retry(event, delay, exc.message)
             return
-        follow = [*done.references, *done.refresh]
+        # What depends on the entity is hydrated again when it changed, or when an event said
+        # it did (an alias deleted changes the versions, not the model the event names).
+        follow = list(done.references)
+        if done.outcome is not Outcome.UNCHANGED or event.cause == "event":
+            follow += done.refresh
         if follow:
-            self.queue.put(follow)
+            self.queue.put(follow, cause="follow")
         self.queue.done(event)
         if self.on_hydrated is not None:
             self.on_hydrated(done)

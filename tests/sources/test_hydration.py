@@ -65,6 +65,8 @@ class Registry:
             run = ox.NamedNode(iri(f"run/{state['run']}"))
             triples.append(ox.Triple(subject, mlg("generatedBy"), run))
             mapped.references[EntityRef(self.name, "run", state["run"])] = run
+        if "depends" in state:  # an entity whose description depends on this one
+            mapped.refresh = {EntityRef(self.name, "run", state["depends"])}
         return mapped
 
 
@@ -145,6 +147,25 @@ def test_events_twice_or_out_of_order_end_in_the_sources_state(
     service.accept([ref])
     service.drain()
     assert not graph.exists(iri("version/churn/1"))
+
+
+def test_an_event_refreshes_what_depends_on_the_entity_even_when_it_is_unchanged(
+    service: Hydration, graph: KnowledgeGraph, registry: Registry
+) -> None:
+    """(An MLflow alias deleted: the event names the model, which is unchanged; its versions
+    are what changed.)"""
+    model = registry.add("version", "m/1", label="model", depends="r1")
+    run = registry.add("run", "r1", label="before")
+    service.accept([model, run])
+    service.drain()
+    registry.held[run]["label"] = "after"  # changed at the source, with no event of its own
+    service.accept([model])
+    service.drain()
+    assert label(graph, "run/r1") == "after"
+    registry.held[run]["label"] = "later"
+    service.accept([model], cause="follow")  # what is queued by another hydration: not followed
+    service.drain()
+    assert label(graph, "run/r1") == "after"
 
 
 def test_a_source_that_is_down_is_retried_with_backoff(

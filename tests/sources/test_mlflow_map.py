@@ -289,7 +289,11 @@ def test_a_dataset_context_decides_training_or_evaluation() -> None:
             "ml-data/churn/train.csv",
         ),
         (  # a Hugging Face page names the dataset its card names: one IRI whichever says it
-            {"name": "t", "source_type": "http", "source": '{"url": "https://huggingface.co/datasets/ylecun/mnist"}'},
+            {
+                "name": "t",
+                "source_type": "http",
+                "source": '{"url": "https://huggingface.co/datasets/ylecun/mnist"}',
+            },
             "huggingface",
             "ylecun/mnist",
         ),
