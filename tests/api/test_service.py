@@ -101,7 +101,7 @@ def test_lineage_shape(client: TestClient) -> None:
     )  # fmt: skip
     assert root["outEdges"] == [
         {"origin": iri("service/homepage"), "destination": iri("model/home-ranking/v3"),
-         "type": "mlg:deploys"},
+         "type": "mlg:deploys", "inferredBy": None},
     ]  # fmt: skip
     assert max(n["distance"] for n in graph) == 2
 
