@@ -10,7 +10,6 @@ hydrated yet are marked `mlg:hydrationPending "<source>:<kind>/<id>"` until they
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -23,6 +22,7 @@ from kg.limits import Limits
 from kg.sources.base import EntityRef, Source
 from kg.vocab import mlg
 from kg.write.importers import Loader, as_stored
+from kg.write.pipeline import group
 
 SOURCE_ENTITY = mlg("sourceEntity")
 HYDRATION_PENDING = mlg("hydrationPending")
@@ -85,32 +85,6 @@ def pending_entities(graph: Loader, source: str) -> list[EntityRef]:
     return sorted(set(found))
 
 
-def _described(triples: Iterable[ox.Triple]) -> dict[ox.NamedNode, list[ox.Triple]]:
-    """Triples per IRI subject, blank nodes with the subject they hang off."""
-    listed = list(triples)
-    by_subject: dict[object, list[ox.Triple]] = {}
-    for t in listed:
-        by_subject.setdefault(t.subject, []).append(t)
-    result: dict[ox.NamedNode, list[ox.Triple]] = {}
-    for subject, own in by_subject.items():
-        if not isinstance(subject, ox.NamedNode):
-            continue
-        content = list(own)
-        stack = [t.object for t in own if isinstance(t.object, ox.BlankNode)]
-        seen: set[object] = set()
-        while stack:
-            node = stack.pop()
-            if node in seen:
-                continue
-            seen.add(node)
-            for t in by_subject.get(node, ()):
-                content.append(t)
-                if isinstance(t.object, ox.BlankNode):
-                    stack.append(t.object)
-        result[subject] = content
-    return result
-
-
 def hydrate(graph: Loader, source: Source, ref: EntityRef) -> Hydrated:
     """Ask the source for the entity and make kg's description of it the source's (fetching
     first, outside the write turn: a slow source holds up no other write)."""
@@ -131,27 +105,28 @@ def hydrate(graph: Loader, source: Source, ref: EntityRef) -> Hydrated:
         key = ox.Literal(ref.key)
         owned = list(dict.fromkeys(mapped.owned))
         triples = [*mapped.triples, *(ox.Triple(s, SOURCE_ENTITY, key) for s in owned)]
-        description = _described(triples)
+        # One graph per subject of this source, blank nodes with theirs, as the pipeline groups.
+        described = Batch(source=f"{source.name}: {ref.key}", triples=triples, scope=source.name)
+        description = group(described)
         references = []
         for other, iri in sorted(mapped.references.items()):
-            if other == ref or iri in description:
-                continue
-            if graph.store.graph(source_graph(source.name, iri)):
-                continue  # hydrated already (or marked pending already)
-            description[iri] = [ox.Triple(iri, HYDRATION_PENDING, pending_mark(other))]
+            name = source_graph(source.name, iri)
+            if other == ref or name in description or graph.store.graph(name):
+                continue  # described here, or hydrated (or marked pending) already
+            description[name] = [ox.Triple(iri, HYDRATION_PENDING, pending_mark(other))]
             references.append(other)
         changed = {
-            subject: content
-            for subject, content in description.items()
-            if as_stored(content)
-            != as_stored(graph.store.graph(source_graph(source.name, subject)))
+            name: content
+            for name, content in description.items()
+            if as_stored(content) != as_stored(graph.store.graph(name))
         }
-        dropped = [source_graph(source.name, s) for s in before if s not in description]
+        dropped = [source_graph(source.name, s) for s in before]
+        dropped = [name for name in dropped if name not in description]
         subjects = [s.value for s in owned]
         if not changed and not dropped:  # (what depends on it may still be stale: see refresh)
             return Hydrated(ref, Outcome.UNCHANGED, subjects, references, sorted(mapped.refresh))
         batch = Batch(
-            source=f"{source.name}: {ref.key}",
+            source=described.source,
             triples=[t for content in changed.values() for t in content],
             scope=source.name,
             drop=dropped,
