@@ -29,6 +29,7 @@ BACKOFF_CAP = 300.0
 MAX_ATTEMPTS = 10  # a source down for about 20 minutes: the entity waits for sync or an event
 MAX_ID = 1000  # characters of an entity id in an event
 BATCH = 50  # events taken at once
+MAX_EVENTS = 10_000  # events in one request: more is a sync's work
 
 
 def configured_sources(settings: Settings) -> dict[str, Source]:
@@ -97,6 +98,11 @@ def parse_events(data: Any, sources: dict[str, Source]) -> list[EntityRef]:
     items = data if isinstance(data, list) else [data]
     if not items:
         raise InputError("no events: send one event or a list of them")
+    if len(items) > MAX_EVENTS:
+        raise InputError(
+            f"{len(items)} events in one request, more than {MAX_EVENTS}: send them in parts, "
+            "or ask for a sync (POST /api/v1/sources/{source}/sync)"
+        )
     refs = []
     for n, item in enumerate(items):
         where = f"event {n}" if isinstance(data, list) else "the event"

@@ -249,6 +249,7 @@ def test_what_a_source_said_is_in_its_graph_with_the_entity_it_came_from(
         ({"source": "registry", "entity": "dataset", "id": "x"}, "no entity kind 'dataset'"),
         ([{"source": "registry", "entity": "version", "id": "x"}, 3], "event 1 is not an object"),
         ({"source": "registry", "entity": "version", "id": "x" * 1001}, "longer than 1000"),
+        ([{"source": "registry", "entity": "version", "id": "x"}] * 10_001, "more than 10000"),
         (
             {"source": "registry", "entity": "version", "id": "x", "state": {}},
             "unknown field 'state'",
