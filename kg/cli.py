@@ -590,9 +590,15 @@ def lineage(
             n["type"] or "",
             n["label"] or "",
             ", ".join(short(o) for o in n["owners"]),
-            ", ".join(sorted({e["type"] for e in edges})) if n["distance"] else "",
+            ", ".join(sorted({_via(e) for e in edges})) if n["distance"] else "",
         )
     out.print(table)
+
+
+def _via(edge: dict[str, Any]) -> str:
+    """An edge's kind, and the rule that inferred it, if one did."""
+    rule = edge.get("inferredBy")
+    return f"{edge['type']} (inferred: {rule})" if rule else str(edge["type"])
 
 
 @app.command()

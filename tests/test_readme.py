@@ -274,6 +274,7 @@ _FILES = {
     "bootstrap_mce.json": _GOLDEN / "datahub-metadata.json",
     "mlflow_mcps.json": _GOLDEN / "datahub-metadata.json",
     "catalog-info.yaml": _GOLDEN / "backstage-catalog.yaml",
+    "examples/ab-tests.yaml": ROOT / "examples" / "ab-tests.yaml",
 }
 _BATCH = "<urn:batch:run-1> <https://w3id.org/mlg#status> <https://w3id.org/mlg#Active> .\n"
 
@@ -298,6 +299,7 @@ def _bash(command: str, cwd: Path, env: dict[str, str]) -> tuple[int, str]:
 def test_every_readme_command_runs_against_a_fresh_make_run(fresh_folder: Path) -> None:
 
     for name, source in _FILES.items():
+        (fresh_folder / name).parent.mkdir(parents=True, exist_ok=True)
         (fresh_folder / name).write_bytes(source.read_bytes())
     (fresh_folder / "batch.ttl").write_text(_BATCH)
     bin_dir = str(Path(sys.executable).parent)

@@ -244,3 +244,20 @@ def test_kg_rules_and_kg_infer(tmp_path: Path) -> None:
     result = runner.invoke(app, ["query", "experiments-running-model", "-p", "model=churn",
                                  "--store", store, "--format", "json"])  # fmt: skip
     assert iri("homepage-ab") in result.output
+
+
+def test_the_ab_tests_example_passes_the_gate_and_finds_both_cells_versions() -> None:
+    from kg import resources
+    from kg.graph import Document
+
+    graph = KnowledgeGraph.open(settings(gate="enforce"))
+    try:
+        path = resources.data_dir("examples") / "ab-tests.yaml"
+        graph.load([Document(path.name, path.read_bytes())])
+        rows = graph.named_query("experiments-running-model", {"model": iri("model/churn")})
+        assert sorted(r["version"].value for r in rows) == [
+            iri("model/churn/1"),
+            iri("model/churn/2"),
+        ]  # type: ignore[index]
+    finally:
+        graph.close()
