@@ -220,6 +220,10 @@ class Hydration:
             else:
                 self.queue.retry(event, delay, exc.message)
             return
+        except Exception as exc:  # a state the mapping did not expect: given up on, with why
+            _log.exception("hydrating %s failed", event.ref.key)
+            self.queue.fail(event, f"kg could not hydrate it: {exc!r}"[:1000])
+            return
         # What depends on the entity is hydrated again when it changed, or when an event said
         # it did (an alias deleted changes the versions, not the model the event names).
         follow = list(done.references)

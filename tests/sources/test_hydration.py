@@ -168,6 +168,18 @@ def test_an_event_refreshes_what_depends_on_the_entity_even_when_it_is_unchanged
     assert label(graph, "run/r1") == "after"
 
 
+def test_a_state_the_mapping_cannot_read_fails_with_why_and_the_worker_goes_on(
+    service: Hydration, graph: KnowledgeGraph, registry: Registry, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = registry.add("version", "bad/1")  # no label: the mapping raises KeyError
+    good = registry.add("version", "good/1", label="fine")
+    service.accept([broken, good])
+    service.drain()
+    status = service.status()[0]
+    assert status["failed"] == 1 and "KeyError" in status["failures"][0]["reason"]
+    assert label(graph, "version/good/1") == "fine"
+
+
 def test_a_source_that_is_down_is_retried_with_backoff(
     service: Hydration, graph: KnowledgeGraph, registry: Registry
 ) -> None:
