@@ -290,6 +290,14 @@ def test_events_over_http_are_acknowledged_then_hydrated(
             "/api/v1/events", json={"source": "registry", "entity": "nope", "id": "1"}
         )
         assert bad.status_code == 400 and "no entity kind" in bad.json()["detail"]
+        deep = client.post(
+            "/api/v1/events",
+            content=b"[" * 200 + b"]" * 200,
+            headers={"content-type": "application/json"},
+        )
+        assert deep.status_code == 400 and "deeper than" in deep.json()["detail"], deep.text
+        assert client.app.state.hydration.queue.pending("registry") == 1  # type: ignore[attr-defined]
+        assert client.get("/healthz").status_code == 200
         broken = client.post(
             "/api/v1/events", content=b"{not json", headers={"content-type": "application/json"}
         )
