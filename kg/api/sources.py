@@ -10,18 +10,13 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from kg.api import models
-from kg.api.deps import GraphDep, WriterDep, read_body
+from kg.api.deps import GraphDep, UnauthorizedError, WriterDep, read_body
 from kg.api.openapi import TOKEN, WRITE, body, problems
-from kg.errors import InputError, KGError, NotFoundError
+from kg.errors import InputError, NotFoundError
 from kg.limits import Limits, check_json
 from kg.sources.service import Hydration, parse_events
 
 router = APIRouter(tags=["sources"])
-
-
-class WebhookRefusedError(KGError):
-    status = 401
-    title = "Webhook refused"
 
 
 def hydration_of(request: Request) -> Hydration:
@@ -86,7 +81,7 @@ async def post_mlflow_webhook(request: Request, graph: GraphDep) -> dict[str, An
         raise NotFoundError("no MLflow source is configured (KG_MLFLOW_URI)")
     secret = graph.settings.mlflow_webhook_secret
     if not secret:
-        raise WebhookRefusedError(
+        raise UnauthorizedError(
             "MLflow webhooks need KG_MLFLOW_WEBHOOK_SECRET set to the webhook's secret"
         )
     data = await read_body(request)
