@@ -119,6 +119,32 @@ class Settings(BaseSettings):
     api_tokens: str = Field(
         "", description="Bearer tokens allowed to write, comma-separated (empty: writes are open)."
     )
+    tokens_file: Path | None = Field(
+        None,
+        description="File of named tokens with a role and a team, stored as hashes (written by "
+        "`kg token add`).",
+    )
+    read_open: bool = Field(
+        True, description="Whether reads need no token (false: every read needs a reader's)."
+    )
+    oidc_issuer: str = Field(
+        "", description="Issuer (iss) of the OIDC bearer tokens kg accepts (empty: none)."
+    )
+    oidc_audience: str = Field("", description="Audience (aud) those tokens must name.")
+    oidc_jwks: str = Field(
+        "",
+        description="The issuer's signing keys: a JWKS file, or a URL KG_FEDERATION_ALLOW allows.",
+    )
+    oidc_role_claim: str = Field("kg_role", description="Claim holding reader, writer or admin.")
+    oidc_team_claim: str = Field("kg_team", description="Claim holding a writer's team id.")
+    oidc_name_claim: str = Field(
+        "sub", description="Claim naming the caller in the history and the audit."
+    )
+    history: bool = Field(
+        True,
+        description="Keep what every write replaced, for answers as of any moment (false: only "
+        "the load records).",
+    )
     url: str = Field(
         "",
         description="The kg server the CLI talks to instead of opening a store, e.g. "

@@ -102,3 +102,10 @@ class BusyError(KGError):
 
     status = 503
     title = "Service busy"
+
+
+class ForbiddenError(KGError):
+    """The caller is known but its role or team does not allow what it asked."""
+
+    status = 403
+    title = "Forbidden"
