@@ -8,6 +8,7 @@ the log only saves the time.
 
 from __future__ import annotations
 
+from kg.history.lineage import LineageHistory
 from kg.lineage import LineageIndex
 from kg.search import SearchIndex
 from kg.store import GraphStore
@@ -16,16 +17,23 @@ from kg.write.pipeline import Applied
 
 
 class LineageFollower:
-    """The in-memory lineage index (kg.lineage.index)."""
+    """The in-memory lineage index (kg.lineage.index), and the changes each write made to it
+    for answers as of a moment (kg.history.lineage), taken before the index applies them."""
 
-    def __init__(self, index: LineageIndex) -> None:
+    def __init__(self, index: LineageIndex, history: LineageHistory | None = None) -> None:
         self.index = index
+        self.history = history
 
     def applied(self, store: GraphStore, change: Applied) -> None:
         new = {g: list(ts) for g, ts in change.write.replace.items()}
-        self.index.apply(store, change.old, new, change.report.descriptions)
+        with self.index.lock:
+            if self.history is not None:
+                self.history.follow(change.report.position, change.old, new)
+            self.index.apply(store, change.old, new, change.report.descriptions)
 
     def caught_up(self, store: GraphStore, subjects: set[str] | None, stamp: str) -> str:
+        if self.history is not None and (subjects is None or subjects):
+            self.history.position = None  # other processes' writes: built again when asked
         # many changed assets: reading them one by one costs more than reading every edge
         if subjects is None or len(subjects) > max(1000, self.index.size() // 4):
             self.index.rebuild(store)

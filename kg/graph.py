@@ -7,6 +7,7 @@ lineage, catalog) to the store.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gc
 import logging
 import threading
@@ -19,6 +20,7 @@ import pyoxigraph as ox
 
 from kg import assets, catalog, exports, jobs, resources, sparqltext
 from kg import lineage as walks
+from kg.auth.context import acting
 from kg.config import Settings
 from kg.errors import InputError, KGError, NotFoundError, QueryError
 from kg.followers import LineageFollower, SearchFollower
@@ -35,6 +37,10 @@ from kg.graphs import (
     described_subject,
     is_inferred_graph,
 )
+from kg.history import record as versioning
+from kg.history import timeline as history_timeline
+from kg.history.lineage import AsOfWalker, LineageHistory
+from kg.history.timeline import Moment, Timeline
 from kg.ids import to_id, to_iri
 from kg.inference.engine import Inference
 from kg.inference.rules import load_rules, rule_files
@@ -96,8 +102,11 @@ class KnowledgeGraph:
         # Rules whose conclusions every write keeps in step (kg.inference).
         self.inference = Inference(load_rules(rule_files(settings.rule_paths())))
         # Told of every write, in this order (kg.write.pipeline.Follower).
+        # The change log as a timeline, and the lineage changes of every write (kg.history).
+        self.timeline = Timeline()
+        self.lineage_history = LineageHistory(self.lineage_index, ontology)
         self.followers: list[pipeline.Follower] = [
-            LineageFollower(self.lineage_index),
+            LineageFollower(self.lineage_index, self.lineage_history),
             SearchFollower(self.search_index),
         ]
         # The change log position the indexes reflect, and its stamp (kg.write.log).
@@ -307,6 +316,8 @@ class KnowledgeGraph:
                 self.followers,
                 progress=progress,
                 inference=self.inference,
+                writer=acting(),
+                history=self.settings.history,
             )
             self.position = report.last.position
             self.stamp = log.stamp(report.last.position, report.last.load)
@@ -322,7 +333,13 @@ class KnowledgeGraph:
             if not concluded.changed:
                 return None
             report = pipeline.load(
-                self.store, self.ontology, [concluded.batch], None, self.followers
+                self.store,
+                self.ontology,
+                [concluded.batch],
+                None,
+                self.followers,
+                writer=acting(),
+                history=self.settings.history,
             )
             report.inferred_rules = concluded.changed
             self.position = report.position
@@ -708,22 +725,48 @@ class KnowledgeGraph:
         direction: Direction = Direction.UPSTREAM,
         depth: int | None = None,
         types: Iterable[str] | None = None,
+        as_of: dt.datetime | None = None,
     ) -> Lineage:
+        """Lineage now, or as it was at `as_of` (edges, names, owners and statuses of then)."""
         type_iris = [self.ontology.resolve("type", t) for t in types] if types else None
         with self.lineage_index.lock:
+            walker = self._walker(as_of)
             return walks.lineage(
-                self.store, self.ontology, self.iri(node), direction, depth, type_iris, self.walker
+                self.store, self.ontology, self.iri(node), direction, depth, type_iris, walker
             )
 
-    def impact(self, node: str) -> Impact:
+    def impact(self, node: str, as_of: dt.datetime | None = None) -> Impact:
         with self.lineage_index.lock:
-            return walks.impact(self.store, self.ontology, self.iri(node), self.walker)
+            walker = self._walker(as_of)
+            return walks.impact(self.store, self.ontology, self.iri(node), walker)
 
-    def paths(self, origin: str, target: str) -> Paths:
+    def paths(self, origin: str, target: str, as_of: dt.datetime | None = None) -> Paths:
         with self.lineage_index.lock:
+            walker = self._walker(as_of)
             return walks.paths(
-                self.store, self.ontology, self.iri(origin), self.iri(target), walker=self.walker
+                self.store, self.ontology, self.iri(origin), self.iri(target), walker=walker
             )
+
+    # -- history
+
+    def moment(self, at: dt.datetime) -> Moment:
+        """The position `at` names in the change log (410 when history does not reach it)."""
+        return history_timeline.resolve(self.store, self.timeline, at)
+
+    def _walker(self, as_of: dt.datetime | None) -> walks.IndexedWalker:
+        """The walker over the index now, or as of a moment (the caller holds the index)."""
+        if as_of is None:
+            return self.walker
+        moment = self.moment(as_of)
+        if moment.position >= self.timeline.read_up_to:
+            return self.walker
+        start = versioning.since(self.store) or 1
+        if (
+            not self.lineage_history.ready
+            or self.lineage_history.position != self.timeline.read_up_to
+        ):
+            self.lineage_history.build(self.store, self.timeline, start)
+        return AsOfWalker(self.store, self.ontology, self.lineage_history.at(moment.position))
 
     def stats(self) -> dict[str, object]:
         return jobs.stats(self.store, self.settings.base_iri)

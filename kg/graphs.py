@@ -25,6 +25,7 @@ ONTOLOGY_GRAPH = NamedNode("urn:kg:graph:ontology")
 SHAPES_GRAPH = NamedNode("urn:kg:graph:shapes")
 LOADS_GRAPH = NamedNode("urn:kg:graph:loads")
 LOG_GRAPH = NamedNode("urn:kg:graph:log")  # the change log's head: the latest write's position
+HISTORY_GRAPH = NamedNode("urn:kg:graph:history")  # what writes replaced (kg.history)
 REPORT_GRAPH = NamedNode(REPORT_GRAPH_PREFIX + "latest")  # the last whole-graph report saved
 # Data: blank-node descriptions attached to no IRI subject (no edges, nothing to index).
 DEFAULT_DATA_GRAPH = NamedNode("urn:kg:graph:default")
@@ -42,6 +43,7 @@ SYSTEM_GRAPHS: dict[NamedNode, str] = {
     SHAPES_GRAPH: "the SHACL shapes",
     LOADS_GRAPH: "load records",
     LOG_GRAPH: "the change log's position",
+    HISTORY_GRAPH: "the history of every graph",
 }
 SYSTEM_GRAPH_PREFIXES: dict[str, str] = {
     REPORT_GRAPH_PREFIX: "validation reports",
@@ -114,6 +116,13 @@ def asset_graph(subject: NamedNode) -> NamedNode:
 def derived_graph(source_graph: NamedNode) -> NamedNode:
     """The named graph of triples kg derived from one source graph; replaced with it."""
     return NamedNode(DERIVED_GRAPH_PREFIX + source_graph.value)
+
+
+def derived_source(graph: NamedNode) -> NamedNode | None:
+    """The source graph a derived graph was derived from; None for any other graph."""
+    if not graph.value.startswith(DERIVED_GRAPH_PREFIX):
+        return None
+    return NamedNode(graph.value.removeprefix(DERIVED_GRAPH_PREFIX))
 
 
 def source_graph(scope: str, subject: NamedNode) -> NamedNode:

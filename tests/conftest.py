@@ -59,7 +59,11 @@ def load_text(graph: KnowledgeGraph, text: str, name: str = "input.yaml") -> obj
 def snapshot(graph: KnowledgeGraph) -> list[str]:
     """Every quad but the change log (load records and head), canonicalized: equal snapshots
     mean an equal graph."""
-    log = {ox.NamedNode("urn:kg:graph:loads"), ox.NamedNode("urn:kg:graph:log")}
+    log = {
+        ox.NamedNode("urn:kg:graph:loads"),
+        ox.NamedNode("urn:kg:graph:log"),
+        ox.NamedNode("urn:kg:graph:history"),
+    }
     dataset = ox.Dataset(q for q in graph.store.quads(None, None, None) if q.graph_name not in log)
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     return sorted(str(q) for q in dataset)

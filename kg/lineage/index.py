@@ -13,9 +13,10 @@ from __future__ import annotations
 import pickle
 import threading
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pyoxigraph as ox
 
@@ -56,8 +57,29 @@ def attributes_of(triples: Iterable[ox.Triple]) -> Attributes:
     return Attributes(types, label, sorted(owners), status, stage)
 
 
+class EdgeIndex(Protocol):
+    """What a walk reads of an index: the lineage index as it is, or as it was at a position
+    (kg.history.lineage)."""
+
+    @property
+    def inferred(self) -> Mapping[tuple[int, int, int], str]: ...
+
+    def known(self, iri: str) -> int | None: ...
+
+    def name(self, node: int) -> str: ...
+
+    def out_edges(self, node: int) -> list[tuple[int, int]]: ...
+
+    def in_edges(self, node: int) -> list[tuple[int, int]]: ...
+
+    def attributes(self, node: int) -> Attributes | None: ...
+
+
 class LineageIndex:
     def __init__(self, ontology: Ontology) -> None:
+        # Which build of the id table this is: ids change when the index is rebuilt or
+        # restored, so what holds them (kg.history.lineage) knows to start again.
+        self.generation: int = getattr(self, "generation", 0) + 1
         self.ontology = ontology
         self.properties = {ox.NamedNode(p) for p in ontology.lineage_properties}
         self._ids: dict[str, int] = {}
@@ -111,6 +133,11 @@ class LineageIndex:
                 if t.predicate == SAME_AS and s != o:  # an equivalence holds both ways
                     found.append((o, p, s))
         return found
+
+    def edge_ids(self, triples: Iterable[ox.Triple]) -> list[tuple[int, int, int]]:
+        """The lineage edges among `triples`, as (subject, property, object) ids."""
+        with self.lock:
+            return self._edges(triples)
 
     def add(self, triples: Iterable[ox.Triple]) -> None:
         for s, p, o in self._edges(triples):
@@ -357,6 +384,11 @@ class LineageIndex:
             for s, pairs in enumerate(self._out)
             for p, o in pairs
         }
+
+
+def rule_of(graph: str) -> str:
+    """The rule an inferred graph holds the conclusions of."""
+    return _rule_of(graph)
 
 
 def _rule_of(graph: str) -> str:

@@ -17,7 +17,7 @@ from typing import TypeVar
 import pyoxigraph as ox
 
 from kg.errors import NotFoundError
-from kg.lineage.index import LineageIndex, attributes_of
+from kg.lineage.index import EdgeIndex, attributes_of
 from kg.lineage.walk import Direction, Step, distances, walk
 from kg.ontology import Ontology
 from kg.store import GraphStore
@@ -172,7 +172,7 @@ class Walker:
 class IndexedWalker(Walker):
     """The same walks over the in-memory index (kg.lineage.index) instead of the store."""
 
-    def __init__(self, store: GraphStore, ontology: Ontology, index: LineageIndex) -> None:
+    def __init__(self, store: GraphStore, ontology: Ontology, index: EdgeIndex) -> None:
         super().__init__(store, ontology)
         self.index = index
         self._edge_cache: dict[tuple[int, int, int], Edge] = {}

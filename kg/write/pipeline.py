@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 import pyoxigraph as ox
 
+from kg.auth.principal import Principal
 from kg.errors import InputError, ReadOnlyGraphError
 from kg.governance.gate import Gate
 from kg.graphs import (
@@ -26,11 +27,13 @@ from kg.graphs import (
     LOG_GRAPH,
     asset_graph,
     derived_graph,
+    derived_source,
     is_data_graph,
     is_inferred_graph,
     source_graph,
     system_graph,
 )
+from kg.history import record as versioning
 from kg.ingest import Batch
 from kg.limits import Limits, limit_error
 from kg.ontology import Ontology, derives_from, valid_lexical
@@ -430,6 +433,8 @@ def load(
     *,
     progress: Progress | None = None,
     inference: Inference | None = None,
+    writer: Principal | None = None,
+    history: bool = False,
 ) -> LoadReport:
     """Check, group and derive every batch, pass the governance gate, then commit them all in
     one atomic write. Nothing is written unless every batch passes (and, when the gate
@@ -439,9 +444,18 @@ def load(
     With `inference`, what its rules conclude from the write follows at once, in a load of its
     own (`report.inferred`, ungated: the write it follows from passed the gate), still within
     the caller's turn at the store.
+
+    `writer` is named on the load record; a writer scoped to a team may only change that team's
+    assets (kg.auth.scope: ForbiddenError otherwise). With `history`, graphs the write leaves
+    as they are are not written, and what it replaces is kept as versions (kg.history), in the
+    same commit.
     """
     write, report = _prepare(ontology, batches, store, progress)
     report.subjects = touched_subjects(store, write)
+    if writer is not None and writer.team is not None:
+        from kg.auth import scope
+
+        scope.check(store, writer, write, report.subjects)
     if gate is not None:
         report.gate = gate.mode.value
         steps = None if progress is None else _gate_steps(progress)
@@ -449,7 +463,7 @@ def load(
         report.violations = checked.results if checked is not None else []
     written = report.triples + report.derived  # the graphs' content, as the write replaces it
     old = {}
-    if followers or inference is not None:  # what the write replaces, for what is kept in step
+    if followers or inference is not None or history:  # what the write replaces
         old = store.graphs_content(
             [
                 graph
@@ -457,19 +471,31 @@ def load(
                 if not graph.value.startswith(DERIVED_GRAPH_PREFIX)
             ]
         )
+    committed = _changes_only(write, old) if history else write
     # The rules' anchors the write's premises reach as the store is, before it changes.
     rules = [] if inference is None else inference.affected(ontology, old, write.replace)
     reached = {} if inference is None else inference.anchors(store, report.subjects, rules)
     if progress is not None:
         progress("commit", 0, written)
-    # The write's place in the change log, in the same commit (the caller holds the store).
+    # The write's place in the change log, in the same commit (the caller holds the store),
+    # stamped with the time of the commit (so that times follow positions), who made it and,
+    # with history, the versions of what it replaces.
+    load_iri = ox.NamedNode(report.load)
     report.position = log.head(store) + 1
-    new_head, record = log.entries(ox.NamedNode(report.load), report.position)
+    new_head, record = log.entries(load_iri, report.position)
+    kept = [new_head]
+    extra = [record, records.ended(load_iri)]
+    if writer is not None:
+        extra += versioning.writer(load_iri, writer)
+    if history:
+        kept.append(versioning.since_mark(store, report.position))
+        replaced = {g: old[g] for g in [*committed.replace, *committed.drop] if g in old}
+        extra += versioning.versions(load_iri, report.position, replaced)
     store.commit(
         GraphWrite(
-            replace={**write.replace, LOG_GRAPH: [new_head]},
-            drop=write.drop,
-            append=[*write.append, record],
+            replace={**committed.replace, LOG_GRAPH: kept},
+            drop=committed.drop,
+            append=[*committed.append, *extra],
         )
     )
     if progress is not None:
@@ -491,7 +517,9 @@ def load(
         report.unresolved = unresolved(store, ontology, stated, tick=tick)
         progress("references", report.triples, report.triples)
     if followers:
-        change = Applied(write, old, report)
+        if committed is not write:
+            old = {g: ts for g, ts in old.items() if g in committed.replace or g in committed.drop}
+        change = Applied(committed, old, report)
         for done, follower in enumerate(followers):
             if progress is not None:
                 progress("index", done, len(followers))
@@ -502,9 +530,25 @@ def load(
         after = inference.anchors(store, report.subjects, rules)
         concluded = inference.conclude(store, reached, after)
         if concluded.changed:
-            report.inferred = load(store, ontology, [concluded.batch], None, followers)
+            report.inferred = load(
+                store, ontology, [concluded.batch], None, followers, writer=writer, history=history
+            )
             report.inferred_rules = concluded.changed
     return report
+
+
+def _changes_only(write: GraphWrite, old: dict[ox.NamedNode, list[ox.Triple]]) -> GraphWrite:
+    """The write without the graphs it would leave as they are (and without naming them in its
+    load record): the change log then lists only what changed. Derived graphs are written
+    again all the same: they follow the ontology, which may have changed since."""
+    same = versioning.unchanged(old, write.replace, write.drop)
+    if not same:
+        return write
+    return GraphWrite(
+        replace={g: ts for g, ts in write.replace.items() if g not in same},
+        drop=[g for g in write.drop if g not in same and derived_source(g) not in same],
+        append=[q for q in write.append if not (q.predicate == log.WROTE and q.object in same)],
+    )
 
 
 def _stage(progress: Progress, stage: Stage, total: int | None) -> Callable[[int], None]:

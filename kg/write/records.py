@@ -91,13 +91,22 @@ class LoadReport:
 def load_record(
     load: ox.NamedNode, sources: Sequence[str], graphs: Iterable[ox.NamedNode]
 ) -> list[ox.Quad]:
-    now = dt.datetime.now(dt.UTC).isoformat()
-    at = ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime"))
+    """The record of a write, but its time (`ended`, added as it commits)."""
     quads = [
         ox.Quad(load, RDF_TYPE, mlg("Load"), LOADS_GRAPH),
         ox.Quad(load, RDF_TYPE, ox.NamedNode(PROV + "Activity"), LOADS_GRAPH),
-        ox.Quad(load, ox.NamedNode(PROV + "endedAtTime"), at, LOADS_GRAPH),
     ]
     quads += [ox.Quad(load, mlg("source"), ox.Literal(s), LOADS_GRAPH) for s in sources]
     quads += [ox.Quad(load, mlg("wrote"), g, LOADS_GRAPH) for g in graphs]
     return quads
+
+
+ENDED_AT = ox.NamedNode(PROV + "endedAtTime")
+
+
+def ended(load: ox.NamedNode, at: dt.datetime | None = None) -> ox.Quad:
+    """When the write ended: the time it commits at (now, by default), to the microsecond."""
+    moment = (at or dt.datetime.now(dt.UTC)).isoformat()
+    return ox.Quad(
+        load, ENDED_AT, ox.Literal(moment, datatype=ox.NamedNode(XSD + "dateTime")), LOADS_GRAPH
+    )
