@@ -68,8 +68,9 @@ def unchanged(
     drop: Iterable[ox.NamedNode],
 ) -> set[ox.NamedNode]:
     """The data graphs a write would leave as they are: replaced with the same triples, or
-    dropped while empty (derived graphs follow theirs). (Blank nodes parsed again are new ones, so a description with blank nodes is
-    a change each time it is written: a version too many, never one too few.)"""
+    dropped while empty (derived graphs follow theirs). Blank nodes parsed again are new
+    ones, so a description with blank nodes is a change each time it is written: a version
+    too many, never one too few."""
     same = {
         g
         for g, new in replace.items()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kg import views
+from kg.errors import KGError as KGErrorLike
 from kg.graph import Document, KnowledgeGraph
 from kg.history.timeline import NotKeptError
 from kg.lineage import Direction
@@ -65,7 +66,7 @@ def _answers(graph: KnowledgeGraph, at: dt.datetime | None) -> dict[str, object]
         for direction in Direction:
             try:
                 result = views.lineage(graph.lineage(node, direction, as_of=at))
-            except KGErrorLike as exc:  # noqa: PERF203
+            except KGErrorLike as exc:
                 result = {"error": exc.status}
             found[f"{node} {direction.value}"] = result
         try:
@@ -77,9 +78,6 @@ def _answers(graph: KnowledgeGraph, at: dt.datetime | None) -> dict[str, object]
     except KGErrorLike as exc:
         found["path"] = {"error": exc.status}
     return found
-
-
-from kg.errors import KGError as KGErrorLike  # noqa: E402
 
 
 def _moments(graph: KnowledgeGraph) -> list[dt.datetime]:
