@@ -25,7 +25,9 @@ ONTOLOGY_GRAPH = NamedNode("urn:kg:graph:ontology")
 SHAPES_GRAPH = NamedNode("urn:kg:graph:shapes")
 LOADS_GRAPH = NamedNode("urn:kg:graph:loads")
 LOG_GRAPH = NamedNode("urn:kg:graph:log")  # the change log's head: the latest write's position
-HISTORY_GRAPH = NamedNode("urn:kg:graph:history")  # what writes replaced (kg.history)
+HISTORY_GRAPH = NamedNode("urn:kg:graph:history")  # history's own record: its prunes
+# What each write replaced, one graph per write (`<prefix><position>`, kg.history.record).
+HISTORY_GRAPH_PREFIX = "urn:kg:graph:history:"
 REPORT_GRAPH = NamedNode(REPORT_GRAPH_PREFIX + "latest")  # the last whole-graph report saved
 # Data: blank-node descriptions attached to no IRI subject (no edges, nothing to index).
 DEFAULT_DATA_GRAPH = NamedNode("urn:kg:graph:default")
@@ -49,6 +51,7 @@ SYSTEM_GRAPH_PREFIXES: dict[str, str] = {
     REPORT_GRAPH_PREFIX: "validation reports",
     DERIVED_GRAPH_PREFIX: "triples kg derives",
     WRITER_GRAPH_PREFIX: "the writers' claims on the store",
+    HISTORY_GRAPH_PREFIX: "the history of every graph",
 }
 
 
@@ -116,6 +119,11 @@ def asset_graph(subject: NamedNode) -> NamedNode:
 def derived_graph(source_graph: NamedNode) -> NamedNode:
     """The named graph of triples kg derived from one source graph; replaced with it."""
     return NamedNode(DERIVED_GRAPH_PREFIX + source_graph.value)
+
+
+def history_graph(position: int) -> NamedNode:
+    """The graph of the versions the write at `position` replaced."""
+    return NamedNode(f"{HISTORY_GRAPH_PREFIX}{position}")
 
 
 def derived_source(graph: NamedNode) -> NamedNode | None:

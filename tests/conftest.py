@@ -57,14 +57,17 @@ def load_text(graph: KnowledgeGraph, text: str, name: str = "input.yaml") -> obj
 
 
 def snapshot(graph: KnowledgeGraph) -> list[str]:
-    """Every quad but the change log (load records and head), canonicalized: equal snapshots
-    mean an equal graph."""
-    log = {
-        ox.NamedNode("urn:kg:graph:loads"),
-        ox.NamedNode("urn:kg:graph:log"),
-        ox.NamedNode("urn:kg:graph:history"),
-    }
-    dataset = ox.Dataset(q for q in graph.store.quads(None, None, None) if q.graph_name not in log)
+    """Every quad but the change log (load records and head) and the history, canonicalized:
+    equal snapshots mean an equal graph."""
+    log = {ox.NamedNode("urn:kg:graph:loads"), ox.NamedNode("urn:kg:graph:log")}
+
+    def kept(quad: ox.Quad) -> bool:
+        name = quad.graph_name
+        return name not in log and not (
+            isinstance(name, ox.NamedNode) and name.value.startswith("urn:kg:graph:history")
+        )
+
+    dataset = ox.Dataset(q for q in graph.store.quads(None, None, None) if kept(q))
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     return sorted(str(q) for q in dataset)
 

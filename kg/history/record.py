@@ -1,7 +1,8 @@
 """What a write adds to the history: the content of each graph it replaces or drops.
 
 A graph's version is named after the write that replaced it and the graph
-(`urn:kg:version:<position>:<graph>`), so finding what a graph held before a write is one lookup.
+(`urn:kg:version:<position>:<graph>`), so finding what a graph held before a write is one lookup;
+the versions a write keeps are one graph, `urn:kg:graph:history:<position>`.
 Its triples are kept as N-Triples text in one literal: the history graph then holds a few
 statements per version that no lineage, search or validation pattern can match, which keeps the
 present as fast with history as without it. Blank nodes keep their store labels, so a version
@@ -21,7 +22,7 @@ from urllib.parse import quote, unquote
 import pyoxigraph as ox
 
 from kg.auth.principal import Principal
-from kg.graphs import HISTORY_GRAPH, LOADS_GRAPH, LOG_GRAPH, is_derived_graph
+from kg.graphs import LOADS_GRAPH, LOG_GRAPH, history_graph, is_derived_graph
 from kg.store import GraphStore
 from kg.vocab import PROV, RDF_TYPE, RDFS_LABEL, XSD, mlg
 
@@ -85,15 +86,16 @@ def versions(
     """The versions a write at `position` keeps: each graph it replaces or drops that had
     content, as it was."""
     quads: list[ox.Quad] = []
+    kept = history_graph(position)  # one graph per write: pruning drops whole graphs
     for graph, triples in old.items():
         if not triples:
             continue
         node = version_iri(position, graph.value)
         quads += [
-            ox.Quad(node, RDF_TYPE, GRAPH_VERSION, HISTORY_GRAPH),
-            ox.Quad(node, SPECIALIZATION_OF, graph, HISTORY_GRAPH),
-            ox.Quad(node, INVALIDATED_BY, load, HISTORY_GRAPH),
-            ox.Quad(node, STATEMENTS, ox.Literal(text(triples)), HISTORY_GRAPH),
+            ox.Quad(node, RDF_TYPE, GRAPH_VERSION, kept),
+            ox.Quad(node, SPECIALIZATION_OF, graph, kept),
+            ox.Quad(node, INVALIDATED_BY, load, kept),
+            ox.Quad(node, STATEMENTS, ox.Literal(text(triples)), kept),
         ]
     return quads
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from kg.errors import InputError, KGError
-from kg.graphs import DERIVED_GRAPH_PREFIX, HISTORY_GRAPH, LOADS_GRAPH, described_subject
+from kg.graphs import DERIVED_GRAPH_PREFIX, LOADS_GRAPH, described_subject, history_graph
 from kg.history import record
 from kg.store import GraphStore
 from kg.vocab import PROV, mlg
@@ -201,7 +201,9 @@ def kept(store: GraphStore, versions: dict[str, int]) -> dict[str, list[ox.Tripl
         found[graph] = []
     for node, graph in nodes.items():
         for quad in store.quads(node, record.STATEMENTS, None):
-            if quad.graph_name == HISTORY_GRAPH and isinstance(quad.object, ox.Literal):
+            if isinstance(quad.object, ox.Literal) and quad.graph_name == history_graph(
+                versions[graph]
+            ):
                 found[graph] = record.parsed(quad.object.value)
     return found
 
