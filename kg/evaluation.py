@@ -188,9 +188,11 @@ class Evaluator:
         *args: Any,
         budget: float,
         setting: str = "KG_QUERY_TIMEOUT",
+        on: OxigraphStore | None = None,
         **kwargs: Any,
     ) -> T:
-        """`job(store, *args, **kwargs)` within `budget` seconds, or a 503 (BusyError)."""
+        """`job(store, *args, **kwargs)` within `budget` seconds, or a 503 (BusyError). `on`:
+        another store to run it on (the graph as of a moment, kg.history.state), read-only."""
         settings = self.settings()
         workers = max(1, settings.query_workers)
         if self._slots.total_tokens != workers:
@@ -203,12 +205,12 @@ class Evaluator:
             raise BusyError(
                 f"all {workers} evaluation workers are busy (KG_QUERY_WORKERS); try again later"
             ) from None
-        if self.isolated:
+        if self.isolated and (on is None or on.path is not None):
             try:
-                return await self._in_worker(job, args, kwargs, budget, setting)
+                return await self._in_worker(job, args, kwargs, budget, setting, on)
             finally:
                 self._slots.release_on_behalf_of(borrower)
-        return await self._in_thread(job, args, kwargs, budget, setting, borrower)
+        return await self._in_thread(job, args, kwargs, budget, setting, borrower, on)
 
     def _past_budget(self, budget: float, setting: str) -> BusyError:
         return BusyError(
@@ -222,10 +224,11 @@ class Evaluator:
         kwargs: dict[str, Any],
         budget: float,
         setting: str,
+        on: OxigraphStore | None = None,
     ) -> T:
         assert isinstance(self.store, OxigraphStore)
         with anyio.CancelScope(shield=True):  # a worker taken is always given back or killed
-            view = await anyio.to_thread.run_sync(self.store.view)
+            view = on.path if on is not None else await anyio.to_thread.run_sync(self.store.view)
             worker = await anyio.to_thread.run_sync(self._take)
         worker.view = view
         finished = False
@@ -261,10 +264,13 @@ class Evaluator:
         budget: float,
         setting: str,
         borrower: object,
+        on: OxigraphStore | None = None,
     ) -> T:
+        store = on if on is not None else self.store
+
         def run() -> T:
             try:
-                return job(self.store, *args, **kwargs)
+                return job(store, *args, **kwargs)
             finally:  # the slot is held until the work really ends, even if abandoned
                 with contextlib.suppress(RuntimeError):  # the event loop may have ended
                     anyio.from_thread.run_sync(self._slots.release_on_behalf_of, borrower)

@@ -10,7 +10,9 @@ import contextlib
 import datetime as dt
 import gc
 import logging
+import shutil
 import threading
+import uuid
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -37,7 +39,10 @@ from kg.graphs import (
     described_subject,
     is_inferred_graph,
 )
+from kg.history import changes as history_changes
+from kg.history import prune as history_prune
 from kg.history import record as versioning
+from kg.history import state as history_state
 from kg.history import timeline as history_timeline
 from kg.history.lineage import AsOfWalker, LineageHistory
 from kg.history.timeline import Moment, Timeline
@@ -51,7 +56,7 @@ from kg.lineage import Direction, Impact, Lineage, LineageIndex, Paths
 from kg.ontology import Ontology, default_ontology
 from kg.remote import RemoteStore
 from kg.search import SearchIndex, SearchResult
-from kg.store import GraphStore, GraphWrite, QueryResult, open_store
+from kg.store import GraphStore, GraphWrite, OxigraphStore, QueryResult, open_store
 from kg.vocab import MEMBER_OF, OWNER, mlg
 from kg.write import graph_store, log, pipeline, records, sparql_update
 from kg.write.lease import Lease, WriteTurns
@@ -65,6 +70,14 @@ def _index_path(settings: Settings) -> Path | None:
 
 
 _FREEZE_ABOVE = 50_000  # index nodes
+
+
+_STATES_KEPT = 2  # moments whose whole graph is kept for the next reads
+
+
+def _states_folder(settings: Settings) -> Path | None:
+    store = settings.store_path()
+    return None if store is None else store.with_name(store.name + ".asof")
 
 
 def _snapshot_path(settings: Settings) -> Path | None:
@@ -105,6 +118,9 @@ class KnowledgeGraph:
         # The change log as a timeline, and the lineage changes of every write (kg.history).
         self.timeline = Timeline()
         self.lineage_history = LineageHistory(self.lineage_index, ontology)
+        # The whole graph as of a few positions, made when asked for (kg.history.state).
+        self._states: dict[int, OxigraphStore] = {}
+        self._states_lock = threading.Lock()
         self.followers: list[pipeline.Follower] = [
             LineageFollower(self.lineage_index, self.lineage_history),
             SearchFollower(self.search_index),
@@ -225,6 +241,7 @@ class KnowledgeGraph:
         if snapshot is not None and self.lineage_index.changed:
             self.lineage_index.save(snapshot, self.stamp)
         self.search_index.close()
+        self._drop_states()
         self.store.close()
 
     def install_vocabulary(self) -> None:
@@ -433,37 +450,45 @@ class KnowledgeGraph:
         team: str | None = None,
         asset: str | None = None,
         direction: Direction = Direction.UPSTREAM,
+        as_of: dt.datetime | None = None,
     ) -> bytes:
         """The whole graph, a team's assets (owned by the team or its members) or an asset's
-        lineage, in a standard form. Only what sources said is exported: kg's derived triples
-        follow again on loading."""
-        nodes = self.export_nodes(team, asset, direction)
+        lineage, in a standard form, now or as of a moment. Only what sources said is exported:
+        kg's derived triples follow again on loading."""
+        nodes = self.export_nodes(team, asset, direction, as_of)
         return jobs.export(
-            self.store, fmt.value, None if nodes is None else sorted(nodes), self.settings.base_iri
+            self.state(as_of),
+            fmt.value,
+            None if nodes is None else sorted(nodes),
+            self.settings.base_iri,
         )
 
     def export_nodes(
-        self, team: str | None, asset: str | None, direction: Direction = Direction.UPSTREAM
+        self,
+        team: str | None,
+        asset: str | None,
+        direction: Direction = Direction.UPSTREAM,
+        as_of: dt.datetime | None = None,
     ) -> set[str] | None:
         """The assets a subset export describes (None: the whole graph)."""
         if team is None and asset is None:
             return None
         nodes: set[str] = set()
         if team is not None:
-            nodes |= self._team_nodes(self.iri(team))
+            nodes |= self._team_nodes(self.iri(team), self.state(as_of))
         if asset is not None:
-            nodes |= {n.id for n in self.lineage(asset, direction).nodes}
+            nodes |= {n.id for n in self.lineage(asset, direction, as_of=as_of).nodes}
         return nodes
 
-    def _team_nodes(self, team: str) -> set[str]:
+    def _team_nodes(self, team: str, store: GraphStore) -> set[str]:
         node = ox.NamedNode(team)
-        if next(self.store.triples(node, None, None), None) is None:
+        if next(store.triples(node, None, None), None) is None:
             raise NotFoundError(f"no team {team} in the graph")
         agents = {node} | {
-            t.subject for t in self.store.triples(None, MEMBER_OF, node)
+            t.subject for t in store.triples(None, MEMBER_OF, node)
             if isinstance(t.subject, ox.NamedNode)
         }  # fmt: skip
-        owned = {t.subject for a in agents for t in self.store.triples(None, OWNER, a)}
+        owned = {t.subject for a in agents for t in store.triples(None, OWNER, a)}
         return {n.value for n in agents | owned if isinstance(n, ox.NamedNode)}
 
     # -- assets one by one
@@ -471,14 +496,16 @@ class KnowledgeGraph:
     def exists(self, iri: str) -> bool:
         return assets.exists(self.store, iri)
 
-    def asset(self, identifier: str) -> assets.AssetView:
-        return assets.view(self.store, self.ontology, self.iri(identifier))
+    def asset(self, identifier: str, as_of: dt.datetime | None = None) -> assets.AssetView:
+        """An asset's page, now or as it was at `as_of`."""
+        return assets.view(self.state(as_of), self.ontology, self.iri(identifier))
 
-    def asset_rdf(self, identifier: str) -> list[ox.Triple]:
+    def asset_rdf(self, identifier: str, as_of: dt.datetime | None = None) -> list[ox.Triple]:
         iri = self.iri(identifier)
-        if not assets.exists(self.store, iri):
+        store = self.state(as_of)
+        if not assets.exists(store, iri):
             raise NotFoundError(f"no asset {iri} in the graph")
-        return assets.description(self.store, iri)
+        return assets.description(store, iri)
 
     def put_asset(
         self, identifier: str, document: Document, gate: GateMode | None = None
@@ -650,9 +677,11 @@ class KnowledgeGraph:
         focus: Sequence[str] | None = None,
         engine: Engine = Engine.COMPILED,
         extra_shapes: Sequence[Path] = (),
+        as_of: dt.datetime | None = None,
     ) -> Report:
-        """Validate the graph (or the focus nodes). Nothing is written: see `save_report`."""
-        return validate(self.store, self.shapes(extra_shapes), focus, engine)
+        """Validate the graph (or the focus nodes), now or as it was at `as_of` (with today's
+        shapes). Nothing is written: see `save_report`."""
+        return validate(self.state(as_of), self.shapes(extra_shapes), focus, engine)
 
     def save_report(self, report: Report) -> None:
         """Keep a full run as the latest report, queryable in its own named graph (an explicit
@@ -752,6 +781,127 @@ class KnowledgeGraph:
     def moment(self, at: dt.datetime) -> Moment:
         """The position `at` names in the change log (410 when history does not reach it)."""
         return history_timeline.resolve(self.store, self.timeline, at)
+
+    def state(self, as_of: dt.datetime | None) -> GraphStore:
+        """The store, or the whole graph as it was at `as_of` (a read-only store of its own,
+        kept for the next reads of that moment)."""
+        if as_of is None:
+            return self.store
+        moment = self.moment(as_of)
+        if moment.position >= self.timeline.read_up_to:
+            return self.store
+        return self.state_at(moment.position)
+
+    def state_at(self, position: int) -> OxigraphStore:
+        with self._states_lock:
+            found = self._states.get(position)
+            if found is not None:
+                return found
+            folder = _states_folder(self.settings)
+            target = None
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+                target = folder / f"{position:010d}-{uuid.uuid4().hex[:8]}"
+            made = history_state.as_of(self.store, self.timeline, self.ontology, position, target)
+            while len(self._states) >= _STATES_KEPT:
+                oldest = next(iter(self._states))
+                self._states.pop(oldest).close()
+            self._states[position] = made
+            return made
+
+    def _drop_states(self) -> None:
+        with self._states_lock:
+            for made in self._states.values():
+                made.close()
+            self._states.clear()
+            folder = _states_folder(self.settings)
+            if folder is not None and folder.is_dir():
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def changes(
+        self,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        *,
+        node: str | None = None,
+        direction: Direction = Direction.BOTH,
+        cursor: str | None = None,
+        limit: int = 1000,
+        kinds: Sequence[str] = (),
+    ) -> history_changes.Page:
+        """Every change between two moments (all of history, by default), oldest first, paged;
+        `node` keeps those about the assets in its lineage (`direction`), as it is now and as it
+        was at `since`."""
+        self.timeline.refresh(self.store)
+        start = self.moment(since).position if since is not None else 0
+        if since is None:
+            first = versioning.since(self.store)
+            if first is None:
+                history_timeline.check_kept(self.store, self.timeline, 0)
+            start = max(0, (first or 1) - 1)
+        end = self.timeline.read_up_to if until is None else self.moment(until).position
+        unknown = sorted(set(kinds) - set(history_changes.ALL_KINDS))
+        if unknown:
+            raise InputError(
+                f"unknown kind {unknown[0]!r}; use one of {', '.join(history_changes.ALL_KINDS)}"
+            )
+        if not 1 <= limit <= history_changes.MAX_LIMIT:
+            raise InputError(f"limit must be 1 to {history_changes.MAX_LIMIT}")
+        subjects = None
+        if node is not None:
+            subjects = {n.id for n in self.lineage(node, direction).nodes}
+            if since is not None:
+                with contextlib.suppress(NotFoundError):
+                    subjects |= {n.id for n in self.lineage(node, direction, as_of=since).nodes}
+        return history_changes.between(
+            self.store,
+            self.ontology,
+            self.timeline,
+            start,
+            end,
+            cursor=history_changes.parse_cursor(cursor),
+            limit=limit,
+            subjects=subjects,
+            kinds=set(kinds) or None,
+        )
+
+    def asset_history(self, identifier: str, limit: int = 100) -> dict[str, object]:
+        """An asset's versions, newest first: each write that changed what is said of it, with
+        when, who, which source and what changed."""
+        iri = self.iri(identifier)
+        self.timeline.refresh(self.store)
+        written = history_changes.history_of(self.store, self.ontology, self.timeline, iri, limit)
+        if not written and not self.exists(iri):
+            raise NotFoundError(f"no asset {iri} in the graph, now or before")
+        return {
+            "id": iri,
+            "historySince": versioning.since(self.store),
+            "versions": [
+                {
+                    "position": w.position,
+                    "at": w.at.isoformat() if w.at else None,
+                    "by": w.writer,
+                    "sources": list(w.sources),
+                    "load": w.load,
+                    "changes": [c.as_dict() for c in changes],
+                }
+                for w, changes in written
+            ],
+        }
+
+    def prune_history(self, before: dt.datetime) -> dict[str, object]:
+        """Remove the versions of the writes before `before` (answers as of a moment before it
+        are then refused): the one way history is destroyed, recorded with who and when."""
+        with self.writing:
+            self.timeline.refresh(self.store)
+            position = self.timeline.position_at(before)
+            result = history_prune.prune(self.store, self.timeline, position, acting())
+        with self._states_lock:
+            for made in self._states.values():
+                made.close()
+            self._states.clear()
+        self.lineage_history.position = None
+        return result
 
     def _walker(self, as_of: dt.datetime | None) -> walks.IndexedWalker:
         """The walker over the index now, or as of a moment (the caller holds the index)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
@@ -376,3 +376,47 @@ def _remove_leftovers(path: Path) -> None:
     views = path.with_name(path.name + ".views")
     if views.is_dir():
         shutil.rmtree(views, ignore_errors=True)
+
+
+def altered_copy(
+    store: GraphStore,
+    folder: Path | None,
+    *,
+    without_graphs: Callable[[str], bool],
+    without_subjects: dict[ox.NamedNode, set[ox.NamedNode]],
+    added: Iterable[ox.Quad],
+) -> OxigraphStore:
+    """A store holding what `store` holds but the graphs `without_graphs` names and the
+    statements of `without_subjects` (subject -> in those graphs), plus `added`: read-only
+    once made. From an embedded store on disk, made in `folder` as a checkpoint (hard links)
+    changed in place, so it costs what changes, not the store's size; from any other store, a
+    copy in memory (a server's store read whole)."""
+    if isinstance(store, OxigraphStore) and store.path is not None and folder is not None:
+        with store._write_lock:
+            store._store.backup(str(folder))
+        copy = ox.Store(str(folder))
+        doomed = [g for g in copy.named_graphs() if isinstance(g, ox.NamedNode)]
+        for graph in doomed:
+            if without_graphs(graph.value):
+                copy.remove_graph(graph)
+        for subject, graphs in without_subjects.items():
+            for graph in graphs:
+                for quad in list(copy.quads_for_pattern(subject, None, None, graph)):
+                    copy.remove(quad)
+        copy.extend(added)
+        copy.flush()
+        del copy
+        return OxigraphStore(folder, read_only=True)
+    made = OxigraphStore(None)
+    kept = (
+        q
+        for q in store.quads(None, None, None)
+        if not (isinstance(q.graph_name, ox.NamedNode) and without_graphs(q.graph_name.value))
+        and not (
+            q.subject in without_subjects and q.graph_name in without_subjects[q.subject]  # type: ignore[index]
+        )
+    )
+    made.add(kept)
+    made.add(added)
+    made.read_only = True
+    return made

@@ -86,12 +86,18 @@ _VOCABULARY = {
 
 
 def data_nquads(graph: KnowledgeGraph) -> str:
-    """The graph's data (not its vocabulary or load records) as sorted N-Quads."""
+    """The graph's data (not its vocabulary, load records or history) as sorted N-Quads."""
     quads = graph.store.quads(None, None, None)
     lines = {
         f"{q} .\n"
         for q in quads
-        if not (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in _VOCABULARY)
+        if not (
+            isinstance(q.graph_name, ox.NamedNode)
+            and (
+                q.graph_name.value in _VOCABULARY
+                or q.graph_name.value.startswith("urn:kg:graph:history")
+            )
+        )
     }
     return "".join(sorted(lines))
 

@@ -15,6 +15,7 @@ from kg.api import (
     errors,
     governance,
     gsp,
+    history,
     imports,
     lineage,
     openapi,
@@ -37,6 +38,7 @@ ROUTERS: Final = (
     lineage.router,
     search.router,
     queries.router,
+    history.router,  # before assets: /api/v1/assets/{id}/history is its
     assets.router,
     sparql.router,
     gsp.router,

@@ -23,6 +23,7 @@ from kg.api.deps import (
     documents_of,
     read_body,
 )
+from kg.api.lineage import AsOf, moment_of
 from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, TOKEN, WRITE, answer, body, problems
 from kg.graph import Document
 from kg.portal import pages
@@ -128,17 +129,19 @@ def list_assets(
         *_RDF_MEDIA,
         model=models.Asset,
     )
+    | problems(400, 410)
     | problems(404, detail=True),
 )
-def get_asset(request: Request, graph: GraphDep, identifier: str) -> Response:
+def get_asset(request: Request, graph: GraphDep, identifier: str, as_of: AsOf = None) -> Response:
     """The asset's statements, owners, status, and relations in both directions, the sources
     that described it and when, its classification, metrics (evaluations) and schema fields
     with their upstream fields (datasets) as JSON; or its RDF description when the client asks
-    for an RDF media type."""
+    for an RDF media type. `asOf`: the asset as it was then."""
+    moment = moment_of(as_of)
     media = _wants_rdf(request)
     if media is not None:
-        return _rdf(graph.asset_rdf(identifier), media)
-    return JSONResponse(graph.asset(identifier).as_dict())
+        return _rdf(graph.asset_rdf(identifier, as_of=moment), media)
+    return JSONResponse(graph.asset(identifier, as_of=moment).as_dict())
 
 
 @router.put(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -12,10 +13,19 @@ from kg import views
 from kg.api import models
 from kg.api.deps import GraphDep
 from kg.api.openapi import problems
+from kg.history.timeline import parse_moment
 from kg.lineage import Direction
 
 router = APIRouter(tags=["lineage"])
 
+AsOf = Annotated[
+    str | None,
+    Query(
+        alias="asOf",
+        description="ISO-8601 timestamp: the answer as it was then (410 before history starts).",
+        examples=["2026-12-01T09:30:00Z"],
+    ),
+]
 NodeId = Annotated[
     str,
     Query(
@@ -37,7 +47,7 @@ def _large(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
     "/api/v1/lineage",
     summary="Upstream and/or downstream lineage",
     response_class=JSONResponse,
-    responses=_large(models.Lineage) | problems(400, 404),
+    responses=_large(models.Lineage) | problems(400, 404, 410),
 )
 def get_lineage(
     graph: GraphDep,
@@ -47,35 +57,46 @@ def get_lineage(
     type_: Annotated[
         list[str] | None, Query(alias="type", description="Keep only these classes.")
     ] = None,
+    as_of: AsOf = None,
 ) -> JSONResponse:
     """Every asset on the given side of `nodeId`, with its type, name, owners and shortest hop
     distance, and the lineage edges between them (`inEdges`, `outEdges`). `type` names mlg
-    classes in any case (`dataset`, `mlg:Dataset`); an unknown one is a 400."""
-    return JSONResponse(views.lineage(graph.lineage(node_id, direction, depth, type_ or None)))
+    classes in any case (`dataset`, `mlg:Dataset`); an unknown one is a 400. `asOf`: the
+    lineage as it was then (edges, names, owners and statuses of then)."""
+    moment = moment_of(as_of)
+    return JSONResponse(
+        views.lineage(graph.lineage(node_id, direction, depth, type_ or None, as_of=moment))
+    )
 
 
 @router.get(
     "/api/v1/impact",
     summary="Impact of a change to an asset",
     response_class=JSONResponse,
-    responses=_large(models.Impact) | problems(404),
+    responses=_large(models.Impact) | problems(400, 404, 410),
 )
-def get_impact(graph: GraphDep, node_id: NodeId) -> JSONResponse:
+def get_impact(graph: GraphDep, node_id: NodeId, as_of: AsOf = None) -> JSONResponse:
     """Every downstream asset grouped by type, the production services and experiments affected,
-    and the owners to notify."""
-    return JSONResponse(views.impact(graph.impact(node_id)))
+    and the owners to notify; `asOf`: as it was then."""
+    return JSONResponse(views.impact(graph.impact(node_id, as_of=moment_of(as_of))))
 
 
 @router.get(
     "/api/v1/path",
     summary="Why one asset depends on another",
     response_model=models.Paths,
-    responses=problems(404),
+    responses=problems(400, 404, 410),
 )
 def get_path(
     graph: GraphDep,
     origin: Annotated[str, Query(alias="from")],
     target: Annotated[str, Query(alias="to")],
+    as_of: AsOf = None,
 ) -> dict[str, Any]:
-    """The shortest dependency path(s) between two assets, in whichever direction exists."""
-    return views.paths(graph.paths(origin, target))
+    """The shortest dependency path(s) between two assets, in whichever direction exists;
+    `asOf`: as they were then."""
+    return views.paths(graph.paths(origin, target, as_of=moment_of(as_of)))
+
+
+def moment_of(as_of: str | None) -> dt.datetime | None:
+    return None if as_of is None else parse_moment(as_of, "asOf")

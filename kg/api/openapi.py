@@ -71,6 +71,8 @@ _WHY: Final = {
     "what an inference rule concluded.",
     404: "No such asset, graph, named query, kept validation report or configured source.",
     405: "An update sent with GET.",
+    410: "An answer as of a moment history does not reach (before it starts or was pruned, or "
+    "KG_HISTORY=false).",
     413: "The body, as sent or as it inflates, is past KG_MAX_BODY.",
     415: "A Content-Encoding other than gzip, deflate or identity, or a body media type the "
     "route does not read.",
