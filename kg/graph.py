@@ -17,6 +17,7 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -865,7 +866,7 @@ class KnowledgeGraph:
             kinds=set(kinds) or None,
         )
 
-    def asset_history(self, identifier: str, limit: int = 100) -> dict[str, object]:
+    def asset_history(self, identifier: str, limit: int = 100) -> dict[str, Any]:
         """An asset's versions, newest first: each write that changed what is said of it, with
         when, who, which source and what changed."""
         iri = self.iri(identifier)

@@ -4,6 +4,7 @@ that received only the writes made up to then."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from kg.exports import ExportFormat
 from kg.graph import KnowledgeGraph
 from kg.graphs import is_data_graph
-from tests.conftest import settings
+from tests.conftest import iri, settings
 from tests.history.steps import STEPS, apply, moments, replayed
 
 
@@ -42,10 +43,10 @@ def _exported(document: bytes) -> set[str]:
     }
 
 
-def _page(page: dict[str, object]) -> dict[str, object]:
+def _page(page: dict[str, Any]) -> dict[str, Any]:
     """An asset page but the load records' ids and times (the replay made other loads)."""
     sources = page.pop("sources")
-    page["sources"] = [(s["source"], s["graph"]) for s in sources]  # type: ignore[attr-defined]
+    page["sources"] = [(s["source"], s["graph"]) for s in sources]
     return page
 
 
@@ -64,9 +65,9 @@ def test_state_as_of_each_write_equals_the_replay(tmp_path: Path, on_disk: bool)
                     then = _page(graph.asset(name, as_of=moment).as_dict())
                     assert then == _page(fresh.asset(name).as_dict())
                 assert graph.validate(as_of=moment).results == fresh.validate().results
-                ask = "SELECT ?o WHERE { <https://w3id.org/mlg/id/clean> <https://w3id.org/mlg#owner> ?o }"
-                then = sorted(str(r["o"]) for r in graph.state(moment).query(ask))  # type: ignore[union-attr]
-                assert then == sorted(str(r["o"]) for r in fresh.store.query(ask))  # type: ignore[union-attr]
+                ask = f"SELECT ?o WHERE {{ <{iri('clean')}> <https://w3id.org/mlg#owner> ?o }}"
+                owners = sorted(str(r["o"]) for r in graph.state(moment).query(ask))  # type: ignore[union-attr]
+                assert owners == sorted(str(r["o"]) for r in fresh.store.query(ask))  # type: ignore[union-attr]
                 exported = graph.export(ExportFormat("turtle"), as_of=moment)
                 assert _exported(exported) == _exported(fresh.export(ExportFormat("turtle")))
             finally:
