@@ -9,6 +9,7 @@ names.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -33,6 +34,7 @@ from kg.governance.render import Format
 from kg.governance.shapes import load_shapes
 from kg.governance.validation import Engine
 from kg.graph import Document, KnowledgeGraph
+from kg.history.timeline import parse_moment
 from kg.ids import to_id, to_iri
 from kg.lineage import Direction
 from kg.sources.service import Hydration
@@ -83,10 +85,18 @@ class Access(Protocol):
     def query(self, text: str) -> Answer: ...
     def named_query(self, name: str, params: dict[str, str]) -> Answer: ...
     def lineage(
-        self, asset: str, direction: Direction, depth: int | None, types: list[str] | None
+        self,
+        asset: str,
+        direction: Direction,
+        depth: int | None,
+        types: list[str] | None,
+        as_of: str | None = None,
     ) -> dict[str, Any]: ...
-    def impact(self, asset: str) -> dict[str, Any]: ...
-    def paths(self, origin: str, target: str) -> dict[str, Any]: ...
+    def impact(self, asset: str, as_of: str | None = None) -> dict[str, Any]: ...
+    def paths(self, origin: str, target: str, as_of: str | None = None) -> dict[str, Any]: ...
+    def changes(self, options: dict[str, Any]) -> dict[str, Any]: ...
+    def history(self, asset: str, limit: int) -> dict[str, Any]: ...
+    def prune(self, before: str) -> dict[str, Any]: ...
     def validate(
         self,
         scope: tuple[str | None, str | None, str | None],
@@ -95,11 +105,17 @@ class Access(Protocol):
         fmt: Format,
         fail_on: Severity,
         save: bool,
+        as_of: str | None = None,
     ) -> Validation: ...
     def search(self, text: str, filters: dict[str, list[str]], limit: int) -> dict[str, Any]: ...
     def rebuild_search(self) -> int: ...
     def export(
-        self, fmt: ExportFormat, team: str | None, asset: str | None, direction: Direction
+        self,
+        fmt: ExportFormat,
+        team: str | None,
+        asset: str | None,
+        direction: Direction,
+        as_of: str | None = None,
     ) -> bytes: ...
     def dump(self, handle: BinaryIO, fmt: str) -> None: ...
     def stats(self) -> dict[str, Any]: ...
@@ -170,16 +186,47 @@ class Local:
         return _interruptible(lambda: self.graph.named_query(name, params))
 
     def lineage(
-        self, asset: str, direction: Direction, depth: int | None, types: list[str] | None
+        self,
+        asset: str,
+        direction: Direction,
+        depth: int | None,
+        types: list[str] | None,
+        as_of: str | None = None,
     ) -> dict[str, Any]:
         # as the API answers them: built by kg.views, and (large) not checked again
-        return views.lineage(self.graph.lineage(asset, direction, depth, types))
+        moment = _moment(as_of)
+        return views.lineage(self.graph.lineage(asset, direction, depth, types, as_of=moment))
 
-    def impact(self, asset: str) -> dict[str, Any]:
-        return views.impact(self.graph.impact(asset))
+    def impact(self, asset: str, as_of: str | None = None) -> dict[str, Any]:
+        return views.impact(self.graph.impact(asset, as_of=_moment(as_of)))
 
-    def paths(self, origin: str, target: str) -> dict[str, Any]:
-        return models.shaped(models.Paths, views.paths(self.graph.paths(origin, target)))
+    def paths(self, origin: str, target: str, as_of: str | None = None) -> dict[str, Any]:
+        found = self.graph.paths(origin, target, as_of=_moment(as_of))
+        return models.shaped(models.Paths, views.paths(found))
+
+    def changes(self, options: dict[str, Any]) -> dict[str, Any]:
+        page = self.graph.changes(
+            since=_moment(options.get("since"), "--since"),
+            until=_moment(options.get("until"), "--until"),
+            node=options.get("nodeId"),
+            direction=Direction(options.get("direction") or Direction.BOTH.value),
+            cursor=options.get("cursor"),
+            limit=int(options.get("limit") or 1000),
+            kinds=options.get("kind") or (),
+        )
+        return {
+            "changes": [c.as_dict() for c in page.changes],
+            "next": page.next,
+            "more": page.more,
+        }
+
+    def history(self, asset: str, limit: int) -> dict[str, Any]:
+        return self.graph.asset_history(asset, limit)
+
+    def prune(self, before: str) -> dict[str, Any]:
+        moment = _moment(before, "--before")
+        assert moment is not None
+        return self.graph.prune_history(moment)
 
     def validate(
         self,
@@ -189,10 +236,14 @@ class Local:
         fmt: Format,
         fail_on: Severity,
         save: bool,
+        as_of: str | None = None,
     ) -> Validation:
-        focus = self.graph.scope(*scope)  # an unknown name: NotFoundError
+        moment = _moment(as_of)
+        if moment is not None and save:
+            raise UnavailableHereError("a validation as of a moment is not kept: leave out --save")
+        focus = self.graph.scope(*scope, as_of=moment)  # an unknown name: NotFoundError
         try:  # shapes kg cannot read, or a subset asked to be saved: the check failed
-            report = self.graph.validate(focus, engine, shapes)
+            report = self.graph.validate(focus, engine, shapes, as_of=moment)
             if save:
                 self.graph.save_report(report)
             text = self.graph.render(report, fmt, fail_on)
@@ -209,9 +260,14 @@ class Local:
         return self.graph.rebuild_search()
 
     def export(
-        self, fmt: ExportFormat, team: str | None, asset: str | None, direction: Direction
+        self,
+        fmt: ExportFormat,
+        team: str | None,
+        asset: str | None,
+        direction: Direction,
+        as_of: str | None = None,
     ) -> bytes:
-        return self.graph.export(fmt, team, asset, direction)
+        return self.graph.export(fmt, team, asset, direction, _moment(as_of))
 
     def dump(self, handle: BinaryIO, fmt: str) -> None:
         self.graph.store.dump(handle, DUMP_MEDIA[fmt][1])
@@ -318,16 +374,40 @@ class Remote:
         return _parsed(reply.media, reply.body)
 
     def lineage(
-        self, asset: str, direction: Direction, depth: int | None, types: list[str] | None
+        self,
+        asset: str,
+        direction: Direction,
+        depth: int | None,
+        types: list[str] | None,
+        as_of: str | None = None,
     ) -> dict[str, Any]:
-        params = {"nodeId": asset, "direction": direction.value, "depth": depth, "type": types}
+        params = {
+            "nodeId": asset,
+            "direction": direction.value,
+            "depth": depth,
+            "type": types,
+            "asOf": as_of,
+        }
         return dict(self.client.get("/api/v1/lineage", params).json())
 
-    def impact(self, asset: str) -> dict[str, Any]:
-        return dict(self.client.get("/api/v1/impact", {"nodeId": asset}).json())
+    def impact(self, asset: str, as_of: str | None = None) -> dict[str, Any]:
+        return dict(self.client.get("/api/v1/impact", {"nodeId": asset, "asOf": as_of}).json())
 
-    def paths(self, origin: str, target: str) -> dict[str, Any]:
-        return dict(self.client.get("/api/v1/path", {"from": origin, "to": target}).json())
+    def paths(self, origin: str, target: str, as_of: str | None = None) -> dict[str, Any]:
+        params = {"from": origin, "to": target, "asOf": as_of}
+        return dict(self.client.get("/api/v1/path", params).json())
+
+    def changes(self, options: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.client.get("/api/v1/changes", options).json())
+
+    def history(self, asset: str, limit: int) -> dict[str, Any]:
+        path = f"/api/v1/assets/{quote(asset, safe='/:')}/history"
+        return dict(self.client.get(path, {"limit": limit}).json())
+
+    def prune(self, before: str) -> dict[str, Any]:
+        body = json.dumps({"before": before}).encode()
+        reply = self.client.post("/api/v1/history/prune", body=body, media="application/json")
+        return dict(reply.json())
 
     def validate(
         self,
@@ -337,7 +417,10 @@ class Remote:
         fmt: Format,
         fail_on: Severity,
         save: bool,
+        as_of: str | None = None,
     ) -> Validation:
+        if as_of is not None and save:
+            raise UnavailableHereError("a validation as of a moment is not kept: leave out --save")
         if shapes:
             raise UnavailableHereError(
                 "--shapes needs the store: the server validates with its own shapes "
@@ -355,7 +438,7 @@ class Remote:
             reply = self.client.post("/api/v1/validation", params, accept="*/*")
         else:
             asset, team, lineage = scope
-            params |= {"asset": asset, "team": team, "lineage": lineage}
+            params |= {"asset": asset, "team": team, "lineage": lineage, "asOf": as_of}
             reply = self.client.get("/api/v1/validation", params, accept="*/*")
         return Validation(
             reply.body.decode("utf-8"), reply.headers.get("kg-conforms", "").lower() == "true"
@@ -369,9 +452,20 @@ class Remote:
         raise UnavailableHereError("--rebuild needs the store: the server keeps its own index")
 
     def export(
-        self, fmt: ExportFormat, team: str | None, asset: str | None, direction: Direction
+        self,
+        fmt: ExportFormat,
+        team: str | None,
+        asset: str | None,
+        direction: Direction,
+        as_of: str | None = None,
     ) -> bytes:
-        params = {"format": fmt.value, "team": team, "nodeId": asset, "direction": direction.value}
+        params = {
+            "format": fmt.value,
+            "team": team,
+            "nodeId": asset,
+            "direction": direction.value,
+            "asOf": as_of,
+        }
         return self.client.get("/api/v1/export", params, accept="*/*").body
 
     def dump(self, handle: BinaryIO, fmt: str) -> None:
@@ -453,3 +547,7 @@ def _parsed(media: str, body: bytes) -> Answer:
     if media == "application/n-triples":
         return [q.triple for q in ox.parse(body, ox.RdfFormat.N_TRIPLES)]
     raise ServerError(502, f"the server answered the query as {media}", [])
+
+
+def _moment(text: str | None, name: str = "--as-of") -> dt.datetime | None:
+    return None if text is None else parse_moment(text, name)

@@ -59,6 +59,7 @@ from kg.governance.model import Severity
 from kg.governance.render import Format
 from kg.governance.validation import Engine
 from kg.graph import Document, KnowledgeGraph
+from kg.history import changes as history_changes
 from kg.ingest import backstage
 from kg.ingest.report import summary_lines
 from kg.lineage import Direction
@@ -75,6 +76,14 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="ISO-8601 timestamp: the answer as it was then (e.g. 2026-12-01T09:30:00Z).",
+        show_default=False,
+    ),
+]
 StoreOption = Annotated[
     Path | None,
     typer.Option(
@@ -567,13 +576,15 @@ def lineage(
     store: StoreOption = None,
     url: UrlOption = None,
     output: Annotated[Output, typer.Option("--format")] = Output.table,
+    as_of: AsOfOption = None,
 ) -> None:
-    """Upstream lineage of an asset (what it is built from), or its dependents."""
+    """Upstream lineage of an asset (what it is built from), or its dependents; --as-of: as
+    it was then."""
     direction = (
         Direction.BOTH if both else Direction.DOWNSTREAM if downstream else Direction.UPSTREAM
     )
     with _access(store, url) as access:
-        data = _run(lambda: access.lineage(asset, direction, depth, type_ or None))
+        data = _run(lambda: access.lineage(asset, direction, depth, type_ or None, as_of))
     if output is Output.json:
         _print_json(data)
         return
@@ -607,10 +618,12 @@ def impact(
     store: StoreOption = None,
     url: UrlOption = None,
     output: Annotated[Output, typer.Option("--format")] = Output.table,
+    as_of: AsOfOption = None,
 ) -> None:
-    """What breaks if an asset changes: affected assets, services, experiments, owners."""
+    """What breaks if an asset changes: affected assets, services, experiments, owners;
+    --as-of: as it was then."""
     with _access(store, url) as access:
-        data = _run(lambda: access.impact(asset))
+        data = _run(lambda: access.impact(asset, as_of))
     if output is Output.json:
         _print_json(data)
         return
@@ -641,10 +654,12 @@ def path(
     store: StoreOption = None,
     url: UrlOption = None,
     output: Annotated[Output, typer.Option("--format")] = Output.table,
+    as_of: AsOfOption = None,
 ) -> None:
-    """Why one asset depends on another: the shortest dependency path(s) between them."""
+    """Why one asset depends on another: the shortest dependency path(s) between them;
+    --as-of: as they were then."""
     with _access(store, url) as access:
-        data = _run(lambda: access.paths(origin, target))
+        data = _run(lambda: access.paths(origin, target, as_of))
     if output is Output.json:
         _print_json(data)
         return
@@ -691,13 +706,15 @@ def validate(
             "--save", help="Keep the report of a whole-graph run in urn:kg:graph:reports/latest."
         ),
     ] = False,
+    as_of: AsOfOption = None,
 ) -> None:
     """Check the graph against the governance rules (exit 0 conforms; 1 does not, or an
-    unknown asset or team; 2 usage, no store, or shapes kg cannot read)."""
+    unknown asset or team; 2 usage, no store, or shapes kg cannot read); --as-of: the graph
+    as it stood then, against today's rules."""
     with _access(store, url) as access:
         verdict = _run(
             lambda: access.validate(
-                (asset, team, lineage), engine, shapes or (), fmt, fail_on, save
+                (asset, team, lineage), engine, shapes or (), fmt, fail_on, save, as_of
             )
         )
     rendered = verdict.text
@@ -777,11 +794,13 @@ def export(
     ] = None,
     store: StoreOption = None,
     url: UrlOption = None,
+    as_of: AsOfOption = None,
 ) -> None:
     """Export the graph, a team's assets or an asset's lineage as a DCAT 3 catalog, PROV-O,
-    JSON-LD (kg's context) or Turtle. Loading an export into another kg gives the same lineage."""
+    JSON-LD (kg's context) or Turtle; --as-of: as it was then. Loading an export into another
+    kg gives the same lineage."""
     with _access(store, url) as access:
-        data = _run(lambda: access.export(fmt, team, asset, direction))
+        data = _run(lambda: access.export(fmt, team, asset, direction, as_of))
     if output_file is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -951,6 +970,116 @@ def infer(
         out.print("every rule's conclusions were in step")
         return
     out.print("recomputed: " + ", ".join(f"{k} ({v} assets)" for k, v in sorted(changed.items())))
+
+
+@app.command()
+def changes(
+    since: Annotated[str | None, typer.Option(help="ISO-8601: changes after it.")] = None,
+    until: Annotated[str | None, typer.Option(help="ISO-8601: changes up to it.")] = None,
+    asset: Annotated[
+        str | None, typer.Option(help="Only changes about this asset's lineage.")
+    ] = None,
+    direction: Annotated[
+        Direction, typer.Option(help="With --asset: upstream, downstream or both.")
+    ] = Direction.BOTH,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(help="Only these kinds: " + ", ".join(history_changes.ALL_KINDS) + "."),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=history_changes.MAX_LIMIT)] = 1000,
+    cursor: Annotated[
+        str | None, typer.Option(help="Continue after the `next` of an earlier answer.")
+    ] = None,
+    store: StoreOption = None,
+    url: UrlOption = None,
+    output: Annotated[Output, typer.Option("--format")] = Output.table,
+) -> None:
+    """What changed, when, from which source and by whom: every edge added or removed, every
+    status, stage, owner, classification, type and name changed."""
+    options = {
+        "since": since, "until": until, "nodeId": asset, "direction": direction.value,
+        "kind": kind or [], "limit": limit, "cursor": cursor,
+    }  # fmt: skip
+    with _access(store, url) as access:
+        data = _run(lambda: access.changes(options))
+    if output is Output.json:
+        _print_json(data)
+        return
+    short = access.short
+    table = Table(
+        "when", "by", "asset", "what", "change", title=f"{len(data['changes'])} change(s)"
+    )
+    for c in data["changes"]:
+        value = short(c["value"]) if c["value"] and c["value"].startswith("http") else c["value"]
+        what = c["kind"] if c["kind"] != "attribute" else compact(c["property"])
+        if c["kind"] == "edge":
+            what = f"{compact(c['property'])} -> {value}"
+            value = ""
+        if c["change"] == "changed":
+            previous = c["previous"] or ""
+            shown = short(previous) if previous.startswith("http") else previous
+            change = f"{shown} -> {value}"
+        else:
+            change = f"{c['change']} {value}".strip()
+        table.add_row((c["at"] or "")[:19], c["by"] or "", short(c["subject"]), what, change)
+    out.print(table)
+    if data["more"]:
+        _say_err(f"more: --cursor {data['next']}")
+
+
+history_app = typer.Typer(
+    help="An asset's versions, and pruning the history.", no_args_is_help=True
+)
+app.add_typer(history_app, name="history")
+
+
+@history_app.command("show")
+def history_show(
+    asset: Annotated[str, typer.Argument(help="Asset id, prefix:local name or full IRI.")],
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    store: StoreOption = None,
+    url: UrlOption = None,
+    output: Annotated[Output, typer.Option("--format")] = Output.table,
+) -> None:
+    """Each write that changed what is said of an asset, newest first: when, who, which source
+    and what changed."""
+    with _access(store, url) as access:
+        data = _run(lambda: access.history(asset, limit))
+    if output is Output.json:
+        _print_json(data)
+        return
+    short = access.short
+    for version in data["versions"]:
+        sources = ", ".join(version["sources"])
+        _say(f"{(version['at'] or '')[:19]}  {version['by'] or '?'}  ({sources})")
+        for c in version["changes"]:
+            value = c["value"] or ""
+            shown = short(value) if value.startswith("http") else value
+            if c["change"] == "changed":
+                previous = c["previous"] or ""
+                before = short(previous) if previous.startswith("http") else previous
+                _say(f"    {c['kind']}: {before} -> {shown}")
+            else:
+                _say(f"    {c['change']} {compact(c['property'])} {shown}")
+
+
+@history_app.command("prune")
+def history_prune(
+    before: Annotated[str, typer.Option(help="ISO-8601: remove the history before it.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask to confirm.")] = False,
+    store: StoreOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Remove what writes before a moment replaced (admins): answers as of an earlier moment
+    are refused from then on. The prune is recorded, with who and when."""
+    if not yes:
+        typer.confirm(f"Remove the history before {before}? It cannot be brought back", abort=True)
+    with _access(store, url) as access:
+        data = _run(lambda: access.prune(before))
+    _say(
+        f"pruned the versions of {data['pruned']} write(s); history now starts at write "
+        f"{data['historySince']} (recorded as {data['record']})"
+    )
 
 
 def main() -> None:

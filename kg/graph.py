@@ -637,27 +637,33 @@ class KnowledgeGraph:
         return self._shapes
 
     def scope(
-        self, asset: str | None = None, team: str | None = None, lineage: str | None = None
+        self,
+        asset: str | None = None,
+        team: str | None = None,
+        lineage: str | None = None,
+        as_of: dt.datetime | None = None,
     ) -> list[str] | None:
-        """Focus nodes of a validation subset: one asset, a team's assets, an asset's lineage."""
+        """Focus nodes of a validation subset: one asset, a team's assets, an asset's lineage
+        (now, or as they were at `as_of`)."""
         if not (asset or team or lineage):
             return None
+        store = self.state(as_of)
         focus: set[str] = set()
         if asset:
-            walks.Walker(self.store, self.ontology).require(self.iri(asset))
+            walks.Walker(store, self.ontology).require(self.iri(asset))
             focus.add(f"<{self.iri(asset)}>")
         if lineage:
-            focus |= {f"<{n.id}>" for n in self.lineage(lineage, Direction.UPSTREAM).nodes}
+            focus |= {f"<{n.id}>" for n in self.lineage(lineage, Direction.UPSTREAM, as_of=as_of).nodes}
         if team:
             team_node = ox.NamedNode(self.iri(team))
-            if not self.exists(team_node.value):
+            if not assets.exists(store, team_node.value):
                 import difflib
 
                 from kg.vocab import RDF_TYPE
 
                 teams = [
                     self.short(t.subject.value)
-                    for t in self.store.triples(None, RDF_TYPE, mlg("Team"))
+                    for t in store.triples(None, RDF_TYPE, mlg("Team"))
                     if isinstance(t.subject, ox.NamedNode)
                 ]
                 hint = difflib.get_close_matches(team, teams, n=3)
@@ -666,11 +672,11 @@ class KnowledgeGraph:
             owners = [team_node]
             owners += [
                 t.subject
-                for t in self.store.triples(None, MEMBER_OF, team_node)
+                for t in store.triples(None, MEMBER_OF, team_node)
                 if isinstance(t.subject, ox.NamedNode)
             ]
             for owner in owners:
-                focus |= {str(t.subject) for t in self.store.triples(None, OWNER, owner)}
+                focus |= {str(t.subject) for t in store.triples(None, OWNER, owner)}
         return sorted(focus)
 
     def validate(

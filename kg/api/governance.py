@@ -3,6 +3,7 @@ of candidate documents."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -12,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from kg import jobs
 from kg.api import models
 from kg.api.deps import EvaluatorDep, GraphDep, WriterDep, read_body
+from kg.api.lineage import AsOf, moment_of
 from kg.api.openapi import (
     ASSET_EXAMPLES,
     ASSET_TYPES,
@@ -30,6 +32,7 @@ from kg.governance.validation import Engine
 from kg.graph import KnowledgeGraph
 from kg.limits import Limits
 from kg.protocol import accepted
+from kg.store import OxigraphStore
 
 router = APIRouter(tags=["governance"])
 _REPORT = answer(
@@ -70,8 +73,12 @@ def _answer(body: str, chosen: Format, report: Report, fail_on: Severity) -> Res
 
 
 async def _validation(
-    graph: KnowledgeGraph, evaluator: Evaluator, focus: list[str] | None
+    graph: KnowledgeGraph,
+    evaluator: Evaluator,
+    focus: list[str] | None,
+    as_of: dt.datetime | None = None,
 ) -> Report:
+    state = None if as_of is None else await run_in_threadpool(graph.state, as_of)
     report = await evaluator.run(
         jobs.validation,
         [str(p) for p in graph.settings.shape_paths()],
@@ -79,6 +86,7 @@ async def _validation(
         Engine.COMPILED.value,
         budget=graph.settings.task_timeout,
         setting="KG_TASK_TIMEOUT",
+        on=state if isinstance(state, OxigraphStore) and state is not graph.store else None,
     )
     assert isinstance(report, Report)
     return report
@@ -88,7 +96,7 @@ async def _validation(
     "/api/v1/validation",
     summary="Validation report of the graph or a subset",
     response_class=Response,
-    responses=_REPORT | problems(404) | BUSY,
+    responses=_REPORT | problems(400, 404, 410) | BUSY,
 )
 async def get_validation(
     request: Request,
@@ -99,13 +107,16 @@ async def get_validation(
     asset: Annotated[str | None, Query(description="Only this asset.")] = None,
     team: Annotated[str | None, Query(description="Only this team's assets.")] = None,
     lineage: Annotated[str | None, Query(description="This asset and its lineage.")] = None,
+    as_of: AsOf = None,
 ) -> Response:
     """The report as JSON, HTML, Turtle or JSON-LD (a W3C sh:ValidationReport), SARIF 2.1.0,
-    JUnit XML or text, chosen by `Accept` or `format`. Runs under KG_TASK_TIMEOUT; writes
-    nothing (`POST` keeps the report)."""
+    JUnit XML or text, chosen by `Accept` or `format`; `asOf`: governance as it stood then
+    (the graph of then, today's shapes). Runs under KG_TASK_TIMEOUT; writes nothing (`POST`
+    keeps the report)."""
     chosen = _format(request.headers.get("accept"), fmt)
-    focus = await run_in_threadpool(graph.scope, asset, team, lineage)
-    report = await _validation(graph, evaluator, focus)
+    moment = moment_of(as_of)
+    focus = await run_in_threadpool(graph.scope, asset, team, lineage, moment)
+    report = await _validation(graph, evaluator, focus, moment)
     body = await run_in_threadpool(graph.render, report, chosen, fail_on)
     return _answer(body, chosen, report, fail_on)
 

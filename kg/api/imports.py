@@ -20,6 +20,7 @@ from kg.api.deps import (
     documents_of,
     read_body,
 )
+from kg.api.lineage import AsOf, moment_of
 from kg.api.openapi import (
     BUSY,
     EXPORT_TYPES,
@@ -34,6 +35,7 @@ from kg.api.openapi import (
 from kg.errors import NotFoundError
 from kg.graph import Document
 from kg.lineage import Direction
+from kg.store import OxigraphStore
 from kg.write import importers
 
 router = APIRouter(tags=["import"])
@@ -151,11 +153,14 @@ async def get_export(
     team: Annotated[str | None, Query(description="Only this team's assets.")] = None,
     node_id: Annotated[str | None, Query(alias="nodeId", description="Only its lineage.")] = None,
     direction: Direction = Direction.UPSTREAM,
+    as_of: AsOf = None,
 ) -> Response:
     """The whole graph, a team's assets or an asset's lineage as a DCAT 3 catalog, PROV-O,
-    JSON-LD with kg's context, Turtle, or TriG keeping each source's graphs. Runs under
-    KG_TASK_TIMEOUT like a validation."""
-    nodes = await run_in_threadpool(graph.export_nodes, team, node_id, direction)
+    JSON-LD with kg's context, Turtle, or TriG keeping each source's graphs; `asOf`: as it was
+    then. Runs under KG_TASK_TIMEOUT like a validation."""
+    moment = moment_of(as_of)
+    nodes = await run_in_threadpool(graph.export_nodes, team, node_id, direction, moment)
+    state = None if moment is None else await run_in_threadpool(graph.state, moment)
     data = await evaluator.run(
         jobs.export,
         fmt.value,
@@ -163,6 +168,7 @@ async def get_export(
         graph.settings.base_iri,
         budget=graph.settings.task_timeout,
         setting="KG_TASK_TIMEOUT",
+        on=state if isinstance(state, OxigraphStore) and state is not graph.store else None,
     )
     name = f"kg-export.{exports.EXTENSIONS[fmt]}"
     return Response(
