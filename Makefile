@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run cluster test test-remote lint typecheck unit screenshots bench bench-large bench-safety bench-updates bench-queries bench-inference clean
+.PHONY: setup run cluster test test-remote lint typecheck unit screenshots bench bench-large bench-safety bench-updates bench-queries bench-inference bench-history clean
 
 PORTAL := kg/portal
 PORTAL_STAMP := $(PORTAL)/node_modules/.installed-stamp
@@ -57,12 +57,16 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run --scales 1000 10000 100000
 	$(BIN)/python -m bench.stores --scales 1000 10000
 	$(BIN)/python -m bench.inference --scales 10000 100000 --mlflow 50
+	$(BIN)/python -m bench.history --scales 10000 100000 --changes 10000
 
 bench-large: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run --scales 1000000 --skip-reference
 
 bench-inference: $(BENCH_STAMP)  # inference upkeep per write; MLflow hydration throughput
 	$(BIN)/python -m bench.inference --scales 10000 100000 --mlflow 50
+
+bench-history: $(BENCH_STAMP)  # history on vs off; as-of lineage after 10k changes; storage
+	$(BIN)/python -m bench.history --scales 10000 100000 --changes 10000
 
 bench-updates: $(STAMP)
 	$(BIN)/python -m bench.updates --scales 10000 100000

@@ -45,7 +45,7 @@ from kg.history import prune as history_prune
 from kg.history import record as versioning
 from kg.history import state as history_state
 from kg.history import timeline as history_timeline
-from kg.history.lineage import AsOfWalker, LineageHistory
+from kg.history.lineage import AsOfWalkers, LineageHistory
 from kg.history.timeline import Moment, Timeline
 from kg.ids import to_id, to_iri
 from kg.inference.engine import Inference
@@ -119,6 +119,7 @@ class KnowledgeGraph:
         # The change log as a timeline, and the lineage changes of every write (kg.history).
         self.timeline = Timeline()
         self.lineage_history = LineageHistory(self.lineage_index, ontology)
+        self._as_of_walkers = AsOfWalkers(store, ontology)
         # The whole graph as of a few positions, made when asked for (kg.history.state).
         self._states: dict[int, OxigraphStore] = {}
         self._states_lock = threading.Lock()
@@ -653,7 +654,9 @@ class KnowledgeGraph:
             walks.Walker(store, self.ontology).require(self.iri(asset))
             focus.add(f"<{self.iri(asset)}>")
         if lineage:
-            focus |= {f"<{n.id}>" for n in self.lineage(lineage, Direction.UPSTREAM, as_of=as_of).nodes}
+            focus |= {
+                f"<{n.id}>" for n in self.lineage(lineage, Direction.UPSTREAM, as_of=as_of).nodes
+            }
         if team:
             team_node = ox.NamedNode(self.iri(team))
             if not assets.exists(store, team_node.value):
@@ -917,13 +920,8 @@ class KnowledgeGraph:
         moment = self.moment(as_of)
         if moment.position >= self.timeline.read_up_to:
             return self.walker
-        start = versioning.since(self.store) or 1
-        if (
-            not self.lineage_history.ready
-            or self.lineage_history.position != self.timeline.read_up_to
-        ):
-            self.lineage_history.build(self.store, self.timeline, start)
-        return AsOfWalker(self.store, self.ontology, self.lineage_history.at(moment.position))
+        self.lineage_history.reach(self.store, self.timeline, moment.position)
+        return self._as_of_walkers.walker(self.lineage_history, moment.position)
 
     def stats(self) -> dict[str, object]:
         return jobs.stats(self.store, self.settings.base_iri)

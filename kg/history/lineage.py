@@ -48,11 +48,16 @@ class LineageHistory:
         self._reset()
 
     def _reset(self) -> None:
+        self.restarts = getattr(self, "restarts", 0) + 1  # what cached walkers are of
         self.out: dict[int, list[Delta]] = {}
         self.into: dict[int, list[Delta]] = {}
         self.before: dict[int, list[tuple[int, Attributes | None]]] = {}
         self.position: int | None = None  # the last write followed (None: not built)
         self.generation = self.index.generation
+        # Going back: the changes of the writes after `_down_to` are held, walked back from
+        # the head `_head`; what each subject's attributes were at `_down_to`, graph by graph.
+        self._head = self._down_to = 0
+        self._described: dict[str, dict[str, list[ox.Triple]]] = {}
 
     @property
     def ready(self) -> bool:
@@ -107,52 +112,59 @@ class LineageHistory:
 
     # -- building from the store
 
-    def build(self, store: GraphStore, timeline: tl.Timeline, start: int) -> None:
-        """Every change since `start` (the first write history covers), walking back from the
-        present: each write's versions are what its graphs held before it, and what they held
-        after is the present or the version the next write kept."""
+    def reach(self, store: GraphStore, timeline: tl.Timeline, position: int) -> None:
+        """Hold the changes of every write after `position`, walking back from the present
+        (and on from where an earlier call stopped, when no write came since): each write's
+        versions are what its graphs held before it, and what they held after is the present
+        or the version the next write kept."""
         with self.index.lock:
-            self._reset()
             head = timeline.read_up_to
-            contents: dict[str, list[ox.Triple]] = {}
-            described: dict[str, dict[str, list[ox.Triple]]] = {}  # subject -> graph -> its
-            for write in reversed(timeline.after(start - 1)):
-                graphs = list(write.graphs)
-                missing = [g for g in graphs if g not in contents]
-                now = store.graphs_content([ox.NamedNode(g) for g in missing])
-                contents.update({g: [] for g in missing})
-                contents.update({g.value: ts for g, ts in now.items()})
-                before = tl.kept(store, {g: write.position for g in graphs})
-                subjects: set[str] = set()
-                for graph in graphs:
-                    self._edges(write.position, graph, before[graph], contents[graph])
-                    subjects |= _subjects(before[graph]) | _subjects(contents[graph])
-                for iri in subjects:
-                    held = described.get(iri)
-                    if held is None:
-                        held = described[iri] = _statements(store, iri)
-                    for graph in graphs:
-                        about = [t for t in before[graph] if _about(t, iri)]
-                        held[graph] = about
-                        held[derived_graph(ox.NamedNode(graph)).value] = [
-                            t for t in derive(about, self.ontology) if _about(t, iri)
-                        ]
-                    statements = dict.fromkeys(t for ts in held.values() for t in ts)
-                    found = attributes_of(statements)  # before this write: going back
-                    described_then = (
-                        found.types or found.label or found.owners or found.status or found.stage
-                    )
-                    self._attributes(
-                        write.position, self.index.id(iri), found if described_then else None
-                    )
-                for graph in graphs:
-                    contents[graph] = before[graph]
+            if not self.ready or self.position != head:  # writes missed, or a new index
+                self._restart(head)
+            if position >= self._down_to:
+                return
+            if self._head != head:  # writes came since the walk back began, from its head
+                self._restart(head)
+            for write in reversed(timeline.between(position, self._down_to)):
+                self._back(store, timeline, write)
+            self._down_to = position
             for table in (self.out, self.into):
                 for deltas in table.values():
                     deltas.sort(key=lambda d: d.position)
             for entries in self.before.values():
                 entries.sort(key=lambda e: e[0])
             self.position = head
+
+    def _restart(self, head: int) -> None:
+        self._reset()
+        self._head = self._down_to = head
+        self.position = head  # nothing held yet: answers from `head` on are the index's
+
+    def _back(self, store: GraphStore, timeline: tl.Timeline, write: tl.Write) -> None:
+        graphs = list(write.graphs)
+        before = tl.kept(store, {g: write.position for g in graphs})
+        after = tl.content_at(store, timeline, graphs, write.position)
+        touched: dict[str, list[str]] = {}  # subject -> the graphs of the write about it
+        for graph in graphs:
+            self._edges(write.position, graph, before[graph], after[graph])
+            for iri in _subjects(before[graph]) | _subjects(after[graph]):
+                touched.setdefault(iri, []).append(graph)
+        for iri, mine in touched.items():
+            held = self._described.get(iri)
+            if held is None:
+                held = self._described[iri] = _statements(store, iri)
+            for graph in mine:
+                about = [t for t in before[graph] if _about(t, iri)]
+                held[graph] = about
+                held[derived_graph(ox.NamedNode(graph)).value] = [
+                    t for t in derive(about, self.ontology) if _about(t, iri)
+                ]
+            statements = dict.fromkeys(t for ts in held.values() for t in ts)
+            found = attributes_of(statements)  # before this write: going back in time
+            described_then = (
+                found.types or found.label or found.owners or found.status or found.stage
+            )
+            self._attributes(write.position, self.index.id(iri), found if described_then else None)
 
     def at(self, position: int) -> AsOfIndex:
         return AsOfIndex(self, position)
@@ -167,6 +179,24 @@ class AsOfIndex:
         self.position = position
         self.lock = history.index.lock
         self.inferred = _InferredAt(self)
+        # The nodes a later write changed, found once per head (the history grows with each
+        # write), and each one's edges as of the position (which no later write changes).
+        self._seen_head: int | None = None
+        self._changed_out: set[int] = set()
+        self._changed_in: set[int] = set()
+        self._out: dict[int, list[tuple[int, int]]] = {}
+        self._in: dict[int, list[tuple[int, int]]] = {}
+
+    def _changed(self) -> None:
+        head = self.history.position
+        if head == self._seen_head:
+            return
+        after = self.position
+        self._changed_out = {n for n, ds in self.history.out.items() if ds[-1].position > after}
+        self._changed_in = {n for n, ds in self.history.into.items() if ds[-1].position > after}
+        self._out = {n: ls for n, ls in self._out.items() if n in self._changed_out}
+        self._in = {n: ls for n, ls in self._in.items() if n in self._changed_in}
+        self._seen_head = head
 
     def known(self, iri: str) -> int | None:
         return self.index.known(iri)
@@ -175,10 +205,26 @@ class AsOfIndex:
         return self.index.name(node)
 
     def out_edges(self, node: int) -> list[tuple[int, int]]:
-        return self._undone(self.index.out_edges(node), self.history.out.get(node))
+        self._changed()
+        if node not in self._changed_out:
+            return self.index.out_edges(node)
+        found = self._out.get(node)
+        if found is None:
+            found = self._out[node] = self._undone(
+                self.index.out_edges(node), self.history.out.get(node)
+            )
+        return found
 
     def in_edges(self, node: int) -> list[tuple[int, int]]:
-        return self._undone(self.index.in_edges(node), self.history.into.get(node))
+        self._changed()
+        if node not in self._changed_in:
+            return self.index.in_edges(node)
+        found = self._in.get(node)
+        if found is None:
+            found = self._in[node] = self._undone(
+                self.index.in_edges(node), self.history.into.get(node)
+            )
+        return found
 
     def _later(self, deltas: list[Delta] | None) -> list[Delta]:
         if not deltas or deltas[-1].position <= self.position:
@@ -275,3 +321,24 @@ class AsOfWalker(IndexedWalker):
     def exists(self, node: str) -> bool:
         found = self.view.known(node)
         return found is not None and self.view.exists(found)
+
+
+class AsOfWalkers:
+    """The walkers of the last few positions asked for, kept with what they cache (edges,
+    types): an answer as of a moment never changes, so neither does what it caches."""
+
+    KEPT = 8
+
+    def __init__(self, store: GraphStore, ontology: Ontology) -> None:
+        self.store = store
+        self.ontology = ontology
+        self._kept: dict[tuple[int, int], AsOfWalker] = {}
+
+    def walker(self, history: LineageHistory, position: int) -> AsOfWalker:
+        key = (history.restarts, position)  # a restart makes new tables: new walkers
+        found = self._kept.get(key)
+        if found is None:
+            if len(self._kept) >= self.KEPT:
+                self._kept.pop(next(iter(self._kept)))
+            found = self._kept[key] = AsOfWalker(self.store, self.ontology, history.at(position))
+        return found
