@@ -37,6 +37,7 @@ from rich.text import Text
 from kg import catalog
 from kg.access import DUMP_MEDIA, Access, Answer, Local, Remote, UnavailableHereError
 from kg.api import models
+from kg.cli_tokens import token_app
 from kg.client import (
     Client,
     ServerError,
@@ -1026,6 +1027,8 @@ def changes(
     if data["more"]:
         _say_err(f"more: --cursor {data['next']}")
 
+
+app.add_typer(token_app, name="token")
 
 history_app = typer.Typer(
     help="An asset's versions, and pruning the history.", no_args_is_help=True

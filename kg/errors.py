@@ -104,6 +104,14 @@ class BusyError(KGError):
     title = "Service busy"
 
 
+class UnauthorizedError(KGError):
+    """No credentials where they are needed, or credentials kg does not accept (the message
+    says why, never quoting them)."""
+
+    status = 401
+    title = "Unauthorized"
+
+
 class ForbiddenError(KGError):
     """The caller is known but its role or team does not allow what it asked."""
 

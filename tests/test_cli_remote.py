@@ -211,8 +211,8 @@ def test_url_and_kg_url_reach_the_server(pair: Pair, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("env", "code", "words"),
     [
-        ({"KG_API_TOKENS": "", "KG_TOKEN": ""}, 2, "needs an Authorization: Bearer token"),
-        ({"KG_API_TOKENS": "", "KG_TOKEN": "wrong"}, 2, "needs an Authorization: Bearer token"),
+        ({"KG_API_TOKENS": "", "KG_TOKEN": ""}, 2, "needs a writer's token"),
+        ({"KG_API_TOKENS": "", "KG_TOKEN": "wrong"}, 2, "not one kg knows"),
         ({"KG_API_TOKENS": "", "KG_TOKEN": TOKEN}, 0, "loaded 4 assets"),
         ({"KG_API_TOKENS": TOKEN, "KG_TOKEN": ""}, 0, "loaded 4 assets"),  # the server's own
     ],

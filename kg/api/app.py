@@ -26,6 +26,7 @@ from kg.api import (
     system,
 )
 from kg.api.middleware import BodyLimits, SecurityHeaders
+from kg.auth.authenticate import Authenticator
 from kg.config import Settings, load_settings
 from kg.evaluation import Evaluator
 from kg.graph import KnowledgeGraph
@@ -127,6 +128,8 @@ def _serve(app: FastAPI, graph: KnowledgeGraph) -> KnowledgeGraph:
     """Put `graph`, and the evaluator of its queries and tasks, where the routes find them
     (kg.api.deps)."""
     app.state.graph = graph
+    # a bad tokens file or OIDC setting stops the start (SettingsError), not the first request
+    app.state.authenticator = Authenticator.from_settings(graph.settings)
     app.state.evaluator = Evaluator(graph.store, lambda: graph.settings)
     app.state.hydration = Hydration.open(graph, graph.settings)
     return graph

@@ -1,16 +1,20 @@
-"""What every route shares: the graph, write protection and body limits, and the `Annotated`
-aliases the routes declare them with (`graph: GraphDep`, `graph: WriterDep`...)."""
+"""What every route shares: the graph, the caller's role and body limits, and the `Annotated`
+aliases the routes declare them with (`graph: GraphDep` for a reader, `graph: WriterDep`,
+`graph: AdminDep`, `principal: PrincipalDep`...)."""
 
 from __future__ import annotations
 
-import hmac
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Query, Request
 
-from kg.errors import BodyTooLargeError, InputError, KGError
+from kg.auth.authenticate import Authenticator
+from kg.auth.context import act_as
+from kg.auth.principal import Principal, Role
+from kg.errors import BodyTooLargeError, ForbiddenError, InputError, UnauthorizedError
 from kg.evaluation import Evaluator
 from kg.governance.gate import GateMode
 from kg.graph import Document, KnowledgeGraph
@@ -18,11 +22,6 @@ from kg.graph import Document, KnowledgeGraph
 # The deepest page of search and the asset list, as Elasticsearch's default result window:
 # past it, narrow the filters.
 MAX_OFFSET = 10_000
-
-
-class UnauthorizedError(KGError):
-    status = 401
-    title = "Unauthorized"
 
 
 def graph_of(request: Request) -> KnowledgeGraph:
@@ -37,37 +36,108 @@ def evaluator_of(request: Request) -> Evaluator:
     return evaluator
 
 
-def has_write_token(request: Request) -> bool:
-    """True when the caller may write: a valid bearer token, or writes are open."""
-    tokens = graph_of(request).settings.tokens()
-    if not tokens:
-        return True
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and any(
-        hmac.compare_digest(credentials.strip().encode(), t.encode()) for t in tokens
+def authenticator_of(request: Request) -> Authenticator:
+    """What recognises callers under the graph's settings: loaded as the app starts, and again
+    when the graph is given other settings (a SettingsError, 500, for files kg cannot use)."""
+    settings = graph_of(request).settings
+    found = getattr(request.app.state, "authenticator", None)
+    if isinstance(found, Authenticator) and found.serves(settings):
+        return found
+    loaded = Authenticator.from_settings(settings)
+    request.app.state.authenticator = loaded
+    return loaded
+
+
+async def principal_of(request: Request) -> Principal | None:
+    """The request's principal, recognised once per request and acted as from then on (the
+    write path names it); None for an anonymous caller who must give credentials."""
+    if hasattr(request.state, "principal"):
+        cached = request.state.principal
+        assert cached is None or isinstance(cached, Principal)
+        return cached
+    authenticator = authenticator_of(request)
+    header = request.headers.get("authorization")
+    if authenticator.may_fetch(header):  # the issuer's keys may have to be fetched first
+        principal = await anyio.to_thread.run_sync(authenticator.authenticate, header)
+    else:
+        principal = authenticator.authenticate(header)
+    if principal is None:
+        principal = authenticator.anonymous()
+    request.state.principal = principal
+    if principal is not None:
+        act_as(principal)
+    return principal
+
+
+_ROLE_NAMES = {Role.READER: "a reader's", Role.WRITER: "a writer's", Role.ADMIN: "an admin's"}
+_READS_CLOSED = (
+    "reads need a reader's token here (KG_READ_OPEN=false): send Authorization: Bearer <token>; "
+    "a browser needs a proxy in front of kg that adds it"
+)
+
+
+def demand(principal: Principal | None, needed: Role, what: str) -> Principal:
+    """`principal`, when its role allows `needed`; else 401 for a caller without credentials
+    and 403 for one whose role is too low, both naming the role `what` needs."""
+    if principal is None:
+        if needed is Role.READER:
+            raise UnauthorizedError(_READS_CLOSED)
+        raise UnauthorizedError(
+            f"{what} needs {_ROLE_NAMES[needed]} token: send Authorization: Bearer <token>"
+        )
+    if principal.may(needed):
+        return principal
+    if principal.kind == "open":
+        raise UnauthorizedError(
+            f"{what} needs {_ROLE_NAMES[needed]} token: send Authorization: Bearer <token>"
+        )
+    raise ForbiddenError(
+        f"{what} needs {_ROLE_NAMES[needed]} token; the token {principal.name!r} is a "
+        f"{principal.role.value}"
     )
-
-
-def require_writer(request: Request) -> None:
-    """Writes need `Authorization: Bearer <token>` when KG_API_TOKENS is set."""
-    if has_write_token(request):
-        return
-    raise UnauthorizedError("this write needs an Authorization: Bearer token (KG_API_TOKENS)")
 
 
 # The dependencies behind the aliases are `async` although they only look things up: FastAPI
 # runs a plain `def` dependency in the threadpool, where it would wait behind the blocking
-# work of other requests for a thread. None reads more than the Request, so none adds a
+# work of other requests for a thread, and where the principal it acts as would stay behind
+# (a context variable set there is lost). None reads more than the Request, so none adds a
 # parameter to the OpenAPI document.
 
 
-async def current_graph(request: Request) -> KnowledgeGraph:
+def _asked(request: Request) -> str:
+    return "this read" if request.method in ("GET", "HEAD") else "this write"
+
+
+async def reader(request: Request) -> Principal:
+    return demand(await principal_of(request), Role.READER, _asked(request))
+
+
+async def writer(request: Request) -> Principal:
+    return demand(await principal_of(request), Role.WRITER, _asked(request))
+
+
+async def admin(request: Request) -> Principal:
+    return demand(await principal_of(request), Role.ADMIN, _asked(request))
+
+
+async def readable_graph(request: Request) -> KnowledgeGraph:
+    await reader(request)
     return graph_of(request)
 
 
 async def writable_graph(request: Request) -> KnowledgeGraph:
-    """The graph, for a caller allowed to write it (require_writer: 401 otherwise)."""
-    require_writer(request)
+    """The graph, for a caller allowed to write it (401 or 403 otherwise)."""
+    await writer(request)
+    return graph_of(request)
+
+
+async def administered_graph(request: Request) -> KnowledgeGraph:
+    await admin(request)
+    return graph_of(request)
+
+
+async def unchecked_graph(request: Request) -> KnowledgeGraph:
+    """The graph, for a route that checks its caller itself (a signed webhook)."""
     return graph_of(request)
 
 
@@ -75,8 +145,11 @@ async def current_evaluator(request: Request) -> Evaluator:
     return evaluator_of(request)
 
 
-GraphDep = Annotated[KnowledgeGraph, Depends(current_graph)]
+GraphDep = Annotated[KnowledgeGraph, Depends(readable_graph)]  # a reader (anyone, reads open)
 WriterDep = Annotated[KnowledgeGraph, Depends(writable_graph)]
+AdminDep = Annotated[KnowledgeGraph, Depends(administered_graph)]
+PrincipalDep = Annotated[Principal, Depends(reader)]  # who asks: at least a reader
+SignedGraphDep = Annotated[KnowledgeGraph, Depends(unchecked_graph)]
 EvaluatorDep = Annotated[Evaluator, Depends(current_evaluator)]
 
 

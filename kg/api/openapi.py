@@ -66,9 +66,13 @@ DETAIL_SCHEMA: Final[dict[str, Any]] = {
 _WHY: Final = {
     400: "Invalid input or query; or a body that cannot be read (a corrupt gzip or deflate "
     "coding, JSON nested past KG_MAX_DEPTH).",
-    401: "A write without a valid `Authorization: Bearer` token (KG_API_TOKENS is set).",
-    403: "A write to one of kg's own graphs (loads, derived, reports, shapes, ontology) or to "
-    "what an inference rule concluded.",
+    401: "No valid `Authorization: Bearer` token where one is needed: every write once tokens "
+    "are configured (KG_TOKENS_FILE, KG_API_TOKENS, KG_OIDC_ISSUER), and reads too with "
+    "KG_READ_OPEN=false.",
+    403: "The caller's role does not allow it (a reader writing, a writer pruning history), a "
+    "team writer's write touches another team's assets, or the write is to one of kg's own "
+    "graphs (loads, history, derived, reports, shapes, ontology) or to what an inference rule "
+    "concluded.",
     404: "No such asset, graph, named query, kept validation report or configured source.",
     405: "An update sent with GET.",
     410: "An answer as of a moment history does not reach (before it starts or was pruned, or "
@@ -154,7 +158,7 @@ TOKEN_FOR_UPDATES: Final[dict[str, Any]] = {"security": [{}, {BEARER: []}]}
 # every route: kg.api.middleware bounds the body of any request before it gets there
 COMMON: Final = problems(400, 413, 415)
 # routes that write: the token, and the gate
-WRITE: Final = problems(401, 422)
+WRITE: Final = problems(401, 403, 422)
 # routes that run in the evaluator (kg.evaluation)
 BUSY: Final = problems(503)
 

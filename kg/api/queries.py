@@ -18,7 +18,7 @@ router = APIRouter(tags=["discovery"])
     summary="The named-query catalogue",
     response_model=list[models.NamedQuery],
 )
-def list_queries() -> list[models.NamedQuery]:
+def list_queries(graph: GraphDep) -> list[models.NamedQuery]:
     return [models.NamedQuery.of(q) for q in catalog.catalogue().values()]
 
 

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from kg.api import models
-from kg.api.deps import GraphDep, UnauthorizedError, WriterDep, read_body
+from kg.api.deps import GraphDep, SignedGraphDep, WriterDep, read_body
 from kg.api.openapi import TOKEN, WRITE, body, problems
-from kg.errors import InputError, NotFoundError
+from kg.errors import InputError, NotFoundError, UnauthorizedError
+from kg.graph import KnowledgeGraph
 from kg.limits import Limits, check_json
 from kg.sources.service import Hydration, parse_events
 
@@ -25,7 +26,7 @@ def hydration_of(request: Request) -> Hydration:
     return found
 
 
-def _json(data: bytes, graph: GraphDep, where: str) -> Any:
+def _json(data: bytes, graph: KnowledgeGraph, where: str) -> Any:
     check_json(data, Limits.from_settings(graph.settings), where)
     try:
         return json.loads(data)
@@ -71,10 +72,11 @@ async def post_events(request: Request, graph: WriterDep) -> dict[str, Any]:
     responses=problems(401, 404) | WRITE,
     openapi_extra=body("application/json"),
 )
-async def post_mlflow_webhook(request: Request, graph: GraphDep) -> dict[str, Any]:
+async def post_mlflow_webhook(request: Request, graph: SignedGraphDep) -> dict[str, Any]:
     """MLflow's webhook deliveries, signed with the webhook's secret (KG_MLFLOW_WEBHOOK_SECRET):
     a delivery whose signature does not verify is refused (401) before its body is read as
     JSON. Each event becomes the thin events of the entities it changed."""
+    # The signature is the credential (MLflow sends no bearer token): no role is asked for.
     hydration = hydration_of(request)
     source = hydration.sources.get("mlflow")
     if source is None:

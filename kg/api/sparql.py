@@ -18,13 +18,14 @@ from kg import jobs, protocol, sparqltext
 from kg.api.deps import (
     EvaluatorDep,
     GraphDep,
+    PrincipalDep,
+    demand,
     gate_asked,
-    has_write_token,
     read_body,
-    require_writer,
 )
 from kg.api.models import SparqlResults
 from kg.api.openapi import RDF_TYPES, RESULT_TYPES, TOKEN_FOR_UPDATES, answer, problems
+from kg.auth.principal import Principal, Role
 from kg.errors import KGError
 from kg.evaluation import Evaluator
 from kg.graph import KnowledgeGraph
@@ -148,7 +149,9 @@ async def _parameters(request: Request) -> MultiDict | Response:
 @router.api_route(PATHS[1], methods=["GET", "POST"], include_in_schema=False)
 @router.api_route(PATHS[2], methods=["GET", "POST"], include_in_schema=False)
 @router.api_route(PATHS[3], methods=["GET", "POST"], include_in_schema=False)
-async def sparql(request: Request, graph: GraphDep, evaluator: EvaluatorDep) -> Response:
+async def sparql(
+    request: Request, graph: GraphDep, evaluator: EvaluatorDep, principal: PrincipalDep
+) -> Response:
     """SPARQL 1.1 Protocol: `query` by GET, POST form or POST application/sparql-query, with
     `default-graph-uri` / `named-graph-uri`; `update` by POST form or application/sparql-update
     (writers only), with `using-graph-uri` / `using-named-graph-uri`. Results by `Accept` or
@@ -165,12 +168,12 @@ async def sparql(request: Request, graph: GraphDep, evaluator: EvaluatorDep) -> 
     if updates:
         if request.method != "POST":
             return _bad("updates must be sent with POST", 405)
-        return await _update(request, graph, evaluator, updates[0], params)
+        return await _update(request, graph, evaluator, updates[0], params, principal)
     if not queries:
         return await _describe(request, graph, evaluator)
     if request.method == "GET" and _wants_page(request):  # a link to the workbench, prefilled
         return pages.page(request, "workbench", "SPARQL workbench")
-    return await _query(request, graph, evaluator, queries[0], params)
+    return await _query(request, graph, evaluator, queries[0], params, principal)
 
 
 def _wants_page(request: Request) -> bool:
@@ -183,7 +186,12 @@ def _wants_page(request: Request) -> bool:
 
 
 async def _query(
-    request: Request, graph: KnowledgeGraph, evaluator: Evaluator, query: str, params: MultiDict
+    request: Request,
+    graph: KnowledgeGraph,
+    evaluator: Evaluator,
+    query: str,
+    params: MultiDict,
+    principal: Principal,
 ) -> Response:
     settings = graph.settings
     base = str(request.url).split("?", 1)[0]
@@ -194,7 +202,7 @@ async def _query(
         federated = sparqltext.check_outbound(
             query,
             settings.federation_prefixes(),
-            trusted=has_write_token(request),
+            trusted=principal.may(Role.WRITER),  # outbound calls: writers only
             masked=masked,
             base_iri=base,
         )
@@ -221,9 +229,14 @@ async def _query(
 
 
 async def _update(
-    request: Request, graph: KnowledgeGraph, evaluator: Evaluator, update: str, params: MultiDict
+    request: Request,
+    graph: KnowledgeGraph,
+    evaluator: Evaluator,
+    update: str,
+    params: MultiDict,
+    principal: Principal,
 ) -> Response:
-    require_writer(request)  # queries are open to everyone, updates to writers only
+    demand(principal, Role.WRITER, "an update")  # queries are for readers, updates for writers
     base = str(request.url).split("?", 1)[0]
 
     def planner(_: object, text: str, **options: Any) -> sparql_update.Plan:

@@ -3,7 +3,8 @@
 The versions the writes up to a moment kept are dropped (one graph per write), and history is
 marked as starting after them: answers as of an earlier moment are refused from then on (410).
 The load records stay (the change log is what keeps every index in step) and the prune itself
-is recorded in `urn:kg:graph:history`, with who did it, when and up to where.
+is recorded in `urn:kg:graph:history`, with who did it, when and up to where (an
+mlg:HistoryPrune, stating no rdf:type: lineage and search read every typed subject as an asset).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from kg.graphs import HISTORY_GRAPH, LOG_GRAPH, history_graph
 from kg.history import record
 from kg.history.timeline import NotKeptError, Timeline
 from kg.store import GraphStore, GraphWrite
-from kg.vocab import PROV, RDF_TYPE, XSD, mlg
+from kg.vocab import PROV, XSD, mlg
 from kg.write import log
 
 PRUNE = mlg("HistoryPrune")
@@ -39,8 +40,6 @@ def prune(
     activity = ox.NamedNode(f"urn:kg:prune:{uuid.uuid4()}")
     at = dt.datetime.now(dt.UTC)
     quads = [
-        ox.Quad(activity, RDF_TYPE, PRUNE, HISTORY_GRAPH),
-        ox.Quad(activity, RDF_TYPE, ox.NamedNode(PROV + "Activity"), HISTORY_GRAPH),
         ox.Quad(
             activity,
             ox.NamedNode(PROV + "endedAtTime"),

@@ -5,10 +5,11 @@ A graph's version is named after the write that replaced it and the graph
 the versions a write keeps are one graph, `urn:kg:graph:history:<position>`.
 Its triples are kept as N-Triples text in one literal: the history graph then holds a few
 statements per version that no lineage, search or validation pattern can match, which keeps the
-present as fast with history as without it. Blank nodes keep their store labels, so a version
+present as fast with history as without it. (Versions state no rdf:type: lineage and search
+read every subject with a type as an asset.) Blank nodes keep their store labels, so a version
 read back is the graph as it was.
 
-    <urn:kg:version:7:urn:kg:graph:asset:…/m> a mlg:GraphVersion ;
+    <urn:kg:version:7:urn:kg:graph:asset:…/m>            # an mlg:GraphVersion
         prov:specializationOf <urn:kg:graph:asset:…/m> ;
         prov:wasInvalidatedBy <urn:kg:load:…> ;
         mlg:statements "<…/m> <…#owner> <…/team/a> .\n…" .
@@ -24,14 +25,13 @@ import pyoxigraph as ox
 from kg.auth.principal import Principal
 from kg.graphs import LOADS_GRAPH, LOG_GRAPH, history_graph, is_derived_graph
 from kg.store import GraphStore
-from kg.vocab import PROV, RDF_TYPE, RDFS_LABEL, XSD, mlg
+from kg.vocab import PROV, XSD, mlg
 
 GRAPH_VERSION = mlg("GraphVersion")
 STATEMENTS = mlg("statements")
 SPECIALIZATION_OF = ox.NamedNode(PROV + "specializationOf")
 INVALIDATED_BY = ox.NamedNode(PROV + "wasInvalidatedBy")
 ASSOCIATED_WITH = ox.NamedNode(PROV + "wasAssociatedWith")
-AGENT = ox.NamedNode(PROV + "Agent")
 VERSION_PREFIX = "urn:kg:version:"
 PRINCIPAL_PREFIX = "urn:kg:principal:"
 # Where history starts: writes before this position have no versions (history was off, or was
@@ -56,7 +56,7 @@ def principal_name(iri: str) -> str:
 def text(triples: Iterable[ox.Triple]) -> str:
     written = ox.serialize(list(triples), format=ox.RdfFormat.N_TRIPLES)
     assert written is not None  # no output given: the bytes are returned
-    return written.decode("utf-8")
+    return "".join(sorted(written.decode("utf-8").splitlines(keepends=True)))  # one text per state
 
 
 def parsed(statements: str) -> list[ox.Triple]:
@@ -92,7 +92,6 @@ def versions(
             continue
         node = version_iri(position, graph.value)
         quads += [
-            ox.Quad(node, RDF_TYPE, GRAPH_VERSION, kept),
             ox.Quad(node, SPECIALIZATION_OF, graph, kept),
             ox.Quad(node, INVALIDATED_BY, load, kept),
             ox.Quad(node, STATEMENTS, ox.Literal(text(triples)), kept),
@@ -101,13 +100,9 @@ def versions(
 
 
 def writer(load: ox.NamedNode, principal: Principal) -> list[ox.Quad]:
-    """Who made the write, on its load record (PROV: the activity associated with an agent)."""
-    agent = principal_iri(principal.name)
-    return [
-        ox.Quad(load, ASSOCIATED_WITH, agent, LOADS_GRAPH),
-        ox.Quad(agent, RDF_TYPE, AGENT, LOADS_GRAPH),
-        ox.Quad(agent, RDFS_LABEL, ox.Literal(principal.name), LOADS_GRAPH),
-    ]
+    """Who made the write, on its load record (PROV: the activity associated with an agent,
+    whose name its IRI holds: no statement about the agent, which would make it an asset)."""
+    return [ox.Quad(load, ASSOCIATED_WITH, principal_iri(principal.name), LOADS_GRAPH)]
 
 
 def since(store: GraphStore) -> int | None:

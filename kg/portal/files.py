@@ -10,12 +10,14 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from kg.api.deps import reader
 from kg.errors import NotFoundError
 
-router = APIRouter(include_in_schema=False)
+# The portal's files are reads like its pages: a reader's, when KG_READ_OPEN=false.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(reader)])
 
 HERE: Final = Path(__file__).parent
 WEB: Final = HERE / "web"

@@ -7,21 +7,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from kg.api.deps import graph_of
+from kg.api.deps import authenticator_of, graph_of, reader
 from kg.errors import InputError, NotFoundError
 from kg.graph import KnowledgeGraph
 from kg.portal import shell
 from kg.vocab import PREFIXES
 
-router = APIRouter(include_in_schema=False)
+# Pages are reads: a reader's, when KG_READ_OPEN=false (a browser then goes through a proxy
+# that adds the token).
+router = APIRouter(include_in_schema=False, dependencies=[Depends(reader)])
 
 
-def _data(graph: KnowledgeGraph, **extra: object) -> dict[str, object]:
+def _data(request: Request, graph: KnowledgeGraph, **extra: object) -> dict[str, object]:
     # whether writes need a token: the page asks for one before a write, not after a 401
-    tokens = bool(graph.settings.tokens())
+    tokens = authenticator_of(request).configured()
     return {"baseIri": graph.settings.base_iri, "prefixes": PREFIXES, "writeToken": tokens, **extra}
 
 
@@ -29,7 +31,7 @@ def page(
     request: Request, name: str, title: str, status: int = 200, **extra: object
 ) -> HTMLResponse:
     """The shell of page `name`, with the base IRI, the prefixes and `extra` as its data."""
-    data = _data(graph_of(request), **extra)
+    data = _data(request, graph_of(request), **extra)
     return HTMLResponse(shell.render(name, title, data), status_code=status)
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kg.auth.context import acting_as
+from kg.auth.principal import Principal, Role
 from kg.config import Settings
 from kg.errors import InputError, KGError, NotFoundError
 from kg.sources.base import EntityRef, Source, SourceRefusedError, SourceUnavailableError
@@ -202,7 +204,9 @@ class Hydration:
 
     def _handle(self, source: Source, event: Event) -> None:
         try:
-            done = hydrate(self.graph, source, event.ref)
+            # what a source says is written in its name: the history shows "source:mlflow"
+            with acting_as(Principal(f"source:{event.ref.source}", Role.WRITER, kind="kg")):
+                done = hydrate(self.graph, source, event.ref)
         except SourceUnavailableError as exc:
             if event.attempts + 1 >= MAX_ATTEMPTS:
                 self.queue.fail(event, f"{exc.message} (after {event.attempts + 1} attempts)")
