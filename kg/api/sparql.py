@@ -26,10 +26,12 @@ from kg.api.deps import (
 from kg.api.models import SparqlResults
 from kg.api.openapi import RDF_TYPES, RESULT_TYPES, TOKEN_FOR_UPDATES, answer, problems
 from kg.auth.principal import Principal, Role
-from kg.errors import KGError
+from kg.errors import InputError, KGError
 from kg.evaluation import Evaluator
 from kg.graph import KnowledgeGraph
+from kg.history.timeline import parse_moment
 from kg.portal import pages
+from kg.store import OxigraphStore
 from kg.write import sparql_update
 
 router = APIRouter(tags=["sparql"])
@@ -155,8 +157,10 @@ async def sparql(
     """SPARQL 1.1 Protocol: `query` by GET, POST form or POST application/sparql-query, with
     `default-graph-uri` / `named-graph-uri`; `update` by POST form or application/sparql-update
     (writers only), with `using-graph-uri` / `using-named-graph-uri`. Results by `Accept` or
-    `format`. With no query: the service description; for a browser (HTML first in Accept,
-    no `format`), the workbench, with the query in it."""
+    `format`. `kg-as-of` (an ISO-8601 timestamp, kg's own parameter): the query runs over the
+    graph as it stood then (410 before history starts). With no query: the service
+    description; for a browser (HTML first in Accept, no `format`), the workbench, with the
+    query in it."""
     params = await _parameters(request)
     if isinstance(params, Response):
         return params
@@ -168,6 +172,8 @@ async def sparql(
     if updates:
         if request.method != "POST":
             return _bad("updates must be sent with POST", 405)
+        if params.getlist(AS_OF):
+            return _bad(f"an update changes the graph as it is now: leave out {AS_OF}")
         return await _update(request, graph, evaluator, updates[0], params, principal)
     if not queries:
         return await _describe(request, graph, evaluator)
@@ -183,6 +189,23 @@ def _wants_page(request: Request) -> bool:
         return False
     accepted = protocol.accepted(request.headers.get("accept"))
     return accepted[:1] == ["text/html"] and "application/xhtml+xml" in accepted
+
+
+# kg:asOf: a query over the graph as it stood at a moment, as a dataset of its own (every
+# graph then, kg's derived triples then; the versions and later load records left out).
+AS_OF = "kg-as-of"
+
+
+async def _as_of(graph: KnowledgeGraph, params: MultiDict) -> OxigraphStore | None:
+    """The store as of the `kg-as-of` parameter (an ISO-8601 timestamp), or None: now."""
+    given = params.getlist(AS_OF)
+    if not given:
+        return None
+    if len(given) > 1:
+        raise InputError(f"give {AS_OF} once, not {len(given)} times")
+    moment = parse_moment(given[0], AS_OF)
+    state = await anyio.to_thread.run_sync(graph.state, moment)
+    return state if isinstance(state, OxigraphStore) and state is not graph.store else None
 
 
 async def _query(
@@ -206,6 +229,7 @@ async def _query(
             masked=masked,
             base_iri=base,
         )
+        state = await _as_of(graph, params)
         answer = await evaluator.run(
             jobs.sparql,
             query,
@@ -217,10 +241,13 @@ async def _query(
             base_iri=base,
             federated=federated,
             budget=settings.query_timeout,
+            on=state,
         )
     except KGError as exc:
         return _bad(exc.message, exc.status)
     headers = {}
+    if state is not None:
+        headers["kg-as-of"] = params.getlist(AS_OF)[0]
     if answer.form != "ASK":
         headers["kg-row-limit"] = str(settings.max_rows)
     if answer.truncated:
