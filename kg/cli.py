@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from kg import catalog
+from kg import catalog, cli_audit
 from kg.access import DUMP_MEDIA, Access, Answer, Local, Remote, UnavailableHereError
 from kg.api import models
 from kg.cli_tokens import token_app
@@ -253,7 +253,9 @@ def serve(
     err.print(f"kg serving at {url}  (the portal; SPARQL at /sparql, API docs at /docs)")
     # the app closes the graph at shutdown and announces itself in the store folder
     app = create_app(graph=graph, close_graph=True, url=url)
-    uvicorn.run(app, host=listen_host, port=listen_port, log_level="info")
+    uvicorn.run(
+        app, host=listen_host, port=listen_port, log_level="info", proxy_headers=False
+    )  # the audit records the peer, not what a header claims
 
 
 @app.command()
@@ -1083,6 +1085,9 @@ def history_prune(
         f"pruned the versions of {data['pruned']} write(s); history now starts at write "
         f"{data['historySince']} (recorded as {data['record']})"
     )
+
+
+app.command("audit")(cli_audit.audit)
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import kg
 from kg import client
 from kg.api import (
     assets,
+    audit,
     errors,
     governance,
     gsp,
@@ -46,6 +47,7 @@ ROUTERS: Final = (
     governance.router,
     imports.router,
     sources.router,
+    audit.router,
     pages.router,
     files.router,
 )
@@ -82,6 +84,7 @@ def create_app(
         evaluator.start()
         hydration = app.state.hydration
         hydration.start()
+        audit.open_log(app, served.settings)
         folder = served.settings.store_path() if url else None
         if folder is not None and url is not None:
             client.announce(folder, url)
@@ -92,6 +95,7 @@ def create_app(
                 client.withdraw(folder)
             evaluator.close()
             hydration.close()
+            audit.close_log(app)
             if graph is None or close_graph:
                 served.close()
 
@@ -119,6 +123,7 @@ def create_app(
     # the last added runs first: headers on every answer, then the body bounds before any route
     app.add_middleware(BodyLimits, settings=current_settings)
     app.add_middleware(SecurityHeaders)
+    audit.install(app)  # last added, first to run: it sees every answer, 413s and 401s too
     for router in ROUTERS:
         app.include_router(router)
     return app

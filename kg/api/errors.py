@@ -14,8 +14,9 @@ def problem(status: int, title: str, detail: str, **extra: object) -> JSONRespon
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
-async def _kg_error(_: Request, exc: Exception) -> JSONResponse:
+async def _kg_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, KGError)
+    request.state.problem = exc.message  # the reason the audit records (kg.audit.middleware)
     extra: dict[str, object] = {}
     if exc.status == 401:
         response = problem(exc.status, exc.title, exc.message)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from kg.api import models
 from kg.api.deps import AdminDep, GraphDep
 from kg.api.openapi import TOKEN, problems
 from kg.errors import BusyError
@@ -74,6 +75,7 @@ def _page(graph: KnowledgeGraph, **options: Any) -> dict[str, Any]:
 @router.get(
     "/api/v1/changes",
     summary="What changed, when, from which source and by whom",
+    response_model=models.ChangesPage,
     responses=problems(400, 404, 410),
 )
 async def get_changes(
@@ -171,6 +173,7 @@ async def stream_changes(
 @router.get(
     "/api/v1/assets/{identifier:path}/history",
     summary="An asset's versions: who changed what, and when",
+    response_model=models.AssetHistory,
     responses=problems(404, 410),
 )
 async def get_asset_history(
@@ -190,6 +193,7 @@ class Prune(BaseModel):
 @router.post(
     "/api/v1/history/prune",
     summary="Remove the history before a moment (admins)",
+    response_model=models.Pruned,
     responses=problems(400, 401, 403, 410),
     openapi_extra=TOKEN,
 )

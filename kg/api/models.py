@@ -548,3 +548,53 @@ class Stats(_Answer):
 
 class Health(_Answer):
     status: Literal["ok"]
+
+
+# -- history
+
+
+class Change(_Answer):
+    position: int = Field(description="The write's place in the change log.")
+    at: str | None = Field(description="When the write committed (ISO-8601).")
+    by: str | None = Field(description="Who wrote: a token's name, jwt:<subject>, source:<name>.")
+    sources: list[str]
+    load: str = Field(description="The write's load record.")
+    graph: str = Field(description="The named graph the change is in.")
+    subject: str
+    kind: Literal["edge", "type", "name", "owner", "status", "stage", "classification", "attribute"]
+    property: str
+    change: Literal["added", "removed", "changed"]
+    value: str | None = Field(description="The new value, or the one removed.")
+    previous: str | None = Field(description="A changed value's former one.")
+
+
+class ChangesPage(_Answer):
+    changes: list[Change]
+    next: str = Field(description="The cursor to ask with for what follows.")
+    more: bool = Field(description="Whether more changes are there already (false: up to date).")
+
+
+class AssetVersion(_Answer):
+    position: int
+    at: str | None
+    by: str | None
+    sources: list[str]
+    load: str
+    changes: list[Change]
+
+
+class AssetHistory(_Answer):
+    id: str
+    historySince: int | None = Field(
+        description="The first write whose replaced graphs are kept (null: no history)."
+    )
+    versions: list[AssetVersion] = Field(description="Newest first.")
+
+
+class Pruned(_Answer):
+    pruned: int = Field(description="Writes whose kept versions were removed.")
+    upTo: int
+    historySince: int
+    by: str
+    at: str
+    record: str = Field(description="The prune's own record, in urn:kg:graph:history.")

@@ -36,11 +36,14 @@ def page(
 
 
 def asset_page(request: Request, iri: str) -> HTMLResponse:
-    """The page of the asset `iri` (404, still a page, when the graph does not hold it)."""
+    """The page of the asset `iri` (404, still a page, when the graph does not hold it; as of
+    a moment, `?asOf=`, the page's script asks the API whether it was there then)."""
     graph = graph_of(request)
     try:
         asset = graph.asset(iri)
     except NotFoundError as exc:
+        if request.query_params.get("asOf"):  # gone now, perhaps there then
+            return page(request, "asset", graph.short(iri), asset=iri)
         return page(request, "asset", "Not found", 404, asset=iri, missing=exc.message)
     return page(request, "asset", asset.label or graph.short(iri), asset=iri)
 

@@ -84,6 +84,13 @@ WRITES: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/history/prune"): Call(
         "/api/v1/history/prune", JSON, b'{"before": "2020-01-01T00:00:00Z"}', Role.ADMIN
     ),
+    # a read, but of the audit: admins only
+    ("POST", "/api/v1/audit/sparql"): Call(
+        "/api/v1/audit/sparql",
+        {"content-type": "application/sparql-query"},
+        b"ASK { ?s ?p ?o }",
+        Role.ADMIN,
+    ),
 }
 # POST routes that only read: a dry-run validation and "before you build"
 READ_POSTS: dict[tuple[str, str], Call] = {
@@ -105,7 +112,7 @@ OPEN_READS = {"/healthz", "/openapi.json"}
 # wired, which then fails here until moved out)
 NOT_WIRED: dict[str, str] = {}
 # reads that need more than a reader (a writer, an admin)
-PRIVILEGED_READS = {"/api/v1/dump"}
+PRIVILEGED_READS = {"/api/v1/dump", "/api/v1/audit", "/api/v1/audit/sparql"}
 # reads that answer a stream without end: only the refusal is looked at
 STREAMS = {"/api/v1/changes/stream"}
 PATH_VALUES = {

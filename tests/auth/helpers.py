@@ -9,10 +9,10 @@ import pyoxigraph as ox
 
 from kg.auth import tokens
 from kg.graph import KnowledgeGraph
+from kg.history.record import principal_name
 
 BASE = "https://w3id.org/mlg/id/"
 PROV_ASSOCIATED = ox.NamedNode("http://www.w3.org/ns/prov#wasAssociatedWith")
-RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 
 
 def role_tokens(path: Path, team: str | None = None) -> dict[str, str]:
@@ -33,8 +33,7 @@ def bearer(token: str) -> dict[str, str]:
 
 def writer_of(graph: KnowledgeGraph, load: str) -> list[str]:
     """The names the load record `load` gives whoever made it."""
-    names = []
-    for agent in graph.store.quads(ox.NamedNode(load), PROV_ASSOCIATED, None):
-        for label in graph.store.quads(agent.object, RDFS_LABEL, None):  # type: ignore[arg-type]
-            names.append(label.object.value)
-    return sorted(names)
+    return sorted(
+        principal_name(str(getattr(agent.object, "value", "")))
+        for agent in graph.store.quads(ox.NamedNode(load), PROV_ASSOCIATED, None)
+    )

@@ -21,6 +21,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from fastapi.testclient import TestClient
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
@@ -40,9 +42,9 @@ BASE = "https://w3id.org/mlg/id/"
 
 @dataclass(frozen=True)
 class Keys:
-    rsa: rsa.RSAPrivateKey
-    ec: ec.EllipticCurvePrivateKey
-    other: rsa.RSAPrivateKey  # a key the issuer does not publish
+    rsa: RSAPrivateKey
+    ec: EllipticCurvePrivateKey
+    other: RSAPrivateKey  # a key the issuer does not publish
 
     def jwks(self) -> dict[str, Any]:
         rsa_jwk = json.loads(RSAAlgorithm.to_jwk(self.rsa.public_key()))

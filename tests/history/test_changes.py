@@ -173,8 +173,8 @@ def test_prune_removes_history_before_a_moment_and_says_so() -> None:
         assert graph.lineage("svc", as_of=times[3]).nodes == kept.nodes  # later moments stay
         assert {c.position for c in graph.changes().changes} == {4, 5, 6}
         record = graph.query(
-            "SELECT ?by WHERE { GRAPH <urn:kg:graph:history> { ?p a "
-            "<https://w3id.org/mlg#HistoryPrune> ; <http://www.w3.org/ns/prov#wasAssociatedWith> ?by } }"
+            "SELECT ?by WHERE { GRAPH <urn:kg:graph:history> { ?p <https://w3id.org/mlg#prunedUpTo> 3 ; "
+            "<http://www.w3.org/ns/prov#wasAssociatedWith> ?by } }"
         )
         assert [r["by"].value for r in record] == ["urn:kg:principal:root"]  # type: ignore[union-attr]
     finally:

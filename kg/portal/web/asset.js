@@ -1,10 +1,13 @@
 // An asset's page (/id/<local id>, or /asset?id=<IRI>): what it is, who owns it, what it is
 // built from (upstream) and what uses it (downstream), its governance findings, where its
-// statements came from, and its RDF. Read from the public API: /api/v1/assets/<IRI>,
-// /api/v1/validation?asset=, and /sparql for the ontology's edge names. Teams and people get
-// their own sections from team.js.
+// statements came from, its history, and its RDF. Read from the public API:
+// /api/v1/assets/<IRI>, /api/v1/validation?asset=, /api/v1/assets/<IRI>/history, and /sparql
+// for the ontology's edge names. Teams and people get their own sections from team.js. With
+// `asOf` in the address the page is the asset as it stood then (every read carries it).
 import { ApiError, get, getText } from "./api.js";
+import { asOfBanner, historySection, readAsOf, withAsOf } from "./history.js";
 import {
+  assetHref,
   assetLink,
   badge,
   download,
@@ -83,13 +86,20 @@ function apiPath(iri) {
   return "/api/v1/assets/" + encodeURIComponent(`<${iri}>`);
 }
 
+/** A link to an asset's page; on a page as of a moment, to its page as of the same moment. */
+function pageLink(iri, label, asOf, attrs = {}) {
+  const link = assetLink(iri, label, attrs);
+  if (asOf) link.setAttribute("href", withAsOf(assetHref(iri), asOf));
+  return link;
+}
+
 /** A value of the properties list: an asset page link for kg's IRIs and URNs, a plain link for
  * http(s) addresses, text for anything else (javascript:, data:... never become links). */
-function valueNode(value) {
+function valueNode(value, asOf) {
   const text = String(value);
   const base = pageData().baseIri || "";
-  if (base && text.startsWith(base) && !/[\s\u0000-\u001f]/.test(text)) return assetLink(text, shortId(text));
-  if (/^urn:[^\s\u0000-\u001f]+$/i.test(text)) return assetLink(text, text);
+  if (base && text.startsWith(base) && !/[\s\u0000-\u001f]/.test(text)) return pageLink(text, shortId(text), asOf);
+  if (/^urn:[^\s\u0000-\u001f]+$/i.test(text)) return pageLink(text, text, asOf);
   if (/^https?:\/\/[^\s\u0000-\u001f\u007f]+$/i.test(text)) {
     return h("a", { href: text, class: "external", rel: "noopener noreferrer nofollow", target: "_blank" }, text);
   }
@@ -98,21 +108,46 @@ function valueNode(value) {
 
 export async function mount(main, data) {
   const iri = data.asset;
+  const asOf = readAsOf();
   if (!iri || data.missing) {
     notFound(main, iri, data.missing);
     return;
   }
   let asset;
   try {
-    asset = await get(apiPath(iri));
+    asset = await get(apiPath(iri), { asOf });
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404) {
+    if (err instanceof ApiError && err.status === 404 && !asOf) {
       notFound(main, iri, err.message);
+      return;
+    }
+    if (err instanceof ApiError && (err.status === 404 || err.status === 410) && asOf) {
+      notThen(main, iri, asOf, err);
       return;
     }
     throw err;
   }
-  await new AssetPage(main, asset).render();
+  await new AssetPage(main, asset, asOf).render();
+}
+
+/** An asset page as of a moment the API has no state of: before history starts (410, the
+ * API's detail in the error box), or before the asset existed (404); its history (its own
+ * versions) stays, to pick another moment. */
+function notThen(main, iri, asOf, err) {
+  setTitle(`${shortId(iri)} (as of ${formatTime(asOf)})`);
+  const now = withAsOf(location.pathname + location.search, "");
+  const gone = err.status === 410;
+  main.append(
+    asOfBanner(asOf, gone ? "the graph of then is not kept" : "the asset did not exist then", now),
+    h(
+      "section",
+      { class: "panel not-then", "data-testid": gone ? "as-of-gone" : "as-of-missing" },
+      h("h1", {}, shortId(iri)),
+      gone ? errorBox(err) : h("p", { "data-testid": "as-of-missing-text" }, `It did not exist as of ${formatTime(asOf)} (${asOf}): the graph held nothing about it then.`),
+      h("p", {}, h("a", { class: "button", href: now }, "See it now")),
+    ),
+    historySection(iri, asOf),
+  );
 }
 
 function notFound(main, iri, message) {
@@ -137,21 +172,29 @@ function notFound(main, iri, message) {
 }
 
 class AssetPage {
-  constructor(main, asset) {
+  constructor(main, asset, asOf) {
     this.main = main;
     this.asset = asset;
     this.iri = asset.id;
+    this.asOf = asOf; // "" for now
+  }
+
+  /** A link to an asset's page, as of the moment this page shows. */
+  link(iri, label, attrs = {}) {
+    return pageLink(iri, label, this.asOf, attrs);
   }
 
   async render() {
     const asset = this.asset;
-    setTitle(asset.label || shortId(asset.id));
+    const name = asset.label || shortId(asset.id);
+    setTitle(this.asOf ? `${name} (as of ${formatTime(this.asOf)})` : name);
     const relationsBox = h("section", { class: "panel relations", "data-testid": "relations" }, h("h2", {}, "Relationships"), h("p", { class: "loading" }, "Loading…"));
     const findingsBox = h("section", { class: "panel findings", "data-testid": "findings" }, h("h2", {}, "Governance"), h("p", { class: "loading" }, "Checking…"));
     const teamBox = h("div", { class: "team-sections" });
-    const left = h("div", { class: "column" }, relationsBox, this.fields(), this.metrics(), this.properties(), this.rdf());
+    const left = h("div", { class: "column" }, relationsBox, this.fields(), this.metrics(), this.properties(), historySection(this.iri, this.asOf), this.rdf());
     const right = h("div", { class: "column" }, this.owners(), findingsBox, this.sources());
-    this.main.append(this.header(), teamBox, h("div", { class: "grid two asset-body" }, left, right));
+    const banner = this.asOf ? asOfBanner(this.asOf, "this is how the asset stood then", withAsOf(location.pathname + location.search, "")) : null;
+    this.main.append(...[banner, this.header(), teamBox, h("div", { class: "grid two asset-body" }, left, right)].filter(Boolean));
     // the findings (a validation of the asset, which can take a while on a large graph) come
     // in after the page is usable; `data-state=done` says they are in
     this.fillFindings(findingsBox).finally(() => {
@@ -180,13 +223,15 @@ class AssetPage {
       setTimeout(() => (copy.textContent = "Copy"), 2000);
     });
     const iriNode = h("code", { class: "iri", "data-testid": "asset-iri" }, a.id);
-    const lineage = "/lineage?" + new URLSearchParams({ nodeId: a.id, direction: "both" }).toString();
-    const impact = "/impact?" + new URLSearchParams({ nodeId: a.id }).toString();
+    const asOf = this.asOf ? { asOf: this.asOf } : {};
+    const lineage = "/lineage?" + new URLSearchParams({ nodeId: a.id, direction: "both", ...asOf }).toString();
+    const impact = "/impact?" + new URLSearchParams({ nodeId: a.id, ...asOf }).toString();
     const actions = [
       h("a", { class: "button", href: lineage, "data-testid": "link-lineage" }, "Lineage"),
       h("a", { class: "button", href: impact, "data-testid": "link-impact" }, "Impact"),
     ];
-    if (sparqlSafe(a.id)) {
+    // the workbench queries the graph of now: not offered on a page of then
+    if (sparqlSafe(a.id) && !this.asOf) {
       const query = `SELECT ?p ?o WHERE { <${a.id}> ?p ?o }`;
       actions.push(h("a", { class: "button", href: "/sparql?" + new URLSearchParams({ query }).toString(), "data-testid": "link-sparql" }, "Query in SPARQL"));
     }
@@ -230,7 +275,7 @@ class AssetPage {
       h(
         "li",
         { class: "owner-item" },
-        assetLink(o.id, o.label || shortId(o.id), { "data-testid": "asset-owner" }),
+        this.link(o.id, o.label || shortId(o.id), { "data-testid": "asset-owner" }),
         " ",
         badge("type", o.type),
         o.resolved === false ? h("span", { class: "badge unresolved", title: "No source has described this owner yet" }, "unresolved") : null,
@@ -310,7 +355,7 @@ class AssetPage {
         [
           { key: "metric", label: "Metric", render: (r) => h("span", { title: r._m.metric }, r.metric) },
           { key: "value", label: "Value", render: (r) => h("span", { class: "num" }, String(r.value)) },
-          { key: "dataset", label: "Computed on", render: (r) => (r._m.dataset ? assetLink(r._m.dataset, shortId(r._m.dataset)) : "") },
+          { key: "dataset", label: "Computed on", render: (r) => (r._m.dataset ? this.link(r._m.dataset, shortId(r._m.dataset)) : "") },
         ],
         rows,
         { "data-testid": "metrics" },
@@ -328,7 +373,7 @@ class AssetPage {
         { class: "properties", "data-testid": "properties" },
         entries.map(([key, values]) => [
           h("dt", { title: expand(key) }, key),
-          h("dd", {}, (Array.isArray(values) ? values : [values]).map((v) => h("div", {}, valueNode(v)))),
+          h("dd", {}, (Array.isArray(values) ? values : [values]).map((v) => h("div", {}, valueNode(v, this.asOf)))),
         ]),
       ),
     );
@@ -382,7 +427,7 @@ class AssetPage {
               "data-property": r.property,
               "data-asset-id": r.node,
             },
-            assetLink(r.node, r.label || shortId(r.node)),
+            this.link(r.node, r.label || shortId(r.node)),
             badge("type", r.type),
             badge("status", r.status), // the relation carries the related asset's status
             r.resolved === false ? h("span", { class: "badge unresolved", title: "Not loaded yet: no source has described it" }, "unresolved") : null,
@@ -442,7 +487,7 @@ class AssetPage {
   async fillFindings(box) {
     let report;
     try {
-      report = await get("/api/v1/validation", { asset: this.iri, format: "json" });
+      report = await get("/api/v1/validation", { asset: this.iri, format: "json", asOf: this.asOf });
     } catch (err) {
       box.replaceChildren(h("h2", {}, "Governance"), errorBox(err));
       return;
@@ -506,7 +551,7 @@ class AssetPage {
         out.textContent = "Loading…";
         out.removeAttribute("data-format");
         try {
-          const text = await getText(apiPath(this.iri), undefined, media);
+          const text = await getText(apiPath(this.iri), { asOf: this.asOf }, media);
           current = { format, text };
           out.textContent = text;
           out.dataset.format = media;
@@ -524,6 +569,7 @@ class AssetPage {
 
   async fillTeam(box) {
     if (this.asset.type !== "mlg:Team" && this.asset.type !== "mlg:Person") return;
+    if (this.asOf) return; // its members and assets are read as they are now: not a page of then
     try {
       const nodes = await teamSections(this.asset);
       box.append(...(nodes || []));

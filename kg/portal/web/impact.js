@@ -25,7 +25,9 @@ const FIRST_CARDS = 12; // service and experiment cards before "show all"
 
 export async function mount(main) {
   main.classList.add("impact-page");
-  const nodeId = new URLSearchParams(location.search).get("nodeId") || "";
+  const query = new URLSearchParams(location.search);
+  const nodeId = query.get("nodeId") || "";
+  const asOf = query.get("asOf") || ""; // the impact as it was then (an asset page's "as of")
   const picker = assetPicker(nodeId);
   if (!nodeId) {
     setTitle("Impact");
@@ -43,7 +45,7 @@ export async function mount(main) {
   }
   let impact;
   try {
-    impact = await get("/api/v1/impact", { nodeId });
+    impact = await get("/api/v1/impact", { nodeId, asOf });
   } catch (err) {
     setTitle("Impact");
     main.append(h("section", { class: "panel impact-head" }, h("div", { class: "eyebrow" }, "Impact analysis"), h("h1", {}, nodeId), picker), errorBox(err));

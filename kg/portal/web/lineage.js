@@ -6,6 +6,7 @@
 // nodes, and a table of every node of the answer. Cytoscape draws on a canvas, so the visible
 // nodes and edges are also kept as a (visually hidden) list in the DOM, in step.
 import { get } from "./api.js";
+import { asOfBanner, withAsOf } from "./history.js";
 import {
   h,
   assetLink,
@@ -135,6 +136,7 @@ export async function mount(main, data) {
     depth,
     budget,
     types: params.getAll("type"),
+    asOf: (params.get("asOf") || "").trim(), // the lineage as it stood then ("" for now)
     libraries,
   });
   window.kgLineage = lineage.api();
@@ -171,6 +173,7 @@ class LineagePage {
       direction: options.direction,
       depth: options.depth,
       types: options.types,
+      asOf: options.asOf,
     };
     this.budget = options.budget;
     this.libraries = options.libraries;
@@ -414,11 +417,12 @@ class LineagePage {
     if (this.query.depth) params.set("depth", String(this.query.depth));
     if (this.budget !== DEFAULT_BUDGET) params.set("budget", String(this.budget));
     for (const t of this.query.types || []) params.append("type", t);
+    if (this.query.asOf) params.set("asOf", this.query.asOf);
     history.replaceState(null, "", `/lineage?${params}`);
   }
 
   async fetchSide(nodeId, direction, depth) {
-    return get("/api/v1/lineage", { nodeId, direction, depth, type: this.query.types });
+    return get("/api/v1/lineage", { nodeId, direction, depth, type: this.query.types, asOf: this.query.asOf });
   }
 
   async load({ fit }) {
@@ -519,12 +523,13 @@ class LineagePage {
       h(
         "div",
         { class: "row" },
-        h("h1", {}, "Lineage of ", assetLink(this.root, name, { "data-testid": "lineage-root" })),
+        h("h1", {}, "Lineage of ", this.link(this.root, name, { "data-testid": "lineage-root" })),
         root ? badge("type", root.type) : null,
         root ? badge("status", root.status) : null,
         root ? badge("stage", root.stage) : null,
       ),
       h("p", { class: "muted small mono" }, shortId(this.root)),
+      this.query.asOf ? asOfBanner(this.query.asOf, "the lineage as it stood then", withAsOf(location.pathname + location.search, "")) : null,
     );
   }
 
@@ -1258,7 +1263,7 @@ class LineagePage {
     this.renderPath();
     let answer;
     try {
-      answer = await get("/api/v1/path", { from, to });
+      answer = await get("/api/v1/path", { from, to, asOf: this.query.asOf });
     } catch (err) {
       this.path = { none: true, reason: err.message };
       this.pathList.dataset.state = "error";
@@ -1373,10 +1378,10 @@ class LineagePage {
       return;
     }
     const name = node.label || shortId(node.id);
-    const open = assetLink(node.id, "Open asset page", { class: "button primary", "data-testid": "lineage-open" });
+    const open = this.link(node.id, "Open asset page", { class: "button primary", "data-testid": "lineage-open" });
     const reroot = h(
       "a",
-      { class: "button", href: `/lineage?${new URLSearchParams({ nodeId: node.id, direction: this.query.direction })}`, "data-testid": "lineage-reroot" },
+      { class: "button", href: withAsOf(`/lineage?${new URLSearchParams({ nodeId: node.id, direction: this.query.direction })}`, this.query.asOf), "data-testid": "lineage-reroot" },
       "Lineage from here",
     );
     const inPicture = this.view.shownIds && this.view.shownIds.has(node.id);
@@ -1435,7 +1440,7 @@ class LineagePage {
       const local = shortId(node.id);
       const id = local !== node.id && !local.includes(":") ? local : node.id;
       try {
-        asset = await get(`/api/v1/assets/${id.split("/").map(encodeURIComponent).join("/")}`);
+        asset = await get(`/api/v1/assets/${id.split("/").map(encodeURIComponent).join("/")}`, { asOf: this.query.asOf });
       } catch {
         return; // the details are a bonus: the picture stands without them
       }
@@ -1487,7 +1492,7 @@ class LineagePage {
     return h(
       "span",
       { class: "field-ref", "data-upstream": iri },
-      assetLink(dataset, node && node.label ? node.label : shortId(dataset)),
+      this.link(dataset, node && node.label ? node.label : shortId(dataset)),
       ".",
       h("span", { class: "mono" }, field),
     );
@@ -1523,7 +1528,7 @@ class LineagePage {
     const items = this.path && this.path.nodes
       ? this.path.nodes.map((iri) => {
           const n = this.nodes.get(iri);
-          return h("li", { "data-asset-id": iri, "data-step": String(this.pathSteps.get(iri)) }, assetLink(iri, n && n.label ? n.label : shortId(iri)));
+          return h("li", { "data-asset-id": iri, "data-step": String(this.pathSteps.get(iri)) }, this.link(iri, n && n.label ? n.label : shortId(iri)));
         })
       : [];
     this.pathList.replaceChildren(...items);
@@ -1533,9 +1538,16 @@ class LineagePage {
 
   // --------------------------------------------------------------------------- the table
 
+  /** A link to an asset's page; on a lineage as of a moment, to its page as of then. */
+  link(iri, label, attrs = {}) {
+    const link = assetLink(iri, label, attrs);
+    if (this.query.asOf) link.setAttribute("href", withAsOf(link.getAttribute("href"), this.query.asOf));
+    return link;
+  }
+
   /** A link to an owner's page, by the name the lineage answers gave it. */
   ownerLink(owner) {
-    return assetLink(owner, this.ownerNames.get(owner) || localName(owner), { "data-testid": "lineage-owner" });
+    return this.link(owner, this.ownerNames.get(owner) || localName(owner), { "data-testid": "lineage-owner" });
   }
 
   renderTable() {
@@ -1596,7 +1608,7 @@ class LineagePage {
         h(
           "tr",
           { "data-testid": "lineage-row", "data-asset-id": n.id },
-          h("td", {}, n.resolved ? assetLink(n.id, n.label || shortId(n.id)) : h("span", {}, "? ", shortId(n.id)), h("div", { class: "muted small mono" }, shortId(n.id))),
+          h("td", {}, n.resolved ? this.link(n.id, n.label || shortId(n.id)) : h("span", {}, "? ", shortId(n.id)), h("div", { class: "muted small mono" }, shortId(n.id))),
           h("td", {}, n.type ? badge("type", n.type) : h("span", { class: "badge unresolved" }, "Unresolved")),
           h("td", { class: "num", title: hopText(n.distance) }, n.distance === 0 ? "0 (root)" : `${n.distance < 0 ? "↑" : "↓"} ${Math.abs(n.distance)}`),
           h("td", {}, (n.owners || []).map((o, i) => [i ? ", " : "", this.ownerLink(o)])),
