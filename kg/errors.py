@@ -117,3 +117,24 @@ class ForbiddenError(KGError):
 
     status = 403
     title = "Forbidden"
+
+
+class NotKeptError(KGError):
+    """An answer as of a moment history does not cover (before it started or was pruned)."""
+
+    status = 410
+    title = "Gone"
+
+
+class AuditUnavailableError(KGError):
+    """The audit store cannot be read (not opened by this process, or held by another)."""
+
+    status = 503
+    title = "Audit unavailable"
+
+
+class UnsupportedQueryMediaError(KGError):
+    """A query body in a media type the route does not read."""
+
+    status = 415
+    title = "Unsupported Media Type"

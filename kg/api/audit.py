@@ -24,20 +24,15 @@ from kg.audit import vocab
 from kg.audit.log import MAX_PAGE, AuditLog
 from kg.audit.middleware import AuditMiddleware
 from kg.config import Settings
-from kg.errors import ForbiddenError, InputError, KGError
+from kg.errors import (
+    AuditUnavailableError,
+    ForbiddenError,
+    InputError,
+    UnsupportedQueryMediaError,
+)
 
 router = APIRouter(tags=["audit"])
 _ADMIN = problems(401, 403)
-
-
-class AuditUnavailableError(KGError):
-    status = 503
-    title = "Audit unavailable"
-
-
-class UnsupportedQueryMediaError(KGError):
-    status = 415
-    title = "Unsupported Media Type"
 
 
 class Outcome(StrEnum):

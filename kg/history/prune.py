@@ -15,9 +15,10 @@ import uuid
 import pyoxigraph as ox
 
 from kg.auth.principal import Principal
+from kg.errors import NotKeptError
 from kg.graphs import HISTORY_GRAPH, LOG_GRAPH, history_graph
 from kg.history import record
-from kg.history.timeline import NotKeptError, Timeline
+from kg.history.timeline import Timeline
 from kg.store import GraphStore, GraphWrite
 from kg.vocab import PROV, XSD, mlg
 from kg.write import log

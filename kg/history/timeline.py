@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from kg.errors import InputError, KGError
+from kg.errors import InputError, NotKeptError
 from kg.graphs import DERIVED_GRAPH_PREFIX, LOADS_GRAPH, described_subject, history_graph
 from kg.history import record
 from kg.store import GraphStore
@@ -26,13 +26,6 @@ from kg.vocab import PROV, mlg
 from kg.write import log
 
 _SOURCE = mlg("source")
-
-
-class NotKeptError(KGError):
-    """An answer as of a moment history does not cover (before it started or was pruned)."""
-
-    status = 410
-    title = "Gone"
 
 
 @dataclass(frozen=True)

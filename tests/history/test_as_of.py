@@ -11,8 +11,8 @@ import pytest
 
 from kg import views
 from kg.errors import KGError as KGErrorLike
+from kg.errors import NotKeptError
 from kg.graph import KnowledgeGraph
-from kg.history.timeline import NotKeptError
 from kg.lineage import Direction
 from tests.conftest import settings
 from tests.history.steps import STEPS, apply, moments, replayed

@@ -11,9 +11,9 @@ import pytest
 
 from kg.auth.context import acting_as
 from kg.auth.principal import Principal, Role
+from kg.errors import NotKeptError
 from kg.graph import KnowledgeGraph
 from kg.graphs import is_data_graph
-from kg.history.timeline import NotKeptError
 from kg.lineage import Direction
 from tests.conftest import iri, settings
 from tests.history.steps import STEPS, apply, moments, replayed
