@@ -72,11 +72,16 @@ def unchanged(
     dropped while empty (derived graphs follow theirs). Blank nodes parsed again are new
     ones, so a description with blank nodes is a change each time it is written: a version
     too many, never one too few."""
-    same = {
-        g
-        for g, new in replace.items()
-        if not is_derived_graph(g) and set(old.get(g, ())) == set(new)
-    }
+    same = set()
+    for g, new in replace.items():
+        if is_derived_graph(g):
+            continue
+        was = old.get(g)
+        if was is None:  # a new graph (most of a bulk load): a change unless it is empty
+            if not new:
+                same.add(g)
+        elif len(was) == len(new := list(new)) and set(was) == set(new):
+            same.add(g)
     return same | {g for g in drop if not is_derived_graph(g) and not old.get(g)}
 
 
