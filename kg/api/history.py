@@ -52,6 +52,7 @@ Limit = Annotated[
 STREAMS = 32  # Server-Sent Events clients at once; past it, 503
 _POLL = 0.5  # seconds between two looks at the change log while a stream waits
 _HEARTBEAT = 15.0  # seconds of quiet after which a stream sends a comment (keeps proxies open)
+_LIFETIME = 3600.0  # seconds a stream lasts: then it ends, and the client resumes by its cursor
 
 
 _EVENT_STREAM: dict[int | str, dict[str, Any]] = {
@@ -123,7 +124,7 @@ async def stream_changes(
     """A `text/event-stream` of `changes` events, one per batch of changes (data: a JSON list
     of changes, as /api/v1/changes gives them; id: the cursor after them). Starts with what
     follows `cursor` (or the `Last-Event-ID` header a reconnecting client sends), by default
-    with the next change made."""
+    with the next change made. A stream ends after an hour; a client reconnects and resumes."""
     state = request.app.state
     streams = getattr(state, "change_streams", 0)
     if streams >= STREAMS:
@@ -144,9 +145,10 @@ async def stream_changes(
     async def events() -> AsyncIterator[bytes]:
         position = start
         quiet = 0.0
+        ends = anyio.current_time() + _LIFETIME
         try:
-            yield b": kg changes\n\n"
-            while not await request.is_disconnected():
+            yield b"retry: 2000\n: kg changes\n\n"
+            while not await request.is_disconnected() and anyio.current_time() < ends:
                 page = await anyio.to_thread.run_sync(following, position)
                 if page.changes:
                     data = json.dumps([c.as_dict() for c in page.changes])

@@ -55,6 +55,8 @@ def test_the_locked_operations_are_those_that_need_a_token(guarded: TestClient) 
     for method, path, operation in _operations(document):
         if path == "/sparql" and method == "post":
             continue  # both: below
+        if path.endswith("/stream"):
+            continue  # an answer without end (a reader's: tests/api/test_roles.py)
         url = path.format(**PATH_VALUES)
         answer = guarded.request(method.upper(), url, **BODIES.get((method, path), {}))
         if answer.status_code == 401:

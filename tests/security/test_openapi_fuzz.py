@@ -154,7 +154,7 @@ schema = schemathesis.openapi.from_dict(
             "checks": {"not_a_server_error": {"expected-statuses": ["2xx", "3xx", "4xx", "503"]}},
         }
     ),
-)
+).exclude(path="/api/v1/changes/stream")  # an answer without end: tests/history/test_http.py
 
 
 @pytest.fixture(scope="module", params=["anonymous", "writer"])
