@@ -9,10 +9,10 @@ on-disk stores, one keeping history (KG_HISTORY=true, the default) and one not. 
   name, owner and upstream) alternating between the two stores, so drift hits both alike:
   median per write with history against without (goal: within noise);
 * present-time lineage on both stores (goal: within noise);
-* after those changes, lineage as of the moment before them against lineage now, on the store
-  with history (goal: within 2x), the first as-of answer (which builds the per-node history
-  from the stored versions) reported apart; every as-of answer is checked against the store
-  without history as it was before the changes;
+* after those changes, lineage as of the moment before them on the store with history, against
+  the same answer at present time from a third store that received the same load and no change
+  (goal: within 2x); the first as-of answer (which builds the per-node history from the stored
+  versions) reported apart; every as-of answer is checked equal to that store's;
 * storage: the versions kept, per change (quads and bytes of N-Triples), and the store folders.
 """
 
@@ -96,6 +96,9 @@ def scale(assets: int, changes: int, work: Path) -> list[str]:
         loads[history] = time.perf_counter() - start
         graphs[history] = graph
     on, off = graphs[True], graphs[False]
+    # the graph as it stands before the changes, kept so: the same answers as the as-of ones
+    frozen = _open(work / f"store-{assets}-frozen", False)
+    frozen.load([Document(data.name, data.read_bytes())], gate=GateMode.OFF)
     print(
         f"  bulk load of {info.triples:,} triples: {loads[True]:.1f} s with history, "
         f"{loads[False]:.1f} s without ({loads[True] / loads[False]:.2f}x)",
@@ -140,17 +143,19 @@ def scale(assets: int, changes: int, work: Path) -> list[str]:
     )
     for name, (node, direction) in roots.items():
         then = views.lineage(on.lineage(node, direction, as_of=moment))
-        equal = then == before[name]
+        equal = then == before[name] == views.lineage(frozen.lineage(node, direction))
+        # the baseline: the same answer at present time, from the graph that never changed
         as_of, now = _alternating(
             functools.partial(on.lineage, node, direction, as_of=moment),
-            functools.partial(on.lineage, node, direction),
+            functools.partial(frozen.lineage, node, direction),
         )
         ratio = as_of / now
         verdict = "met" if ratio <= 2 else "MISSED"
         print(
             f"  as-of lineage, {name} ({len(then['graph']):,} nodes then, "
             f"{'equal to' if equal else 'DIFFERENT FROM'} the answer before the changes): "
-            f"{as_of:.1f} ms as of then, {now:.1f} ms now ({ratio:.2f}x; goal <= 2x: {verdict})",
+            f"{as_of:.1f} ms as of then after {changes:,} changes, {now:.1f} ms for the same "
+            f"answer at present time ({ratio:.2f}x; goal <= 2x: {verdict})",
             flush=True,
         )
         rows.append(
@@ -164,7 +169,7 @@ def scale(assets: int, changes: int, work: Path) -> list[str]:
     assert isinstance(versions, ox.QuerySolutions)
     row = next(iter(versions))
     count, size = int(row["n"].value), int(row["bytes"].value or 0)
-    for graph in graphs.values():
+    for graph in [*graphs.values(), frozen]:
         graph.close()
     disk_on = _folder_bytes(work / f"store-{assets}-True")
     disk_off = _folder_bytes(work / f"store-{assets}-False")
@@ -188,7 +193,9 @@ def main() -> None:
         rows = []
         for assets in args.scales:
             rows += scale(assets, args.changes, Path(folder))
-        print("\n| assets | changes | lineage | as of then | now | ratio | goal <= 2x |")
+        print(
+            "\n| assets | changes | lineage | as of then | same answer now | ratio | goal <= 2x |"
+        )
         print("|---|---|---|---|---|---|---|")
         print("\n".join(rows))
     sys.stdout.flush()
