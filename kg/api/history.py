@@ -196,7 +196,7 @@ class Prune(BaseModel):
     "/api/v1/history/prune",
     summary="Remove the history before a moment (admins)",
     response_model=models.Pruned,
-    responses=problems(400, 401, 403, 410),
+    responses=problems(400, detail=True) | problems(401, 403, 410),
     openapi_extra=TOKEN,
 )
 async def post_prune(graph: AdminDep, body: Prune) -> dict[str, object]:
