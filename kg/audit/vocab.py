@@ -21,10 +21,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
-from urllib.parse import quote, unquote
 
 import pyoxigraph as ox
 
+from kg.history.record import principal_iri  # the load records name writers so too
 from kg.vocab import PROV, RDF_TYPE, RDFS_LABEL, XSD, mlg
 
 AUDIT_ENTRY: Final = mlg("AuditEntry")
@@ -48,7 +48,6 @@ INTEGER: Final = ox.NamedNode(XSD + "integer")
 
 ENTRY_PREFIX: Final = "urn:kg:audit:"
 GRAPH_PREFIX: Final = "urn:kg:graph:audit:"
-PRINCIPAL_PREFIX: Final = "urn:kg:principal:"  # as the load records name writers (kg.history)
 ENTRY_ID = re.compile(r"^\d{20}-\d{10}-[0-9a-f]{6}$")
 
 # What an outcome says: accepted (a write, or a read sent by POST), refused (4xx), failed (5xx);
@@ -86,14 +85,6 @@ class Entry:
     detail: str | None = None
     loads: tuple[str, ...] = field(default=())
     count: int | None = None
-
-
-def principal_iri(name: str) -> ox.NamedNode:
-    return ox.NamedNode(PRINCIPAL_PREFIX + quote(name, safe=""))
-
-
-def principal_name(iri: str) -> str:
-    return unquote(iri.removeprefix(PRINCIPAL_PREFIX))
 
 
 def timestamp(at_ns: int) -> str:
