@@ -74,6 +74,12 @@ class Access(Protocol):
         gate: GateMode,
         progress: pipeline.Progress | None = None,
     ) -> dict[str, Any]: ...
+    def bulk_load(
+        self,
+        path: Path,
+        rdf_format: ox.RdfFormat,
+        progress: Callable[[pipeline.Stage], None] | None,
+    ) -> dict[str, Any]: ...
     def ingest(
         self,
         importer: importers.Importer,
@@ -159,6 +165,15 @@ class Local:
         progress: pipeline.Progress | None = None,
     ) -> dict[str, Any]:
         report = self.graph.load(documents, gate, restore=True, progress=progress)
+        return models.shaped(models.LoadReport, report.as_dict())
+
+    def bulk_load(
+        self,
+        path: Path,
+        rdf_format: ox.RdfFormat,
+        progress: Callable[[pipeline.Stage], None] | None,
+    ) -> dict[str, Any]:
+        report = self.graph.bulk_load(path, rdf_format, progress=progress)
         return models.shaped(models.LoadReport, report.as_dict())
 
     def ingest(
@@ -342,6 +357,17 @@ class Remote:
             "/api/v1/assets", _parts(documents), {"gate": gate.value, "restore": "true"}
         )
         return dict(reply.json())
+
+    def bulk_load(
+        self,
+        path: Path,
+        rdf_format: ox.RdfFormat,
+        progress: Callable[[pipeline.Stage], None] | None,
+    ) -> dict[str, Any]:
+        raise UnavailableHereError(
+            f"the bulk path runs beside the store, and {self.where} is a server: stop it and run "
+            "`kg load --bulk --store PATH`, or load through it without --bulk"
+        )
 
     def ingest(
         self,

@@ -13,6 +13,7 @@ from kg.lineage import LineageIndex
 from kg.search import SearchIndex
 from kg.store import GraphStore
 from kg.write import log
+from kg.write.bulk import Added
 from kg.write.pipeline import Applied
 
 
@@ -30,6 +31,15 @@ class LineageFollower:
             if self.history is not None:
                 self.history.follow(change.report.position, change.old, new)
             self.index.apply(store, change.old, new, change.report.descriptions)
+
+    def bulk_added(self, store: GraphStore, added: Added) -> None:
+        with self.index.lock:
+            if self.history is not None:
+                self.history.position = None  # built again, from the load records, when asked
+            self.index.extend(
+                added.edges,
+                {iri: [(p, o) for p, o, _ in found] for iri, found in added.described.items()},
+            )
 
     def caught_up(self, store: GraphStore, subjects: set[str] | None, stamp: str) -> str:
         if self.history is not None and (subjects is None or subjects):
@@ -53,6 +63,9 @@ class SearchFollower:
         # searchable before the write's request returns
         report = change.report
         self.index.refresh(store, report.subjects, log.stamp(report.position, report.load))
+
+    def bulk_added(self, store: GraphStore, added: Added) -> None:
+        self.index.add_described(added.described, added.stamp)
 
     def caught_up(self, store: GraphStore, subjects: set[str] | None, stamp: str) -> str:
         if subjects is None:

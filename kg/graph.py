@@ -342,6 +342,49 @@ class KnowledgeGraph:
             self.stamp = log.stamp(report.last.position, report.last.load)
         return report
 
+    def bulk_load(
+        self,
+        path: Path,
+        rdf_format: ox.RdfFormat = ox.RdfFormat.N_TRIPLES,
+        *,
+        progress: Callable[[pipeline.Stage], None] | None = None,
+    ) -> records.LoadReport:
+        """Load a large trusted file of new assets through the bulk path (kg.write.bulk):
+        checked, grouped and derived as `load` would, loaded by Oxigraph's bulk loader, with no
+        gate. What the inference rules conclude from it follows (`report.inferred`)."""
+        if not isinstance(self.store, OxigraphStore) or self.store.path is None:
+            raise InputError(
+                "the bulk path loads into an embedded store on disk: load into this store with "
+                "`kg load`"
+            )
+        from kg.limits import Limits
+        from kg.write import bulk
+
+        followers: list[bulk.BulkFollower] = [
+            f for f in self.followers if isinstance(f, LineageFollower | SearchFollower)
+        ]
+        with self.writing:
+            report = bulk.load(
+                self.store,
+                self.ontology,
+                path,
+                rdf_format=rdf_format,
+                base_iri=self.settings.base_iri,
+                limits=Limits.from_settings(self.settings),
+                followers=followers,
+                writer=acting(),
+                history=self.settings.history,
+                scratch=self.store.path.parent,
+                progress=progress,
+            )
+            self.position = report.position
+            self.stamp = log.stamp(report.position, report.load)
+        concluded = self.infer()
+        if concluded is not None:
+            report.inferred = concluded
+            report.inferred_rules = concluded.inferred_rules
+        return report
+
     def infer(self) -> records.LoadReport | None:
         """Recompute every rule's conclusions whole (`kg infer --all`) and write what changed;
         None when all were in step."""

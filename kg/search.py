@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +55,10 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 _LAYOUT = "3"
 FACETS = ("type", "owner", "status", "stage", "tag", "source")
 _RANK = "bm25(0.0, 10.0, 5.0, 4.0, 1.0)"
+# The describing predicates as IRIs, for statements given as text (kg.write.bulk).
+_TYPE, _LABEL, _DESCRIPTION, _KEYWORD, _OWNER, _STATUS, _STAGE = (
+    p.value for p in (RDF_TYPE, RDFS_LABEL, DCTERMS_DESCRIPTION, DCAT_KEYWORD, OWNER, STATUS, STAGE)
+)
 _WORDS = re.compile(r"\w+", re.UNICODE)
 # FTS5 marks the matched words of a snippet with these private-use characters, which kg strips
 # from what it indexes: splitting on them then never cuts a user's text.
@@ -232,6 +236,54 @@ class SearchIndex:
                 status = value(o)
             elif p == STAGE:
                 stage = value(o)
+        sources = {
+            graph_source(g.value)
+            for g, data in graphs.items()
+            if data and isinstance(g, ox.NamedNode)
+        }
+        return self._document(
+            iri, types, names, descriptions, tags, owners, status, stage, sorted(sources)
+        )
+
+    def _described(self, iri: str, statements: Iterable[tuple[str, str, bool]]) -> _Doc | None:
+        """An asset a bulk load wrote, from its statements in its asset graph as
+        (predicate IRI, value, derived) (kg.write.bulk)."""
+        types: list[str] = []
+        names, descriptions, tags, owners = [], [], [], []
+        status = stage = None
+        for p, o, derived in statements:
+            if p == _TYPE:
+                if not derived:
+                    types.append(o)
+            elif p == _LABEL:
+                names.append(o)
+            elif p == _DESCRIPTION:
+                descriptions.append(o)
+            elif p == _KEYWORD:
+                tags.append(o)
+            elif p == _OWNER:
+                owners.append(o)
+            elif p == _STATUS:
+                status = o
+            elif p == _STAGE:
+                stage = o
+        source = graph_source(ASSET_GRAPH_PREFIX + iri)
+        return self._document(
+            iri, types, names, descriptions, tags, owners, status, stage, [source]
+        )
+
+    def _document(
+        self,
+        iri: str,
+        types: list[str],
+        names: list[str],
+        descriptions: list[str],
+        tags: list[str],
+        owners: list[str],
+        status: str | None,
+        stage: str | None,
+        sources: list[str],
+    ) -> _Doc | None:
         kind = self.ontology.specific_type(types)
         if kind is None or not kind.startswith(MLG):
             return None  # only typed assets, teams and people are searchable
@@ -241,12 +293,7 @@ class SearchIndex:
             list(dict.fromkeys(v)) for v in (names, descriptions, tags, owners)
         )
         facets = [("type", kind)] + [("owner", o) for o in owners] + [("tag", t) for t in tags]
-        sources = {
-            graph_source(g.value)
-            for g, data in graphs.items()
-            if data and isinstance(g, ox.NamedNode)
-        }
-        facets += [("source", s) for s in sorted(sources)]
+        facets += [("source", s) for s in sources]
         if status:
             facets.append(("status", status))
         if stage:
@@ -262,6 +309,17 @@ class SearchIndex:
         wanted = set(subjects)
         statements = store.quads_of([ox.NamedNode(iri) for iri in wanted])
         docs = {iri: self._describe(iri, statements.get(ox.NamedNode(iri), ())) for iri in wanted}
+        self._write(docs, stamp)
+
+    def add_described(
+        self, described: Mapping[str, Iterable[tuple[str, str, bool]]], stamp: str | None
+    ) -> None:
+        """Index the assets a bulk load wrote from their statements (kg.write.bulk), without
+        reading them back from the store."""
+        self._write({iri: self._described(iri, found) for iri, found in described.items()}, stamp)
+
+    def _write(self, docs: Mapping[str, _Doc | None], stamp: str | None) -> None:
+        """Replace the documents of the given IRIs (None: no longer searchable)."""
         with self._lock, self._db:
             # docs rows share their rowid with `entries`, so deletes are key lookups
             gone = [(iri,) for iri in docs]

@@ -18,6 +18,7 @@ from typing import IO, Protocol
 import pyoxigraph as ox
 
 from kg.errors import QueryError, StoreLockedError
+from kg.graphs import ASSET_GRAPH_PREFIX, LOADS_GRAPH
 from kg.sparqltext import explain_syntax_error
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -277,6 +278,45 @@ class OxigraphStore:
             self._store.extend(previous)
             raise
 
+    # -- the bulk path (kg.write.bulk): new graphs from a file, by Oxigraph's bulk loader
+
+    def has_data(self) -> bool:
+        """Whether any asset graph is in the store."""
+        found = self._store.query(
+            f'ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{ASSET_GRAPH_PREFIX}")) }}'
+        )
+        return bool(found)
+
+    def existing_graphs(self, names: list[str]) -> set[str]:
+        """Those of the named graphs the store holds."""
+        contains = self._store.contains_named_graph
+        return {name for name in names if contains(ox.NamedNode(name))}
+
+    def bulk_load_file(self, path: Path, graphs: list[str]) -> None:
+        """Load an N-Quads file of new `graphs` (and appended records) by the bulk loader, then
+        make it durable. The loader is not transactional: when it fails, the graphs it was
+        writing and the records it appended are removed again before the error is raised."""
+        with self._write_lock:
+            self._generation += 1
+            try:
+                self._store.bulk_load(path=path, format=ox.RdfFormat.N_QUADS)
+                self._store.flush()
+            except BaseException:
+                for name in graphs:
+                    graph = ox.NamedNode(name)
+                    if self._store.contains_named_graph(graph):
+                        self._store.remove_graph(graph)
+                self._remove_records(path)
+                raise
+
+    def _remove_records(self, path: Path) -> None:
+        """Remove the quads of kg's own graphs the failed file held (its load record)."""
+        loads = f"<{LOADS_GRAPH.value}> .\n"
+        with path.open(encoding="utf-8") as handle:
+            records = [line for line in handle if line.endswith(loads)]
+        for quad in ox.parse("".join(records).encode(), format=ox.RdfFormat.N_QUADS):
+            self._store.remove(quad)
+
     def update(self, sparql: str, base_iri: str | None = None) -> None:
         """Run a SPARQL update as is. kg runs analysts' updates on a scratch copy (see
         kg.write.sparql_update); the graph of record changes through `commit` only."""
@@ -354,6 +394,20 @@ class OxigraphStore:
         folder = self.views_folder()
         if folder is not None and not self.read_only:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def to_ntriples(
+    source: Path, rdf_format: ox.RdfFormat, base_iri: str | None, target: Path, scratch: Path
+) -> None:
+    """A file of another RDF syntax as N-Triples, parsed and written by Oxigraph (loaded in a
+    scratch store on disk under `scratch`, then dumped). Raises SyntaxError as the parser does."""
+    staging = ox.Store(str(scratch))
+    try:
+        staging.bulk_load(path=source, format=rdf_format, base_iri=base_iri)
+        staging.dump(output=target, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    finally:
+        del staging
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def open_store(path: Path | None) -> OxigraphStore:

@@ -40,20 +40,27 @@ class Attributes:
 
 def attributes_of(triples: Iterable[ox.Triple]) -> Attributes:
     """What lineage shows of a node, read from its statements."""
+    return attributes_from((t.predicate.value, value(t.object)) for t in triples)
+
+
+_TYPE, _LABEL, _OWNER, _STATUS, _STAGE = (p.value for p in _ATTRIBUTES)
+
+
+def attributes_from(statements: Iterable[tuple[str, str]]) -> Attributes:
+    """What lineage shows of a node, from its statements as (predicate IRI, value) pairs."""
     types, owners = [], []
     label = status = stage = None
-    for t in triples:
-        p = t.predicate
-        if p == RDF_TYPE:
-            types.append(value(t.object))
-        elif p == RDFS_LABEL and label is None:
-            label = value(t.object)
-        elif p == OWNER:
-            owners.append(value(t.object))
-        elif p == STATUS:
-            status = value(t.object)
-        elif p == STAGE:
-            stage = value(t.object)
+    for p, o in statements:
+        if p == _TYPE:
+            types.append(o)
+        elif p == _LABEL and label is None:
+            label = o
+        elif p == _OWNER:
+            owners.append(o)
+        elif p == _STATUS:
+            status = o
+        elif p == _STAGE:
+            stage = o
     return Attributes(types, label, sorted(owners), status, stage)
 
 
@@ -370,6 +377,30 @@ class LineageIndex:
                     ):
                         key = (self.id(q.subject.value), p, self.id(q.object.value))
                         self.inferred[key] = _rule_of(graph.value)
+
+    def extend(
+        self,
+        edges: Iterable[tuple[str, str, str]],
+        described: Mapping[str, Iterable[tuple[str, str]]],
+    ) -> None:
+        """Add a bulk load's new edges (subject, property, object IRIs, as stated) and its new
+        nodes' attributes (from their statements, as (predicate, value) pairs)."""
+        same_as = SAME_AS.value
+        with self.lock:
+            self.changed = True
+            ident = self.id
+            out, into = self._out, self._in
+            for s_iri, p_iri, o_iri in edges:
+                s, p, o = ident(s_iri), ident(p_iri), ident(o_iri)
+                out[s].append((p, o))
+                into[o].append((p, s))
+                if p_iri == same_as and s != o:
+                    out[o].append((p, s))
+                    into[s].append((p, o))
+            for iri, statements in described.items():
+                found = attributes_from(statements)
+                if found.types or found.label or found.owners or found.status or found.stage:
+                    self._attributes[ident(iri)] = found
 
     def out_edges(self, node: int) -> list[tuple[int, int]]:
         return self._out[node]

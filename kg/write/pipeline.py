@@ -137,13 +137,10 @@ def check(
     warnings: list[str] = []
     ill_typed = 0
     for triple in _ticked(batch.all_triples(), tick):
-        too_big = _too_big(triple, bounds)
-        if too_big:
-            raise limit_error(*too_big, batch.source, batch.line_of(triple))
-        problem = _problem(triple, ontology)
-        if problem:
-            raise InputError(problem, source=batch.source, line=batch.line_of(triple))
-        warning = _ill_typed(triple, ontology)
+        refused = refusal(triple, ontology, bounds)
+        if refused is not None:
+            raise _refused(refused, batch.source, batch.line_of(triple))
+        warning = literal_warning(triple, ontology)
         if warning:
             ill_typed += 1
             if ill_typed <= _WARNINGS_SHOWN:
@@ -155,6 +152,28 @@ def check(
         )
     batch.warnings.extend(warnings)
     return warnings
+
+
+def refusal(triple: ox.Triple, ontology: Ontology, limits: Limits) -> tuple[str, str | None] | None:
+    """Why one triple is refused: (message, the setting of the limit it is past, or None when
+    the ontology refuses it); None when it passes."""
+    too_big = _too_big(triple, limits)
+    if too_big:
+        return too_big
+    problem = _problem(triple, ontology)
+    return (problem, None) if problem else None
+
+
+def _refused(refused: tuple[str, str | None], source: str, line: int | None) -> InputError:
+    message, setting = refused
+    if setting is not None:
+        return limit_error(message, setting, source, line)
+    return InputError(message, source=source, line=line)
+
+
+def literal_warning(triple: ox.Triple, ontology: Ontology) -> str | None:
+    """The warning for an ill-typed literal the load keeps (see `check`), or None."""
+    return _ill_typed(triple, ontology)
 
 
 def _shown(term: object, width: int = 60) -> str:
