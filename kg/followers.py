@@ -36,10 +36,7 @@ class LineageFollower:
         with self.index.lock:
             if self.history is not None:
                 self.history.position = None  # built again, from the load records, when asked
-            self.index.extend(
-                added.edges,
-                {iri: [(p, o) for p, o, _ in found] for iri, found in added.described.items()},
-            )
+            self.index.extend(added.names, added.edges, added.described)
 
     def caught_up(self, store: GraphStore, subjects: set[str] | None, stamp: str) -> str:
         if self.history is not None and (subjects is None or subjects):
@@ -65,7 +62,7 @@ class SearchFollower:
         self.index.refresh(store, report.subjects, log.stamp(report.position, report.load))
 
     def bulk_added(self, store: GraphStore, added: Added) -> None:
-        self.index.add_described(added.described, added.stamp)
+        self.index.add_described(added.statements(), added.stamp)
 
     def caught_up(self, store: GraphStore, subjects: set[str] | None, stamp: str) -> str:
         if subjects is None:

@@ -245,16 +245,15 @@ class SearchIndex:
             iri, types, names, descriptions, tags, owners, status, stage, sorted(sources)
         )
 
-    def _described(self, iri: str, statements: Iterable[tuple[str, str, bool]]) -> _Doc | None:
-        """An asset a bulk load wrote, from its statements in its asset graph as
-        (predicate IRI, value, derived) (kg.write.bulk)."""
+    def _described(self, iri: str, flat: list[str]) -> _Doc | None:
+        """An asset a bulk load wrote, from its statements in its asset graph as a flat list
+        of (predicate IRI, value) pairs (kg.write.bulk.Added; derived types left out)."""
         types: list[str] = []
         names, descriptions, tags, owners = [], [], [], []
         status = stage = None
-        for p, o, derived in statements:
+        for p, o in zip(flat[::2], flat[1::2], strict=True):
             if p == _TYPE:
-                if not derived:
-                    types.append(o)
+                types.append(o)
             elif p == _LABEL:
                 names.append(o)
             elif p == _DESCRIPTION:
@@ -311,12 +310,10 @@ class SearchIndex:
         docs = {iri: self._describe(iri, statements.get(ox.NamedNode(iri), ())) for iri in wanted}
         self._write(docs, stamp)
 
-    def add_described(
-        self, described: Mapping[str, Iterable[tuple[str, str, bool]]], stamp: str | None
-    ) -> None:
+    def add_described(self, described: Iterable[tuple[str, list[str]]], stamp: str | None) -> None:
         """Index the assets a bulk load wrote from their statements (kg.write.bulk), without
         reading them back from the store."""
-        self._write({iri: self._described(iri, found) for iri, found in described.items()}, stamp)
+        self._write({iri: self._described(iri, flat) for iri, flat in described}, stamp)
 
     def _write(self, docs: Mapping[str, _Doc | None], stamp: str | None) -> None:
         """Replace the documents of the given IRIs (None: no longer searchable)."""

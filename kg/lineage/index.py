@@ -13,7 +13,7 @@ from __future__ import annotations
 import pickle
 import threading
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -379,28 +379,32 @@ class LineageIndex:
                         self.inferred[key] = _rule_of(graph.value)
 
     def extend(
-        self,
-        edges: Iterable[tuple[str, str, str]],
-        described: Mapping[str, Iterable[tuple[str, str]]],
+        self, names: list[str], edges: Sequence[int], described: Mapping[int, list[str]]
     ) -> None:
-        """Add a bulk load's new edges (subject, property, object IRIs, as stated) and its new
-        nodes' attributes (from their statements, as (predicate, value) pairs)."""
-        same_as = SAME_AS.value
+        """Add a bulk load's new edges and nodes (kg.write.bulk.Added): `names` the IRIs it
+        numbered, `edges` (subject, property, object) numbers three at a time, as stated;
+        `described` each subject's statements as flat (predicate, value) pairs."""
         with self.lock:
             self.changed = True
             ident = self.id
+            local = [ident(name) for name in names]
+            same = self._ids.get(SAME_AS.value)
             out, into = self._out, self._in
-            for s_iri, p_iri, o_iri in edges:
-                s, p, o = ident(s_iri), ident(p_iri), ident(o_iri)
+            for at in range(0, len(edges), 3):
+                s, p, o = local[edges[at]], local[edges[at + 1]], local[edges[at + 2]]
                 out[s].append((p, o))
                 into[o].append((p, s))
-                if p_iri == same_as and s != o:
+                if p == same and s != o:
                     out[o].append((p, s))
                     into[s].append((p, o))
-            for iri, statements in described.items():
-                found = attributes_from(statements)
+            derived = "derived " + _TYPE  # kg.write.bulk.DERIVED_TYPE: shown as a type
+            for node, flat in described.items():
+                found = attributes_from(
+                    (_TYPE if p == derived else p, o)
+                    for p, o in zip(flat[::2], flat[1::2], strict=True)
+                )
                 if found.types or found.label or found.owners or found.status or found.stage:
-                    self._attributes[ident(iri)] = found
+                    self._attributes[local[node]] = found
 
     def out_edges(self, node: int) -> list[tuple[int, int]]:
         return self._out[node]

@@ -20,7 +20,8 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
@@ -89,16 +90,33 @@ def term_value(text: str) -> str:
     return text
 
 
+# Derived super-classes among an asset's statements: lineage shows them, search does not.
+DERIVED_TYPE = "derived " + RDF_TYPE.value
+
+
 @dataclass
 class Added:
-    """What a bulk load added, as the indexes need it: the lineage edges (subject, property,
-    object IRIs, as stated: the index adds owl:sameAs's other way itself) and each IRI
-    subject's describing statements, (predicate IRI, value), the derived super-classes among
-    its types, with whether each statement is derived."""
+    """What a bulk load added, as the indexes need it, held compactly (a million assets' worth):
+    every IRI it names (`names`, by number), the lineage edges as stated (subject, property,
+    object numbers, three at a time: the index adds owl:sameAs's other way itself) and each IRI
+    subject's describing statements as a flat list of (predicate IRI, value) pairs, derived
+    super-classes under DERIVED_TYPE."""
 
-    edges: list[tuple[str, str, str]] = field(default_factory=list)
-    described: dict[str, list[tuple[str, str, bool]]] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)
+    edges: array[int] = field(default_factory=lambda: array("q"))
+    described: dict[int, list[str]] = field(default_factory=dict)
     stamp: str = ""
+
+    def statements(self) -> Iterator[tuple[str, list[str]]]:
+        """(IRI, flat statements) of each described subject."""
+        names = self.names
+        for node, flat in self.described.items():
+            yield names[node], flat
+
+
+def pairs(flat: list[str]) -> Iterator[tuple[str, str]]:
+    """A flat statement list as (predicate, value) pairs."""
+    return zip(flat[::2], flat[1::2], strict=True)
 
 
 class BulkFollower(Protocol):
@@ -111,6 +129,7 @@ class BulkFollower(Protocol):
 class _Predicate:
     """What the string test knows of one predicate, worked out once."""
 
+    iri: str
     refused: bool  # the ontology refuses every use (an unknown mlg property)
     literal_checked: bool  # literal objects need the full check
     node_checked: bool  # IRI and blank-node objects need the full check
@@ -122,7 +141,8 @@ class _Predicate:
 
 
 class _Lines:
-    """The line-by-line work: checks, graphs, derived quads and what the indexes need."""
+    """The line-by-line work: checks, graphs, derived quads and what the indexes need. Terms
+    are numbered (`number`) as they come, so each IRI is held once."""
 
     def __init__(self, ontology: Ontology, limits: Limits, source: str) -> None:
         self.ontology = ontology
@@ -138,15 +158,23 @@ class _Lines:
         self.warnings: list[str] = []
         self.ill_typed = 0
         self.added = Added()
-        self.subjects: dict[str, None] = {}  # IRI subjects, in order
-        self.types: dict[str, list[str]] = {}  # the mlg classes each subject is stated to be of
-        self.ranged: list[tuple[str, str, str, int]] = []  # (s, p, o, line) to check the range of
-        self.references: list[tuple[str, str, str]] = []
+        self.ids: dict[str, int] = {}  # an IRI in brackets -> its number in added.names
+        self.subjects: dict[int, None] = {}  # IRI subjects, in order
+        self.ranged = array("q")  # (s, p, o, line) to check the range of, four at a time
+        self.references = array("q")  # (s, p, o) of mlg object properties, three at a time
         # blank nodes: their lines, and who points at them (an IRI, or another blank node)
         self.blank_lines: dict[str, list[tuple[str, str, int]]] = {}
         self.blank_owner: dict[str, str] = {}
         self.triples = 0
         self.derived = 0
+
+    def number(self, term: str) -> int:
+        """The number of an IRI (given in brackets)."""
+        found = self.ids.get(term)
+        if found is None:
+            found = self.ids[term] = len(self.added.names)
+            self.added.names.append(term[1:-1])
+        return found
 
     def predicate(self, p: str) -> _Predicate:
         found = self.predicates.get(p)
@@ -154,6 +182,7 @@ class _Lines:
             iri = p[1:-1]
             ont = self.ontology
             found = _Predicate(
+                iri=iri,
                 refused=iri.startswith(MLG) and not ont.is_term(iri),
                 literal_checked=iri in ont.object_properties or iri in ont.datatype_ranges,
                 node_checked=iri in ont.datatype_properties,
@@ -202,6 +231,7 @@ class _Lines:
                 self.warnings.append(f"{self.source}:{number}: {warning}")
 
     def line(self, s: str, p: str, o: str, number: int, length: int, out: list[str]) -> None:
+        """One line, every case covered (the common one is handled faster in `read`)."""
         info = self.predicate(p)
         if self.needs_check(s, p, o, info, length):
             self.check(s, p, o, number)
@@ -211,21 +241,128 @@ class _Lines:
             if o[0] == "_":
                 self.blank_owner.setdefault(o, s)
             return
-        self.subjects[s] = None
+        subject = self.number(s)
+        self.subjects[subject] = None
         if o[0] == "_":
             self.blank_owner.setdefault(o, s)
         self.emit(s, s, p, o, info, out)
-        if p == TYPE_TEXT and o.startswith(_MLG_TEXT):
-            self.types.setdefault(s, []).append(o[1:-1])
-        if o[0] == "<":
+        if o[0] == "<" and (info.lineage or info.ranged or info.reference):
+            target, prop = self.number(o), self.number(p)
             if info.lineage:
-                self.added.edges.append((s[1:-1], p[1:-1], o[1:-1]))
+                self.added.edges.extend((subject, prop, target))
             if info.ranged:
-                self.ranged.append((s, p, o, number))
+                self.ranged.extend((subject, prop, target, number))
             if info.reference:
-                self.references.append((s, p, o))
+                self.references.extend((subject, prop, target))
         if info.describing:
-            self.added.described.setdefault(s[1:-1], []).append((p[1:-1], term_value(o), False))
+            self.added.described.setdefault(subject, []).extend((info.iri, term_value(o)))
+
+    def read(self, handle: IO[str], output: IO[str]) -> None:
+        """Every line of the file. The common line (an IRI subject, canonical form, nothing for
+        the checks to look at, no blank node) is handled here with no call per line; any other
+        goes through `line`, which does the same with every case covered."""
+        out: list[str] = []
+        append = out.append
+        predicates = self.predicates
+        subjects = self.subjects
+        ids = self.ids
+        number_of = self.number
+        edges = self.added.edges
+        described = self.added.described
+        ranged, references = self.ranged, self.references
+        class_supers = self.class_supers
+        long = self.long
+        asset = f"<{ASSET_GRAPH_PREFIX}"
+        derived_asset = f"<{DERIVED_GRAPH_PREFIX}{ASSET_GRAPH_PREFIX}"
+        triples = derived = 0
+        rdf_type = RDF_TYPE.value
+        for line_number, text in enumerate(handle, 1):
+            parts = text.split(" ", 2)
+            info = predicates.get(parts[1]) if len(parts) == 3 else None
+            s = parts[0]
+            if (
+                info is None
+                or info.refused
+                or info.node_checked
+                or text[-3:] != " .\n"
+                or s[0] != "<"
+                or s[-1] != ">"
+                or "\\" in s
+                or len(text) > long
+            ):
+                terms = _terms(text, line_number, self.source)
+                if terms is not None:
+                    self.line(*terms, line_number, len(text), out)
+                continue
+            p = parts[1]
+            o = parts[2][:-3]
+            first = o[0]
+            if first == "<":
+                if (
+                    "\\" in o
+                    or " " in o
+                    or o[-1] != ">"
+                    or (o.startswith(_MLG_TEXT) and self.needs_check(s, p, o, info, len(text)))
+                ):
+                    self.line(s, p, o, line_number, len(text), out)
+                    continue
+            elif first == '"':
+                if info.literal_checked or '"^^<' in o:
+                    self.line(s, p, o, line_number, len(text), out)
+                    continue
+            else:  # a blank node as object
+                self.line(s, p, o, line_number, len(text), out)
+                continue
+            triples += 1
+            subject = ids.get(s)
+            if subject is None:
+                subject = number_of(s)
+            subjects[subject] = None
+            tail = s[1:]
+            append(f"{s} {p} {o} {asset}{tail} .\n")
+            if first == "<" and (info.lineage or info.ranged or info.reference):
+                target = ids.get(o)
+                if target is None:
+                    target = number_of(o)
+                prop = ids.get(p)
+                if prop is None:
+                    prop = number_of(p)
+                if info.lineage:
+                    edges.extend((subject, prop, target))
+                if info.ranged:
+                    ranged.extend((subject, prop, target, line_number))
+                if info.reference:
+                    references.extend((subject, prop, target))
+            if p == TYPE_TEXT:
+                supers = class_supers.get(o, ())
+                statements = described.get(subject)
+                if statements is None:
+                    statements = described[subject] = []
+                statements += (rdf_type, o[1:-1])
+                for cls in supers:
+                    append(f"{s} {p} {cls} {derived_asset}{tail} .\n")
+                    statements += (DERIVED_TYPE, cls[1:-1])
+                derived += len(supers)
+            else:
+                if p == SAME_AS_TEXT and first == "<":
+                    append(f"{o} {p} {s} {derived_asset}{tail} .\n")
+                    derived += 1
+                else:
+                    for prop_text in info.supers:
+                        append(f"{s} {prop_text} {o} {derived_asset}{tail} .\n")
+                    derived += len(info.supers)
+                if info.describing:
+                    statements = described.get(subject)
+                    if statements is None:
+                        statements = described[subject] = []
+                    statements += (info.iri, term_value(o))
+            if len(out) >= _CHUNK:
+                output.writelines(out)
+                out.clear()
+        self.triples += triples
+        self.derived += derived
+        self.blanks(out)
+        output.writelines(out)
 
     def emit(self, owner: str, s: str, p: str, o: str, info: _Predicate, out: list[str]) -> None:
         """The quad in its asset's graph and what the pipeline derives from it."""
@@ -233,13 +370,14 @@ class _Lines:
         out.append(f"{s} {p} {o} {graph} .\n")
         derived = f"<{DERIVED_GRAPH_PREFIX}{ASSET_GRAPH_PREFIX}{owner[1:]}"
         if p == TYPE_TEXT:
-            for cls in self.class_supers.get(o, ()):
+            supers = self.class_supers.get(o, ())
+            for cls in supers:
                 out.append(f"{s} {p} {cls} {derived} .\n")
                 self.derived += 1
-                if s[0] == "<":
-                    self.added.described.setdefault(s[1:-1], []).append(
-                        (RDF_TYPE.value, cls[1:-1], True)
-                    )
+            if s[0] == "<":
+                statements = self.added.described.setdefault(self.number(s), [])
+                for cls in supers:
+                    statements += (DERIVED_TYPE, cls[1:-1])
         elif p == SAME_AS_TEXT and o[0] == "<":
             out.append(f"{o} {p} {s} {derived} .\n")
             self.derived += 1
@@ -270,6 +408,15 @@ class _Lines:
                 )
             for p, o, _ in lines:
                 self.emit(owner, blank, p, o, self.predicate(p), out)
+
+    def stated_types(self, node: int) -> list[str] | None:
+        """The mlg classes the file states a node is of (None: it states none)."""
+        flat = self.added.described.get(node)
+        if flat is None:
+            return None
+        rdf_type = RDF_TYPE.value
+        found = [o for p, o in pairs(flat) if p == rdf_type and o.startswith(MLG)]
+        return found or None
 
 
 def _parse_line(text: str, source: str, number: int) -> ox.Triple:
@@ -357,18 +504,8 @@ def plan(path: Path, ontology: Ontology, limits: Limits, source: str, output: IO
     """Read the N-Triples file line by line, writing its quads (and the derived ones) to
     `output`; what was read, checked and found is returned."""
     lines = _Lines(ontology, limits, source)
-    out: list[str] = []
     with path.open(encoding="utf-8") as handle:
-        for number, text in enumerate(handle, 1):
-            terms = _terms(text, number, source)
-            if terms is None:
-                continue
-            lines.line(*terms, number, len(text), out)
-            if len(out) >= _CHUNK:
-                output.writelines(out)
-                out.clear()
-    lines.blanks(out)
-    output.writelines(out)
+        lines.read(handle, output)
     return lines
 
 
@@ -376,31 +513,35 @@ def check_ranges(lines: _Lines, store: OxigraphStore) -> None:
     """An edge's target must be of the class the property's range gives (when typed, in the
     file or the store), as kg.write.pipeline.check_ranges refuses it."""
     ontology = lines.ontology
+    names = lines.added.names
     values = {v: c for c, vs in ontology.individuals.items() for v in vs}
-    known: dict[str, list[str]] = {}
-    for s, p, o, number in lines.ranged:
-        types = known.get(o)
+    known: dict[int, list[str]] = {}
+    ranged = lines.ranged
+    for at in range(0, len(ranged), 4):
+        subject, prop, target, number = ranged[at : at + 4]
+        types = known.get(target)
         if types is None:
-            iri = o[1:-1]
-            stated = lines.types.get(o)
+            iri = names[target]
+            stated = lines.stated_types(target)
             if stated is not None:
                 found = set(stated)
             elif iri in values:
                 found = {values[iri]}
             else:
                 found = {value(t.object) for t in store.triples(ox.NamedNode(iri), RDF_TYPE, None)}
-            types = known[o] = sorted(
+            types = known[target] = sorted(
                 c for c in found if c.startswith(MLG) and c in ontology.classes
             )
         if not types:
             continue
-        expected = lines.predicate(p).ranged
+        p = names[prop]
+        expected = ontology.ranges.get(p, frozenset())
         if all(any(ontology.within(c, r) for c in types) for r in expected):
             continue
         actual = ontology.specific_type(types) or types[0]
         raise InputError(
-            f"{s[1:-1]} {compact(p[1:-1])} {o[1:-1]}: {compact(p[1:-1])} expects "
-            f"{' and '.join(compact(r) for r in sorted(expected))}, but {o[1:-1]} is "
+            f"{names[subject]} {compact(p)} {names[target]}: {compact(p)} expects "
+            f"{' and '.join(compact(r) for r in sorted(expected))}, but {names[target]} is "
             f"{compact(actual)}",
             source=lines.source,
             line=number,
@@ -409,17 +550,22 @@ def check_ranges(lines: _Lines, store: OxigraphStore) -> None:
 
 def unresolved(lines: _Lines, store: OxigraphStore) -> list[Reference]:
     """Edges whose target has no type in the file or the store (as the pipeline reports)."""
+    names = lines.added.names
     values = {v for vs in lines.ontology.individuals.values() for v in vs}
-    typed: dict[str, bool] = {}
+    typed: dict[int, bool] = {}
     found = []
-    for s, p, o in lines.references:
-        iri = o[1:-1]
-        if o in lines.types or iri in values:
-            continue
-        if o not in typed:
-            typed[o] = next(store.triples(ox.NamedNode(iri), RDF_TYPE, None), None) is not None
-        if not typed[o]:
-            found.append(Reference(s[1:-1], p[1:-1], iri))
+    references = lines.references
+    for at in range(0, len(references), 3):
+        subject, prop, target = references[at : at + 3]
+        if target not in typed:
+            iri = names[target]
+            typed[target] = (
+                iri in values
+                or lines.stated_types(target) is not None
+                or next(store.triples(ox.NamedNode(iri), RDF_TYPE, None), None) is not None
+            )
+        if not typed[target]:
+            found.append(Reference(names[subject], names[prop], names[target]))
     return found
 
 
@@ -452,7 +598,8 @@ def load(
         with quads_file.open("w", encoding="utf-8") as output:
             lines = plan(triples_file, ontology, bounds, source, output)
             check_ranges(lines, store)
-            graphs = [f"{ASSET_GRAPH_PREFIX}{s[1:-1]}" for s in lines.subjects]
+            names = lines.added.names
+            graphs = [f"{ASSET_GRAPH_PREFIX}{names[n]}" for n in lines.subjects]
             if store.has_data():
                 existing = store.existing_graphs(graphs)
                 if existing:
@@ -480,8 +627,8 @@ def load(
                 "as given"
             )
         report.unresolved = unresolved(lines, store)
-        report.subjects = {s[1:-1] for s in lines.subjects}
-        del lines.types, lines.ranged, lines.references
+        report.subjects = {names[n] for n in lines.subjects}
+        del lines.ranged, lines.references, lines.ids
         told("commit")
         derived = [f"{DERIVED_GRAPH_PREFIX}{g}" for g in graphs]
         try:
