@@ -228,3 +228,19 @@ def test_quads_and_stores_elsewhere_are_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="embedded store on disk"):
         memory.bulk_load(_write(tmp_path, _OK))
     memory.close()
+
+
+def test_kg_load_bulk(tmp_path: Path) -> None:
+    from tests.test_cli import run
+
+    source = _write(tmp_path, GRAPH)
+    store = str(tmp_path / "kg")
+    code, out = run("load", "--bulk", "--store", store, str(source))
+    assert code == 0, out
+    assert "loaded 7 assets" in out and "by the bulk path" in out
+    code, out = run("lineage", "--store", store, "model/m/v1", "--format", "json")
+    assert code == 0 and BASE + "dataset/raw" in out
+    code, out = run("load", "--bulk", "--store", store, str(source))
+    assert code == 1 and "already in the store" in out
+    code, out = run("load", "--bulk", "--store", store, str(source), str(source))
+    assert code == 2 and "one file at a time" in out
