@@ -515,7 +515,8 @@ def check_ranges(lines: _Lines, store: OxigraphStore) -> None:
     ontology = lines.ontology
     names = lines.added.names
     values = {v: c for c, vs in ontology.individuals.items() for v in vs}
-    known: dict[int, list[str]] = {}
+    known: dict[int, tuple[str, ...]] = {}
+    fits: dict[tuple[int, tuple[str, ...]], bool] = {}  # (property, target's types) -> in range
     ranged = lines.ranged
     for at in range(0, len(ranged), 4):
         subject, prop, target, number = ranged[at : at + 4]
@@ -529,14 +530,19 @@ def check_ranges(lines: _Lines, store: OxigraphStore) -> None:
                 found = {values[iri]}
             else:
                 found = {value(t.object) for t in store.triples(ox.NamedNode(iri), RDF_TYPE, None)}
-            types = known[target] = sorted(
-                c for c in found if c.startswith(MLG) and c in ontology.classes
+            types = known[target] = tuple(
+                sorted(c for c in found if c.startswith(MLG) and c in ontology.classes)
             )
         if not types:
             continue
         p = names[prop]
         expected = ontology.ranges.get(p, frozenset())
-        if all(any(ontology.within(c, r) for c in types) for r in expected):
+        fit = fits.get((prop, types))
+        if fit is None:
+            fit = fits[(prop, types)] = all(
+                any(ontology.within(c, r) for c in types) for r in expected
+            )
+        if fit:
             continue
         actual = ontology.specific_type(types) or types[0]
         raise InputError(
