@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import pyoxigraph as ox
 
@@ -54,6 +54,8 @@ from kg.ingest import Batch, parse_document
 from kg.ingest import Document as Document  # where callers have always found it
 from kg.ingest import openlineage as ol
 from kg.lineage import Direction, Impact, Lineage, LineageIndex, Paths
+from kg.lineage import pages as answer_pages
+from kg.lineage import whole as whole_answers
 from kg.ontology import Ontology, default_ontology
 from kg.remote import RemoteStore
 from kg.search import SearchIndex, SearchResult
@@ -113,6 +115,7 @@ class KnowledgeGraph:
         self.search_index = SearchIndex(_index_path(settings), ontology)
         self.lineage_index = LineageIndex(ontology)
         self.walker = walks.IndexedWalker(store, ontology, self.lineage_index)
+        self.answers = answer_pages.Answers()  # the ordered walks of the last large answers
         # Rules whose conclusions every write keeps in step (kg.inference).
         self.inference = Inference(load_rules(rule_files(settings.rule_paths())))
         # Told of every write, in this order (kg.write.pipeline.Follower).
@@ -801,6 +804,32 @@ class KnowledgeGraph:
         bindings = query.bind(params, self.settings.base_iri)
         return self.store.query(query.text, substitutions=bindings)
 
+    @overload
+    def lineage(
+        self,
+        node: str,
+        direction: Direction = ...,
+        depth: int | None = ...,
+        types: Iterable[str] | None = ...,
+        as_of: dt.datetime | None = ...,
+        *,
+        limit: None = None,
+        cursor: None = None,
+    ) -> Lineage: ...
+
+    @overload
+    def lineage(
+        self,
+        node: str,
+        direction: Direction = ...,
+        depth: int | None = ...,
+        types: Iterable[str] | None = ...,
+        as_of: dt.datetime | None = ...,
+        *,
+        limit: int | None = ...,
+        cursor: str | None = ...,
+    ) -> Lineage | answer_pages.LineagePage: ...
+
     def lineage(
         self,
         node: str,
@@ -808,19 +837,129 @@ class KnowledgeGraph:
         depth: int | None = None,
         types: Iterable[str] | None = None,
         as_of: dt.datetime | None = None,
-    ) -> Lineage:
-        """Lineage now, or as it was at `as_of` (edges, names, owners and statuses of then)."""
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Lineage | answer_pages.LineagePage:
+        """Lineage now, or as it was at `as_of` (edges, names, owners and statuses of then).
+        With `limit` or `cursor`, one page of it (kg.lineage.pages), its summary first."""
         type_iris = [self.ontology.resolve("type", t) for t in types] if types else None
         with self.lineage_index.lock:
             walker = self._walker(as_of)
-            return walks.lineage(
-                self.store, self.ontology, self.iri(node), direction, depth, type_iris, walker
-            )
+            if limit is None and cursor is None:
+                return walks.lineage(
+                    self.store, self.ontology, self.iri(node), direction, depth, type_iris, walker
+                )
+            question, state = self._question("lineage", node, direction, depth, type_iris, as_of)
+            return answer_pages.lineage_page(walker, self.answers, question, state, limit, cursor)
 
-    def impact(self, node: str, as_of: dt.datetime | None = None) -> Impact:
+    def lineage_json(
+        self,
+        node: str,
+        direction: Direction = Direction.UPSTREAM,
+        depth: int | None = None,
+        types: Iterable[str] | None = None,
+        as_of: dt.datetime | None = None,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> bytes:
+        """`lineage` as the JSON API answers it (kg.views' shape, or a page's), written
+        straight from the index."""
+        type_iris = [self.ontology.resolve("type", t) for t in types] if types else None
         with self.lineage_index.lock:
             walker = self._walker(as_of)
-            return walks.impact(self.store, self.ontology, self.iri(node), walker)
+            question, state = self._question("lineage", node, direction, depth, type_iris, as_of)
+            if limit is None and cursor is None:
+                data = whole_answers.lineage_whole(walker, self.answers, question, state)
+            else:
+                data = answer_pages.lineage_page(
+                    walker, self.answers, question, state, limit, cursor
+                ).view()
+            return whole_answers.dumps(data)
+
+    @overload
+    def impact(
+        self,
+        node: str,
+        as_of: dt.datetime | None = ...,
+        *,
+        limit: None = None,
+        cursor: None = None,
+    ) -> Impact: ...
+
+    @overload
+    def impact(
+        self,
+        node: str,
+        as_of: dt.datetime | None = ...,
+        *,
+        limit: int | None = ...,
+        cursor: str | None = ...,
+    ) -> Impact | answer_pages.ImpactPage: ...
+
+    def impact(
+        self,
+        node: str,
+        as_of: dt.datetime | None = None,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Impact | answer_pages.ImpactPage:
+        """What a change to `node` affects; with `limit` or `cursor`, one page of the affected
+        assets, the summary (counts by type, services, owners) first."""
+        with self.lineage_index.lock:
+            walker = self._walker(as_of)
+            if limit is None and cursor is None:
+                return walks.impact(self.store, self.ontology, self.iri(node), walker)
+            question, state = self._question(
+                "impact", node, Direction.DOWNSTREAM, None, None, as_of
+            )
+            return answer_pages.impact_page(walker, self.answers, question, state, limit, cursor)
+
+    def impact_json(
+        self,
+        node: str,
+        as_of: dt.datetime | None = None,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> bytes:
+        """`impact` as the JSON API answers it, written straight from the index."""
+        with self.lineage_index.lock:
+            walker = self._walker(as_of)
+            question, state = self._question(
+                "impact", node, Direction.DOWNSTREAM, None, None, as_of
+            )
+            if limit is None and cursor is None:
+                data = whole_answers.impact_whole(walker, self.store, self.answers, question, state)
+            else:
+                data = answer_pages.impact_page(
+                    walker, self.answers, question, state, limit, cursor
+                ).view()
+            return whole_answers.dumps(data)
+
+    def _question(
+        self,
+        kind: str,
+        node: str,
+        direction: Direction,
+        depth: int | None,
+        types: Iterable[str] | None,
+        as_of: dt.datetime | None,
+    ) -> tuple[answer_pages.Question, str]:
+        """A paged answer's question, and the state of the graph it is read from: the change
+        log's stamp now, or the position of an as-of answer (which no later write changes)."""
+        question = answer_pages.Question(
+            kind,
+            self.iri(node),
+            direction,
+            depth,
+            tuple(sorted(set(types))) if types is not None else None,
+            as_of.isoformat() if as_of is not None else None,
+        )
+        state = self.stamp if as_of is None else f"as of {self.moment(as_of).position}"
+        return question, state
 
     def paths(self, origin: str, target: str, as_of: dt.datetime | None = None) -> Paths:
         with self.lineage_index.lock:

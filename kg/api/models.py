@@ -103,6 +103,49 @@ class Impact(_Answer):
     )
 
 
+class SummaryOwner(_Answer):
+    id: str
+    label: str | None
+    nodes: int = Field(description="How many of the answer's nodes it owns.")
+
+
+class AnswerSummary(_Answer):
+    """A large answer counted, so that a client can show it without all its nodes."""
+
+    nodes: int = Field(description="Nodes in the whole answer (lineage: the root included).")
+    maxDistance: int
+    byType: dict[str, int] = Field(description="Nodes by most specific type ('unknown': none).")
+    services: int
+    productionServices: int
+    experiments: int
+    owners: list[SummaryOwner] = Field(description="Owners, those with the most nodes first.")
+    unowned: int = Field(description="Described nodes no one owns.")
+
+
+class LineagePage(_Answer):
+    """A page of a lineage answer (`limit` or `cursor` given)."""
+
+    root: str
+    direction: Direction
+    depth: int | None
+    summary: AnswerSummary | None = Field(description="On the first page only.")
+    graph: list[LineageNode] = Field(
+        description="The page's nodes by distance, then IRI; edges to any node of the answer."
+    )
+    ownerNames: dict[str, str | None] = Field(description="The names of the page's owners.")
+    nextCursor: str | None = Field(description="Pass as `cursor` for the next page; null: last.")
+
+
+class ImpactPage(_Answer):
+    """A page of an impact answer (`limit` or `cursor` given)."""
+
+    root: str
+    summary: AnswerSummary | None = Field(description="Of the affected, on the first page only.")
+    affected: list[Node] = Field(description="The page's affected assets by distance, then IRI.")
+    ownerNames: dict[str, str | None] = Field(description="The names of the page's owners.")
+    nextCursor: str | None = Field(description="Pass as `cursor` for the next page; null: last.")
+
+
 class Paths(_Answer):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

@@ -1,7 +1,8 @@
 """Lineage: the in-memory index of the dependency edges (`index`), the one breadth-first walk
 (`walk`), what a walk reads, the store or the index (`walkers`), and the answers built on it:
-lineage, impact and paths (`answers`). The walk itself is `kg.lineage.walk.walk`: here that
-name is its module."""
+lineage, impact and paths (`answers`). Large answers, whole or paged with a summary, are
+made on the index's integers with no object per node (`ordered`, `rows`, `pages`, `whole`,
+`cursor`). The walk itself is `kg.lineage.walk.walk`: here that name is its module."""
 
 from kg.lineage.answers import (
     Impact,

@@ -121,6 +121,10 @@ class LineageIndex:
     def name(self, node: int) -> str:
         return self._names[node]
 
+    def names(self) -> Sequence[str]:
+        """Every IRI the index knows, by id (for naming many at once)."""
+        return self._names
+
     # -- building and keeping in step
 
     def _edges(self, triples: Iterable[ox.Triple]) -> list[tuple[int, int, int]]:
@@ -169,6 +173,15 @@ class LineageIndex:
 
     def attributes(self, node: int) -> Attributes | None:
         return self._attributes.get(node)
+
+    def attribute_table(self) -> Mapping[int, Attributes]:
+        """Every described node's attributes by id, for reading many at once (a lookup in
+        it costs half the call of `attributes`; the table is replaced when the index is)."""
+        return self._attributes
+
+    def adjacency(self, outgoing: bool) -> Sequence[list[tuple[int, int]]]:
+        """Every node's (property, node) pairs one way, by id: the walk's steps as a table."""
+        return self._out if outgoing else self._in
 
     def rebuild(self, store: GraphStore) -> None:
         """Everything afresh from the store (asserted edges, not the derived copies)."""

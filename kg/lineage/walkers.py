@@ -246,7 +246,7 @@ class IndexedWalker(Walker):
     ) -> list[Node]:
         """The nodes of a lineage answer with their edges, computed on the index's integers
         (the same answer as the store's, several times faster on large answers)."""
-        with _collector_paused():
+        with collector_paused():
             return self._answer(root, direction, depth, wanted)
 
     def _answer(
@@ -342,7 +342,7 @@ class IndexedWalker(Walker):
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Building a large answer allocates a node object per asset; with a large index in memory
     each cyclic-garbage pass this triggers rescans it, which doubles the time. The answer holds
     no cycles, so collection waits until it is built."""

@@ -39,7 +39,7 @@ CYCLE = """
 
 
 def distances(graph: KnowledgeGraph, root: str, **kwargs: object) -> dict[str, int]:
-    result = graph.lineage(root, **kwargs)  # type: ignore[arg-type]
+    result = graph.lineage(root, **kwargs)  # type: ignore[call-overload]
     return {graph.short(n.id): n.distance for n in result.nodes}
 
 
