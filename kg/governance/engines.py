@@ -35,14 +35,8 @@ def _rows(
         result = store.query(check.sparql(focus))
         assert isinstance(result, ox.QuerySolutions)
         names = {v.value for v in result.variables}
-        targets: set[object] | None = None
-        if focus is None and check.full_query:  # the rule ran alone: keep its targets' rows
-            found = store.query(check.focus_sparql(None))
-            assert isinstance(found, ox.QuerySolutions)
-            targets = {row["this"] for row in found}
         for row in result:
-            if targets is None or row["this"] in targets:
-                yield names, row, None
+            yield names, row, None
         return
     nodes = store.query(check.focus_sparql(focus))
     assert isinstance(nodes, ox.QuerySolutions)

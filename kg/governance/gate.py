@@ -11,9 +11,12 @@ are validated in the store as it is now. A Violation that the write adds is a re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import re
+from collections import deque
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 import pyoxigraph as ox
 
@@ -27,6 +30,12 @@ from kg.store import GraphStore, GraphWrite, open_store
 from kg.vocab import DEPENDS_ON, PREFIXES, RDF_TYPE, SAME_AS, STAGE, STATUS, mlg
 
 _KIND_PREDICATES = {RDF_TYPE, STATUS, STAGE}
+# What path rules look for at the far end of a dependsOn+ path: these statuses, and any
+# classification.
+CLASSIFICATION = mlg("classification")
+_FLAG_STATUSES = (mlg("Deprecated"), mlg("Retired"))
+# Below this many nodes, their flags are read node by node rather than every flag at once.
+_FLAGS_READ_ONE_BY_ONE = 2000
 VOCABULARY = tuple(PREFIXES.values())
 # A gate check tells a progress callback (steps done, steps in all; `Gate.steps`) as it goes:
 # the focus nodes found; then, for the graph after the write and for the graph as it is, the
@@ -100,19 +109,36 @@ class _Overlay:
         """Deprecated or retired statuses and classifications, as the graph will be."""
         found = []
         for predicate, values in (
-            (STATUS, (mlg("Deprecated"), mlg("Retired"))),
-            (mlg("classification"), (None,)),
+            (STATUS, _FLAG_STATUSES),
+            (CLASSIFICATION, (None,)),
         ):
             for value_term in values:
                 for q in self.store.quads(None, predicate, value_term):
                     if q.graph_name not in self.replaced:
                         found.append(q.triple)
         for triples in self.by_subject.values():
-            found.extend(
-                t for t in triples
-                if t.predicate == mlg("classification")
-                or (t.predicate == STATUS and t.object in (mlg("Deprecated"), mlg("Retired")))
-            )  # fmt: skip
+            found.extend(t for t in triples if _is_flag(t))
+        return found
+
+    def flags_of(self, nodes: Collection[str]) -> list[ox.Triple]:
+        """The flags (as `flagged`) of these nodes: read node by node when they are few, from
+        every flag in the store when they are many (the same answer either way)."""
+        if len(nodes) > _FLAGS_READ_ONE_BY_ONE:
+            return [
+                t
+                for t in self.flagged()
+                if isinstance(t.subject, ox.NamedNode) and t.subject.value in nodes
+            ]
+        found: list[ox.Triple] = []
+        for node in nodes:
+            term = ox.NamedNode(node)
+            for predicate in (STATUS, CLASSIFICATION):
+                found.extend(
+                    q.triple
+                    for q in self.store.quads(term, predicate, None)
+                    if q.graph_name not in self.replaced and _is_flag(q.triple)
+                )
+            found.extend(t for t in self.by_subject.get(term, ()) if _is_flag(t))
         return found
 
     def read_ahead(self, nodes: Iterable[ox.NamedNode | ox.BlankNode]) -> None:
@@ -145,8 +171,224 @@ class _Overlay:
         return kept + new
 
 
+def _is_flag(t: ox.Triple) -> bool:
+    return t.predicate == CLASSIFICATION or (t.predicate == STATUS and t.object in _FLAG_STATUSES)
+
+
 def _iris(terms: Iterable[object]) -> set[ox.NamedNode]:
     return {t for t in terms if isinstance(t, ox.NamedNode)}
+
+
+# For each property a rule reads into its focus node (`?x p $this`), the statements the node
+# must have itself for that rule to read it (one set per rule; an empty set: always).
+Incoming = dict[ox.NamedNode, list[frozenset[tuple[ox.NamedNode, ox.NamedNode]]]]
+
+# IRIs (kept as they are), and strings and comments (blanked), in SPARQL text
+_TEXTS = re.compile(
+    r"""<[^<>\s]*>|"{3}[\s\S]*?"{3}|'{3}[\s\S]*?'{3}|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|#[^\n]*"""
+)
+_PREFIX = re.compile(r"PREFIX\s+([\w-]*):\s*<([^>]*)>", re.IGNORECASE)
+_BEFORE_THIS = re.compile(r"(\S+)\s+[?$]this\b")
+_OWN_STATEMENT = re.compile(r"[?$]this\s+(\S+)\s+(\S+?)\s*(?=[.;]|$)")
+_INVERSE = re.compile(r"(?<!\^)\^(?!\^)")
+_NOT_A_PREDICATE = {"SELECT", "DISTINCT", "REDUCED", "WHERE", "BY", ".", "("}
+
+
+def _named(word: str, prefixes: dict[str, str]) -> ox.NamedNode | None:
+    if word == "a":
+        return RDF_TYPE
+    if word.startswith("<") and word.endswith(">"):
+        return ox.NamedNode(word[1:-1])
+    prefix, colon, local = word.partition(":")
+    if colon and prefix in prefixes and re.fullmatch(r"[\w.-]*", local):
+        return ox.NamedNode(prefixes[prefix] + local)
+    return None
+
+
+def _own_texts(text: str) -> list[str]:
+    """The text of each {...} group of a query, without the groups nested in it."""
+    found: list[str] = []
+    stack: list[list[str]] = []
+    start = 0
+    for at, char in enumerate(text):
+        if char not in "{}":
+            continue
+        if stack:
+            stack[-1].append(text[start:at])
+        if char == "{":
+            stack.append([])
+        elif stack:
+            found.append(" ".join(stack.pop()))
+        start = at + 1
+    return found
+
+
+def incoming_reads(shapes: Shapes) -> Incoming | None:
+    """Which edges into a focus node the Violation rules read, from their SPARQL (only a
+    Violation can be added, so what Warnings alone read need not be copied): a pattern
+    `?x p $this` reads p, and only of a node with the constant statements `$this q o` of
+    the same group (`$this mlg:status mlg:Retired`): without them the group matches nothing
+    whatever points at the node. None (read every edge) when a rule is not plain enough to
+    tell: an inverse or other path, or a variable, ending on $this; or shapes left to
+    pyshacl."""
+    if shapes.fallback is not None:
+        return None
+    found: Incoming = {}
+    for check in shapes.checks:
+        if check.severity is not Severity.VIOLATION:
+            continue
+        text = _TEXTS.sub(lambda m: m[0] if m[0].startswith("<") else '""', check.sparql(None))
+        prefixes = dict(_PREFIX.findall(text))
+        if _INVERSE.search(text):
+            return None
+        for own in _own_texts(text):
+            needs = frozenset(
+                (p, o)
+                for p_word, o_word in _OWN_STATEMENT.findall(own)
+                if (p := _named(p_word, prefixes)) is not None
+                and (o := _named(o_word, prefixes)) is not None
+            )
+            for word in _BEFORE_THIS.findall(own):
+                if word.upper() in _NOT_A_PREDICATE:
+                    continue
+                predicate = _named(word, prefixes)
+                if predicate is None:
+                    return None
+                found.setdefault(predicate, []).append(needs)
+    return found
+
+
+def _pointing(
+    overlay: _Overlay, node: ox.NamedNode, about: list[ox.Triple], incoming: Incoming | None
+) -> list[ox.Triple]:
+    """The edges into a node (as `overlay` sees the graph) that the rules read."""
+    if incoming is None:
+        return overlay.pointing_at(node)
+    has = {(t.predicate, t.object) for t in about if isinstance(t.object, ox.NamedNode)}
+    return [
+        t
+        for predicate, needs in incoming.items()
+        if any(need <= has for need in needs)
+        for t in overlay.pointing_at(node, predicate)
+    ]
+
+
+class _Dependencies:
+    """The dependsOn edges before and after a write, from the lineage index and the write:
+    only the assets the write changes have edges of their own in it."""
+
+    def __init__(self, index: LineageIndex, overlay: _Overlay) -> None:
+        self.index = index
+        self.overlay = overlay
+        self.stored = _Overlay(overlay.store, GraphWrite(replace={}))
+        self.same_as = index.known(SAME_AS.value)
+        written = set(overlay.by_subject) | overlay.subjects_replaced
+        self.changed = {n.value for n in written if isinstance(n, ox.NamedNode)}
+        self._after = {node: self._written(node) for node in self.changed}
+
+    def _written(self, node: str) -> set[str]:
+        return {
+            t.object.value
+            for t in self.overlay.about(ox.NamedNode(node))
+            if t.predicate == DEPENDS_ON and isinstance(t.object, ox.NamedNode)
+        }
+
+    def before(self, node: str) -> set[str]:
+        """What a node depends on as stored (owl:sameAs is no dependency)."""
+        index = self.index
+        known = index.known(node)
+        pairs = index.out_edges(known) if known is not None else []
+        return {index.name(o) for p, o in pairs if p != self.same_as}
+
+    def after(self, node: str) -> set[str]:
+        """What a node depends on as the graph will be."""
+        found = self._after.get(node)
+        return self.before(node) if found is None else found
+
+    @cached_property
+    def _linked(self) -> set[str]:
+        """What the changed assets point at, before or after, by a property that is not a
+        dependency (an owner, a privacy review)."""
+        lineage = self.index.properties
+        return {
+            t.object.value
+            for side in (self.overlay, self.stored)
+            for node in self.changed
+            for t in side.about(ox.NamedNode(node))
+            if t.predicate not in lineage and isinstance(t.object, ox.NamedNode)
+        }
+
+    def beside(self, node: ox.NamedNode) -> bool:
+        """Whether a node and a changed asset are linked, either way, before or after, by a
+        property that is not a dependency."""
+        if node.value in self._linked:
+            return True
+        lineage = self.index.properties
+        return any(
+            t.predicate not in lineage and _value_of(t.object) in self.changed
+            for side in (self.overlay, self.stored)
+            for t in side.about(node)
+        )
+
+
+def _value_of(term: object) -> str | None:
+    return term.value if isinstance(term, ox.NamedNode) else None
+
+
+def _paths_to_flags(
+    dependencies: Callable[[str], set[str]], starts: Iterable[str], overlay: _Overlay
+) -> list[ox.Triple]:
+    """The flags (as `overlay` sees them) upstream of the start nodes, and the dependsOn edges
+    on the paths to them."""
+    targets_of: dict[str, set[str]] = {}
+
+    def step(node: str) -> set[str]:
+        found = targets_of[node] = dependencies(node)
+        return found
+
+    seen = reach(starts, step)
+    if not seen:
+        return []
+    flags = overlay.flags_of(seen)
+    sources_of: dict[str, list[str]] = {}
+    for node, targets in targets_of.items():
+        for target in targets:
+            sources_of.setdefault(target, []).append(node)
+    # the walk back from the flagged assets: every node on a path to one
+    useful = reach(
+        {t.subject.value for t in flags if isinstance(t.subject, ox.NamedNode)},
+        lambda node: sources_of.get(node, ()),
+    )
+    edges = [
+        ox.Triple(ox.NamedNode(node), DEPENDS_ON, ox.NamedNode(target))
+        for node, targets in targets_of.items()
+        if node in useful
+        for target in targets
+        if target in useful
+    ]
+    return edges + flags
+
+
+def _paths(dependencies: Callable[[str], set[str]], start: str, ends: set[str]) -> list[ox.Triple]:
+    """A shortest path of dependsOn edges (one or more) from `start` to each of `ends` it
+    reaches, walking no further than the last one found."""
+    parent: dict[str, str | None] = {start: None}
+    queue, remaining = deque([start]), set(ends)
+    edges: set[tuple[str, str]] = set()
+    while queue and remaining:
+        node = queue.popleft()
+        for target in dependencies(node):
+            if target in remaining:
+                remaining.discard(target)
+                edges.add((node, target))
+                back = node
+                while (up := parent[back]) is not None:
+                    edges.add((up, back))
+                    back = up
+            if target not in parent:
+                parent[target] = node
+                queue.append(target)
+    return [ox.Triple(ox.NamedNode(s), DEPENDS_ON, ox.NamedNode(o)) for s, o in sorted(edges)]
 
 
 @dataclass
@@ -185,78 +427,81 @@ class Gate:
         statuses and classifications they look for, and the dependsOn edges on the paths from
         the focus nodes to the assets that carry them (from the index). Edges leading nowhere
         flagged cannot change a rule's answer, and a deep model's upstream is thousands."""
-        index = self.index
-        assert index is not None
-        changed = {n.value for n in set(overlay.by_subject) | overlay.subjects_replaced
-                   if isinstance(n, ox.NamedNode)}  # fmt: skip
-        same_as = index.known(SAME_AS.value)
-        targets_of: dict[str, set[str]] = {}
+        assert self.index is not None
+        edges = _Dependencies(self.index, overlay)
+        return _paths_to_flags(edges.after, (n.value for n in focus), overlay)
 
-        def dependencies(node: str) -> set[str]:
-            """What a node depends on, as the graph will be (kept for the edges copied below)."""
-            if node in changed:
-                found = {
-                    t.object.value
-                    for t in overlay.about(ox.NamedNode(node))
-                    if t.predicate == DEPENDS_ON and isinstance(t.object, ox.NamedNode)
-                }
-            else:
-                known = index.known(node)
-                pairs = index.out_edges(known) if known is not None else []
-                found = {index.name(o) for p, o in pairs if p != same_as}
-            targets_of[node] = found
-            return found
+    def _changed_upstream(self, edges: _Dependencies, focus: set[ox.NamedNode]) -> list[ox.Triple]:
+        """What path rules read far upstream as the graph will be, for the added violations
+        alone: as `_upstream`, but only from the focus nodes whose own side of a path rule may
+        change (those written, and those beside one by a property other than a dependency: a
+        privacy review). Another focus node (what stands downstream of the write, say) has a
+        path result the stored graph lacks only through a path by a written asset: the path
+        to it is among the focus nodes' own statements (all that reaches a written asset is
+        a focus node), and the rest is walked from the written asset. Any other path, and
+        the flag it ends on, is in the stored graph too, so its result is there already (and
+        the before side, `_witnesses`, finds it)."""
+        starts = [n.value for n in focus if n.value in edges.changed or edges.beside(n)]
+        return _paths_to_flags(edges.after, starts, edges.overlay)
 
-        seen = reach((n.value for n in focus), dependencies)
-        flags = [
-            t
-            for t in overlay.flagged()
-            if isinstance(t.subject, ox.NamedNode) and t.subject.value in seen
-        ]
-        sources_of: dict[str, list[str]] = {}
-        for node, targets in targets_of.items():
-            for target in targets:
-                sources_of.setdefault(target, []).append(node)
-        # the walk back from the flagged assets: every node on a path to one
-        useful = reach(
-            {t.subject.value for t in flags if isinstance(t.subject, ox.NamedNode)},
-            lambda node: sources_of.get(node, ()),
-        )
-        edges = [
-            ox.Triple(ox.NamedNode(node), DEPENDS_ON, ox.NamedNode(target))
-            for node, targets in targets_of.items()
-            if node in useful
-            for target in targets
-            if target in useful
-        ]
-        return edges + flags
+    def _witnesses(self, edges: _Dependencies, after: list[Result]) -> list[ox.Triple]:
+        """What the stored graph needs to show of its far upstream for the before side of
+        `_changed_upstream`: for each Violation the write would leave on a focus node with a
+        flagged asset as its value, a path of dependencies from the node to it, as stored (and
+        the asset's flags), when there is one. A result there already is then found, and only
+        it: everything copied is in the stored graph."""
+        wanted: dict[str, set[str]] = {}
+        for r in after:
+            iris = r.focus.startswith("<") and (r.value or "").startswith("<")
+            if r.severity is Severity.VIOLATION and iris and r.value is not None:
+                wanted.setdefault(r.focus[1:-1], set()).add(r.value[1:-1])
+        values = {v for vs in wanted.values() for v in vs}
+        flags = edges.stored.flags_of(values) if values else []
+        flagged = {t.subject.value for t in flags if isinstance(t.subject, ox.NamedNode)}
+        found = list(flags)
+        for node, targets in wanted.items():
+            if targets & flagged:
+                found += _paths(edges.before, node, targets & flagged)
+        return found
 
     def neighbourhood(self, overlay: _Overlay, focus: set[ox.NamedNode]) -> list[ox.Triple]:
         """What the rules about the focus nodes can see, as the graph will be."""
         if self.index is not None:
-            nodes: set[ox.NamedNode] = set(focus)
-            far = self._upstream(overlay, focus)
-        else:
-            nodes = reach(
-                focus,
-                lambda n: _iris(t.object for t in overlay.about(n) if t.predicate == DEPENDS_ON),
-                level=overlay.read_ahead,
-            )
-            far = []
+            return self._near(overlay, focus, set(focus)) + self._upstream(overlay, focus)
+        nodes = reach(
+            focus,
+            lambda n: _iris(t.object for t in overlay.about(n) if t.predicate == DEPENDS_ON),
+            level=overlay.read_ahead,
+        )
+        return self._near(overlay, focus, nodes)
+
+    def _near(
+        self,
+        overlay: _Overlay,
+        focus: set[ox.NamedNode],
+        nodes: set[ox.NamedNode],
+        incoming: Incoming | None = None,
+    ) -> list[ox.Triple]:
+        """The focus nodes' one-hop neighbourhood: the statements of `nodes` (the focus nodes
+        and what else is to be described) and of what they point at, and who points at them
+        (by the properties in `incoming` alone, when given)."""
+        nodes = set(nodes)
         # Who points at a focus node matters by the edge and by what it is (its type, status,
         # stage: an evaluation, a production service, an active dependent); its whole
         # description would be a team's every asset.
         pointing: list[ox.Triple] = []
         dependents: list[ox.NamedNode] = []
+        lineage = self.index.properties if self.index is not None else set()
         overlay.read_ahead(focus)
         for node in focus:
-            nodes |= _iris(t.object for t in overlay.about(node))
-            for t in overlay.pointing_at(node):
+            about = overlay.about(node)
+            nodes |= _iris(t.object for t in about)
+            for t in _pointing(overlay, node, about, incoming):
                 pointing.append(t)
                 # dependents (every lineage edge also holds as mlg:dependsOn) are described by
                 # kind; owners' and teams' other assets are not
                 if (
-                    t.predicate == DEPENDS_ON
+                    (t.predicate == DEPENDS_ON or (incoming is not None and t.predicate in lineage))
                     and isinstance(t.subject, ox.NamedNode)
                     and t.subject not in nodes
                 ):
@@ -273,7 +518,12 @@ class Gate:
 
         starts: list[ox.NamedNode | ox.BlankNode] = [*nodes]
         reach(starts, hanging, level=overlay.read_ahead)
-        return [*pointing, *(t for about in described.values() for t in about), *far]
+        return [*pointing, *(t for about in described.values() for t in about)]
+
+    @cached_property
+    def _incoming(self) -> Incoming | None:
+        """What the Violation rules read of who points at a focus node (see `incoming_reads`)."""
+        return incoming_reads(self.shapes)
 
     def _validate(
         self, store: GraphStore, focus: list[str], progress: Callable[[int], None] | None = None
@@ -349,10 +599,24 @@ class Gate:
         return self._added(store, write, told)
 
     def _added(self, store: GraphStore, write: GraphWrite, told: _Told) -> Report:
-        focus, after = self._candidate(store, write, told)
         side = self._side
-        focus_nodes = {ox.NamedNode(f[1:-1]) for f in focus}
-        now = self.neighbourhood(_Overlay(store, GraphWrite(replace={})), focus_nodes)
+        if self.index is None:
+            focus, after = self._candidate(store, write, told)
+            focus_nodes = {ox.NamedNode(f[1:-1]) for f in focus}
+            now = self.neighbourhood(_Overlay(store, GraphWrite(replace={})), focus_nodes)
+        else:
+            overlay = _Overlay(store, write)
+            focus_nodes = self.focus(store, write, overlay)
+            focus = sorted(str(n) for n in focus_nodes)
+            told.at(1)
+            edges = _Dependencies(self.index, overlay)
+            incoming = self._incoming
+            content = self._near(overlay, focus_nodes, focus_nodes, incoming)
+            content += self._changed_upstream(edges, focus_nodes)
+            told.at(2)
+            after = self._staged(store, content, focus, told, 3)
+            now = self._near(edges.stored, focus_nodes, focus_nodes, incoming)
+            now += self._witnesses(edges, after)
         told.at(2 + side)
         before = {r.key() for r in self._staged(store, now, focus, told, 3 + side)}
         added = [r for r in after if r.severity is Severity.VIOLATION and r.key() not in before]

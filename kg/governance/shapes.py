@@ -67,11 +67,13 @@ class Check:
     # once per focus node with $this substituted (`targets` lists the focus nodes).
     per_focus: bool = False
     targets: str = ""
-    full_query: str = ""  # the same check laid out for a run over every target
+    # The same check laid out for a run over every target: the constraint's own selective side
+    # first, then each row's ?this looked up as a target (a join with every target makes
+    # Oxigraph start from each of them, and a full run has hundreds of thousands).
+    full_query: str = ""
 
     def sparql(self, focus: Iterable[str] | None) -> str:
-        """The check's query; with `full_query` set and no focus, the rule alone (its rows are
-        then kept when ?this is a target, see kg.governance.engines)."""
+        """The check's query: over the focus nodes, or (no focus) over every target."""
         if focus is None and self.full_query:
             return self.full_query
         values = "" if focus is None else "VALUES ?this { " + " ".join(focus) + " }"
@@ -199,6 +201,13 @@ def _focus_block(targets: str) -> str:
     return "{ SELECT DISTINCT ?this WHERE { " + FOCUS + " " + targets + " } }"
 
 
+def _of_targets(select: str, targets: str) -> str:
+    """The rows of `select` whose ?this is a target, one lookup per row: for the few rows a
+    constraint's selective side leaves. The nested SELECT keeps Oxigraph from pushing the
+    lookup down onto every row the constraint reads."""
+    return f"SELECT * WHERE {{ {{\n{select}\n}} FILTER EXISTS {{ {targets} }} }}"
+
+
 def _compile_node_shape(graph: Graph, shape: Node) -> list[Check]:
     if set(graph.predicates(shape, None)) - _NODE_KEYS:
         raise _UnsupportedError
@@ -224,27 +233,45 @@ def _compile_property(graph: Graph, node_shape: Node, prop: Node, targets: str) 
     severity = _severity(graph, prop)
     message = str(graph.value(prop, SH.message) or "")
 
-    def check(component: str, query: str, default: str) -> Check:
-        return Check(
-            nt(prop), nt(node_shape), str(SH) + component, severity, message or default, p, query
-        )
+    every = _focus_block(targets).replace(FOCUS, "")
 
+    def check(component: str, query: str, full: str, default: str) -> Check:
+        return Check(
+            nt(prop), nt(node_shape), str(SH) + component, severity, message or default, p,
+            query, full_query=full,
+        )  # fmt: skip
+
+    # The full runs read the property once (a scan, or a hash of its values) rather than look
+    # every target up, and test as targets only the rows that break the constraint.
     checks = []
     min_count = graph.value(prop, SH.minCount)
     if min_count is not None:
+        least = int(str(min_count))
+        grouped = (
+            f"SELECT ?this WHERE {{ {focus} OPTIONAL {{ ?this {p} ?v }} }} "
+            f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {least})"
+        )
         checks.append(check(
             "MinCountConstraintComponent",
-            f"SELECT ?this WHERE {{ {focus} OPTIONAL {{ ?this {p} ?v }} }} "
-            f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {int(str(min_count))})",
-            f"Less than {int(str(min_count))} values on {{$this}}->{p}",
+            grouped,
+            # fewer than one value: no value at all, which MINUS finds from one pass over them
+            f"SELECT ?this WHERE {{ {every} MINUS {{ ?this {p} ?v }} }}" if least == 1
+            else grouped.replace(FOCUS, ""),
+            f"Less than {least} values on {{$this}}->{p}",
         ))  # fmt: skip
     max_count = graph.value(prop, SH.maxCount)
     if max_count is not None:
+        most = int(str(max_count))
         checks.append(check(
             "MaxCountConstraintComponent",
             f"SELECT ?this WHERE {{ {focus} ?this {p} ?v }} "
-            f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {int(str(max_count))})",
-            f"More than {int(str(max_count))} values on {{$this}}->{p}",
+            f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {most})",
+            _of_targets(
+                f"SELECT ?this WHERE {{ ?this {p} ?v }} "
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {most})",
+                targets,
+            ),
+            f"More than {most} values on {{$this}}->{p}",
         ))  # fmt: skip
     members = graph.value(prop, SH["in"])
     if members is not None:
@@ -254,6 +281,10 @@ def _compile_property(graph: Graph, node_shape: Node, prop: Node, targets: str) 
             "InConstraintComponent",
             f"SELECT DISTINCT ?this ?value WHERE {{ {focus} ?this {p} ?value . "
             f"FILTER(!({same})) }}",
+            _of_targets(
+                f"SELECT DISTINCT ?this ?value WHERE {{ ?this {p} ?value . FILTER(!({same})) }}",
+                targets,
+            ),
             f"Value {{?value}} not in list {allowed}",
         ))  # fmt: skip
     for cls in graph.objects(prop, SH["class"]):
@@ -261,6 +292,12 @@ def _compile_property(graph: Graph, node_shape: Node, prop: Node, targets: str) 
             "ClassConstraintComponent",
             f"SELECT DISTINCT ?this ?value WHERE {{ {focus} ?this {p} ?value . "
             f"FILTER NOT EXISTS {{ ?value {_TYPE_PATH} {nt(cls)} }} }}",
+            # MINUS: the class's instances once, not a lookup per value
+            _of_targets(
+                f"SELECT DISTINCT ?this ?value WHERE {{ ?this {p} ?value . "
+                f"MINUS {{ ?value {_TYPE_PATH} {nt(cls)} }} }}",
+                targets,
+            ),
             f"Value does not have class {nt(cls)}",
         ))  # fmt: skip
     return checks
@@ -271,6 +308,10 @@ _UNSUPPORTED_VARS = re.compile(r"\$(PATH|currentShape|shapesGraph)\b")
 # What SHACL-SPARQL forbids around a pre-bound $this (section 5.2.1): left to pyshacl to refuse.
 _FORBIDDEN = re.compile(r"\b(MINUS|SERVICE|VALUES)\b|\bAS\s+[?$]this\b", re.IGNORECASE)
 _THIS = re.compile(r"[?$]this\b")
+# A query's own PREFIX and BASE lines, kept in front when the query is nested in another.
+_PROLOGUE = re.compile(
+    r"(?:\s*(?:PREFIX\s+[\w.-]*:\s*<[^>]*>|BASE\s*<[^>]*>|#[^\n]*))+\s*", re.IGNORECASE
+)
 _BOUND_THIS = re.compile(r"\bbound\s*\(\s*[?$]this\s*\)", re.IGNORECASE)
 _STRINGS = re.compile(
     r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|#[^\n]*'
@@ -357,12 +398,14 @@ def _compile_sparql(graph: Graph, shape: Node, constraint: Node, targets: str) -
         raise _UnsupportedError
     # For focus nodes, they and the targets go first inside the rule's own WHERE (pre-binding
     # $this, as SHACL-SPARQL asks), so the walk starts from them. A full run evaluates the rule
-    # alone, its own selective patterns leading (deprecated assets, say), and keeps the rows
-    # whose $this is a target: joining the targets in makes Oxigraph walk from each of them.
+    # as written, its own selective patterns leading (deprecated assets, say), and then tests
+    # each row's $this as a target: joining the targets in makes Oxigraph walk from each.
     injected = text[: match.end()] + " " + _focus_block(targets) + " " + text[match.end() :]
+    prologue = _PROLOGUE.match(text)
+    own_prefixes, body = (prologue.group(0), text[prologue.end() :]) if prologue else ("", text)
     return Check(
         query=prefixes + "\n" + injected,
-        full_query=prefixes + "\n" + text,
+        full_query=f"{prefixes}\n{own_prefixes}\n{_of_targets(body, targets)}",
         **common,  # type: ignore[arg-type]
     )
 
