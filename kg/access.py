@@ -113,7 +113,9 @@ class Access(Protocol):
         save: bool,
         as_of: str | None = None,
     ) -> Validation: ...
-    def search(self, text: str, filters: dict[str, list[str]], limit: int) -> dict[str, Any]: ...
+    def search(
+        self, text: str, filters: dict[str, list[str]], limit: int, exact_facets: bool = False
+    ) -> dict[str, Any]: ...
     def rebuild_search(self) -> int: ...
     def export(
         self,
@@ -266,10 +268,11 @@ class Local:
             raise UnavailableHereError(exc.message) from exc
         return Validation(text, report.conforms(fail_on))
 
-    def search(self, text: str, filters: dict[str, list[str]], limit: int) -> dict[str, Any]:
-        return models.shaped(
-            models.SearchResult, views.search(text, self.graph.search(text, filters, limit))
-        )
+    def search(
+        self, text: str, filters: dict[str, list[str]], limit: int, exact_facets: bool = False
+    ) -> dict[str, Any]:
+        found = self.graph.search(text, filters, limit, exact_facets=exact_facets)
+        return models.shaped(models.SearchResult, views.search(text, found))
 
     def rebuild_search(self) -> int:
         return self.graph.rebuild_search()
@@ -470,8 +473,12 @@ class Remote:
             reply.body.decode("utf-8"), reply.headers.get("kg-conforms", "").lower() == "true"
         )
 
-    def search(self, text: str, filters: dict[str, list[str]], limit: int) -> dict[str, Any]:
+    def search(
+        self, text: str, filters: dict[str, list[str]], limit: int, exact_facets: bool = False
+    ) -> dict[str, Any]:
         params: dict[str, str | int | list[str]] = {"q": text, "limit": limit, **filters}
+        if exact_facets:
+            params["exactFacets"] = "true"
         return dict(self.client.get("/api/v1/search", params).json())
 
     def rebuild_search(self) -> int:

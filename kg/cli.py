@@ -783,6 +783,10 @@ def search(
         typer.Option(help="Only assets these sources described (kg, openlineage, datahub...)."),
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
+    exact_facets: Annotated[
+        bool,
+        typer.Option(help="Count every match's facets (past a few thousand they are estimated)."),
+    ] = False,
     rebuild: Annotated[
         bool, typer.Option(help="Rebuild the search index from the store first.")
     ] = False,
@@ -799,7 +803,7 @@ def search(
             "type": type_ or [], "owner": owner or [], "status": status or [],
             "stage": stage or [], "tag": tag or [], "source": source or [],
         }  # fmt: skip
-        data = _run(lambda: access.search(text, filters, limit))
+        data = _run(lambda: access.search(text, filters, limit, exact_facets))
     if output is Output.json:
         _print_json(data)
         return

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         description="On Virtuoso: the graphs it keeps for itself, comma-separated, which kg's "
         "reads leave out (empty: those of a fresh Debian install, kg.remote.VIRTUOSO_GRAPHS).",
     )
+    search_exact_facets: int = Field(
+        5_000,
+        ge=0,
+        description="Searches with up to this many matches count every match's facets; past "
+        "it the counts are estimated from a sample (exact on request: exactFacets).",
+    )
     follow_interval: float = Field(
         0.2,
         ge=0,

@@ -112,7 +112,9 @@ class KnowledgeGraph:
         self.settings = settings
         self.ontology = ontology
         self._shapes: Shapes | None = None
-        self.search_index = SearchIndex(_index_path(settings), ontology)
+        self.search_index = SearchIndex(
+            _index_path(settings), ontology, settings.search_exact_facets
+        )
         self.lineage_index = LineageIndex(ontology)
         self.walker = walks.IndexedWalker(store, ontology, self.lineage_index)
         self.answers = answer_pages.Answers()  # the ordered walks of the last large answers
@@ -472,8 +474,11 @@ class KnowledgeGraph:
         filters: dict[str, list[str]] | None = None,
         limit: int = 20,
         offset: int = 0,
+        *,
+        exact_facets: bool = False,
     ) -> SearchResult:
-        """Ranked matches with facet counts. Facet values are checked first: a type, status or
+        """Ranked matches with facet counts (estimated past kg.search.FACETS_EXACT_UP_TO
+        matches, unless `exact_facets`). Facet values are checked first: a type, status or
         stage is one the ontology knows, by local name in any case (`dataset` is mlg:Dataset),
         prefixed name or IRI; an owner is in the graph. Anything else is refused (InputError),
         naming the value and the known ones."""
@@ -488,7 +493,7 @@ class KnowledgeGraph:
                         raise InputError(f"unknown owner {v!r}: no such team or person")
             else:
                 expanded[facet] = list(values)
-        return self.search_index.search(text, expanded, limit, offset)
+        return self.search_index.search(text, expanded, limit, offset, exact_facets=exact_facets)
 
     # -- exports
 

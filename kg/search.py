@@ -55,6 +55,13 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 _LAYOUT = "3"
 FACETS = ("type", "owner", "status", "stage", "tag", "source")
 _RANK = "bm25(0.0, 10.0, 5.0, 4.0, 1.0)"
+# Facets are counted over every match up to this many matches (KG_SEARCH_EXACT_FACETS). Past
+# it they are estimated from about this many, read in windows of documents spread over the
+# whole index (FTS5 seeks each window in its doclists) and scaled to the total: counting each
+# of a million matches' facets takes seconds, and a facet list shows proportions. Exact
+# counts on request.
+FACETS_EXACT_UP_TO = 5_000
+_FACET_WINDOWS = 4
 # The describing predicates as IRIs, for statements given as text (kg.write.bulk).
 _TYPE, _LABEL, _DESCRIPTION, _KEYWORD, _OWNER, _STATUS, _STAGE = (
     p.value for p in (RDF_TYPE, RDFS_LABEL, DCTERMS_DESCRIPTION, DCAT_KEYWORD, OWNER, STATUS, STAGE)
@@ -96,6 +103,8 @@ class SearchResult:
     facets: dict[str, dict[str, int]]
     # the name of every owner the hits and the owner facet give (None: none indexed)
     owner_names: dict[str, str | None] = field(default_factory=dict)
+    # False: the facet counts are estimated from a sample of the matches (FACETS_EXACT_UP_TO)
+    facets_exact: bool = True
 
 
 @dataclass
@@ -148,8 +157,11 @@ def _match_expression(text: str) -> str:
 
 
 class SearchIndex:
-    def __init__(self, path: Path | None, ontology: Ontology) -> None:
+    def __init__(
+        self, path: Path | None, ontology: Ontology, exact_facets_up_to: int = FACETS_EXACT_UP_TO
+    ) -> None:
         self.ontology = ontology
+        self.exact_facets_up_to = exact_facets_up_to
         self._lock = threading.Lock()
         self._path = path
         self._db = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
@@ -402,8 +414,11 @@ class SearchIndex:
         filters: dict[str, list[str]] | None = None,
         limit: int = 20,
         offset: int = 0,
+        *,
+        exact_facets: bool = False,
     ) -> SearchResult:
-        """Ranked matches (name weighs most, then tags, ids, descriptions) with facet counts."""
+        """Ranked matches (name weighs most, then tags, ids, descriptions) with facet counts:
+        exact up to FACETS_EXACT_UP_TO matches or with `exact_facets`, estimated past it."""
         expression = _match_expression(text)
         where, args = [], []
         if expression:
@@ -441,21 +456,53 @@ class SearchIndex:
             if expression:  # equal ranks by IRI, whichever order the index holds them in
                 page.sort(key=lambda row: (row[3], row[1]))
             total = db.execute(f"SELECT COUNT(*) FROM ({matches})", args).fetchone()[0]  # noqa: S608
-            counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
-            for facet, val, n in db.execute(
-                "SELECT v.facet, v.value, c.n FROM (SELECT d.fv AS fv, COUNT(*) AS n "  # noqa: S608
-                f"FROM ({matches}) m JOIN doc_facets d ON d.doc = m.doc GROUP BY d.fv) c "
-                "JOIN facet_values v ON v.id = c.fv",
-                args,
-            ):
-                counts.setdefault(facet, {})[val] = n
+            exact = exact_facets or total <= self.exact_facets_up_to
+            counts = self._facet_counts(db, matches, args, None if exact else total)
+            if counts is None:  # the windows held no match: count them all
+                exact, counts = True, self._facet_counts(db, matches, args, None)
+                assert counts is not None
             hits = self._hits(db, page, bool(expression))
             owners = sorted({o for h in hits for o in h.owner} | set(counts.get("owner", {})))
             names = self._names(db, owners)
         facets = {
             f: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for f, v in counts.items()
         }
-        return SearchResult(total=total, hits=hits, facets=facets, owner_names=names)
+        return SearchResult(
+            total=total, hits=hits, facets=facets, owner_names=names, facets_exact=exact
+        )
+
+    def _facet_counts(
+        self, db: sqlite3.Connection, matches: str, args: list[str], total: int | None
+    ) -> dict[str, dict[str, int]] | None:
+        """Facet counts of the matches: all of them (no `total`), or estimated from the
+        matches in _FACET_WINDOWS windows of ids spread evenly over the index, wide enough to
+        hold about `exact_facets_up_to` of the `total` between them (None: they hold none)."""
+        source, source_args = f"({matches})", args
+        sampled = total
+        if total is not None:
+            # two statements: SQLite reads a lone MIN or MAX off the key, not both at once
+            low = db.execute("SELECT MIN(id) FROM entries").fetchone()[0]
+            high = db.execute("SELECT MAX(id) FROM entries").fetchone()[0]
+            span = high - low + 1
+            width = max(1, span * max(self.exact_facets_up_to, 1) // (total * _FACET_WINDOWS))
+            starts = [low + span * w // _FACET_WINDOWS for w in range(_FACET_WINDOWS)]
+            window = f"SELECT doc FROM ({matches}) WHERE doc BETWEEN ? AND ?"  # noqa: S608
+            source = "(" + " UNION ALL ".join([window] * len(starts)) + ")"
+            source_args = [a for start in starts for a in (*args, start, start + width - 1)]
+            sampled = db.execute(f"SELECT COUNT(*) FROM {source}", source_args).fetchone()[0]  # noqa: S608
+            if not sampled:
+                return None
+        counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
+        for facet, val, n in db.execute(
+            "SELECT v.facet, v.value, c.n FROM (SELECT d.fv AS fv, COUNT(*) AS n "  # noqa: S608
+            f"FROM {source} m JOIN doc_facets d ON d.doc = m.doc GROUP BY d.fv) c "
+            "JOIN facet_values v ON v.id = c.fv",
+            source_args,
+        ):
+            if total is not None and sampled is not None:  # scaled, and at least one
+                n = min(total, max(1, round(n * total / sampled)))
+            counts.setdefault(facet, {})[val] = n
+        return counts
 
     def _names(self, db: sqlite3.Connection, iris: list[str]) -> dict[str, str | None]:
         """The indexed names of `iris`, through the IRI's unique index (the FTS table has

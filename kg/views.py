@@ -113,5 +113,6 @@ def search(text: str, result: SearchResult) -> dict[str, Any]:
         "total": result.total,
         "hits": [hit(h) for h in result.hits],
         "facets": facets(result),
+        "facetsExact": result.facets_exact,
         "ownerNames": result.owner_names,
     }

@@ -266,6 +266,7 @@ def test_ingest_backstage_follows_locations(tmp_path: Path) -> None:
         (["search", "--owner", "team/nope"], 1, "unknown owner 'team/nope'"),
         (["search", "--source", "kg", "legacy"], 0, "dataset/legacy-ratings"),
         (["search", "--source", "datahub"], 0, "0 match(es)"),  # a source, like a tag, is free
+        (["search", "ratings", "--exact-facets", "--format", "json"], 0, '"facetsExact": true'),
         (["lineage", "service/homepage", "--type", "dataset"], 0, "dataset/legacy-ratings"),
         (["lineage", "service/homepage", "--type", "Bogus"], 1, "unknown type 'Bogus'"),
         (["validate", "--team", "team/nope"], 1, "no team team/nope in the graph"),

@@ -10,6 +10,7 @@ import pytest
 from kg import views
 from kg.graph import Document, KnowledgeGraph
 from kg.search import SearchIndex, Segment, segments
+from kg.vocab import MLG
 from kg.write import importers
 from kg.write.importers import Importer
 from tests.conftest import GOLDEN, iri, load_text, settings
@@ -196,3 +197,54 @@ def test_a_fresh_index_has_the_source_facet(graph: KnowledgeGraph) -> None:
         assert "source" in index.search("").facets
     finally:
         index.close()
+
+
+MANY = "".join(
+    f"- {{id: dataset/m{i}, type: {'Dataset' if i % 3 else 'Feature'}, name: Metric {i}, "
+    f"owner: team/t{i % 4}, status: {'Deprecated' if i % 10 == 0 else 'Active'}}}\n"
+    for i in range(300)
+) + "".join(f"- {{id: team/t{t}, type: Team, name: T{t}}}\n" for t in range(4))
+
+
+def test_past_the_threshold_facets_are_estimated_and_exact_on_request(
+    graph: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_text(graph, MANY)
+    exact = graph.search("metric", limit=5)
+    assert exact.facets_exact and exact.total == 300
+    assert exact.facets["type"] == {f"{MLG}Dataset": 200, f"{MLG}Feature": 100}
+    monkeypatch.setattr(graph.search_index, "exact_facets_up_to", 40)
+    estimated = graph.search("metric", limit=5)
+    assert not estimated.facets_exact
+    # the same hits and total; every facet value found, its count estimated near the true one
+    assert estimated.total == 300 and estimated.hits == exact.hits
+    for facet, counts in exact.facets.items():
+        guessed = estimated.facets[facet]
+        assert set(guessed) <= set(counts), facet
+        for value, n in guessed.items():
+            assert 1 <= n <= 300 and abs(n - counts[value]) <= 150, (facet, value, n)
+    assert set(estimated.facets["type"]) == set(exact.facets["type"])
+    asked = graph.search("metric", limit=5, exact_facets=True)
+    assert asked.facets_exact and asked.facets == exact.facets
+    # under the threshold, exact as ever
+    few = graph.search("metric 7")
+    assert few.facets_exact and few.total == sum(few.facets["type"].values())
+
+
+def test_estimated_facets_over_http(graph: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from kg.api.app import create_app
+
+    load_text(graph, MANY)
+    monkeypatch.setattr(graph.search_index, "exact_facets_up_to", 40)
+    with TestClient(create_app(graph=graph)) as client:
+        body = client.get("/api/v1/search", params={"q": "metric"}).json()
+        assert body["facetsExact"] is False and body["total"] == 300
+        body = client.get("/api/v1/search", params={"q": "metric", "exactFacets": "true"}).json()
+        assert body["facetsExact"] is True
+        assert body["facets"]["type"] == {"mlg:Dataset": 200, "mlg:Feature": 100}
+        listed = client.get("/api/v1/assets", params={"type": "Dataset", "exactFacets": "1"})
+        assert listed.json()["facetsExact"] is True
+        datasets = [i for i in range(300) if i % 3]
+        assert sum(listed.json()["facets"]["owner"].values()) == len(datasets)

@@ -25,6 +25,7 @@ from kg.api.deps import (
 )
 from kg.api.lineage import AsOf, moment_of
 from kg.api.openapi import ASSET_EXAMPLES, ASSET_TYPES, TOKEN, WRITE, answer, body, problems
+from kg.api.search import ExactFacets
 from kg.graph import Document
 from kg.portal import pages
 
@@ -105,16 +106,19 @@ def list_assets(
     filters: FiltersDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Results to skip.")] = 0,
+    exact_facets: ExactFacets = False,
 ) -> dict[str, Any]:
     """Assets by type, owner, status (`Active`, `mlg:Deprecated`...), stage, tag or source
-    (`kg`, `openlineage`...), with the facet counts of the whole selection."""
-    result = graph.search("", filters, limit, offset)
+    (`kg`, `openlineage`...), with the facet counts of the whole selection (estimated past a
+    few thousand assets, `facetsExact` false, unless `exactFacets`)."""
+    result = graph.search("", filters, limit, offset, exact_facets=exact_facets)
     return {
         "total": result.total,
         "limit": limit,
         "offset": offset,
         "items": [views.hit(h) for h in result.hits],
         "facets": views.facets(result),
+        "facetsExact": result.facets_exact,
     }
 
 

@@ -259,11 +259,18 @@ class Facets(_Answer):
     source: dict[str, int]
 
 
+FACETS_EXACT = (
+    "True: the facet counts are exact. False: estimated from a sample of the matches (there "
+    "are more than a few thousand); ask with `exactFacets=true` for exact counts."
+)
+
+
 class SearchResult(_Answer):
     query: str
     total: int
     hits: list[Hit]
     facets: Facets
+    facetsExact: bool = Field(description=FACETS_EXACT)
     ownerNames: dict[str, str | None] = Field(
         description="The name of every owner the hits and the owner facet give, by IRI."
     )
@@ -275,6 +282,7 @@ class AssetList(_Answer):
     offset: int
     items: list[Hit]
     facets: Facets
+    facetsExact: bool = Field(description=FACETS_EXACT)
 
 
 class Candidate(_Answer):

@@ -15,6 +15,14 @@ from kg.vocab import compact
 
 router = APIRouter(tags=["discovery"])
 
+ExactFacets = Annotated[
+    bool,
+    Query(
+        alias="exactFacets",
+        description="Count every match's facets, however many (slower on common words).",
+    ),
+]
+
 
 @router.get(
     "/api/v1/search", summary="Full-text search with facets", response_model=models.SearchResult
@@ -25,11 +33,13 @@ def search(
     q: Annotated[str, Query(description="Words to find in names, tags, ids, descriptions.")] = "",
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Results to skip.")] = 0,
+    exact_facets: ExactFacets = False,
 ) -> dict[str, Any]:
     """Ranked matches (every word must match; the last one may be a prefix), facet counts by
     type, owner, status, stage, tag and source, and filters on the same facets. Each hit has
-    its description and a snippet: the words around the match, as `{text, match}` segments."""
-    return views.search(q, graph.search(q, filters, limit, offset))
+    its description and a snippet: the words around the match, as `{text, match}` segments.
+    Past a few thousand matches the facet counts are estimated (`facetsExact` false)."""
+    return views.search(q, graph.search(q, filters, limit, offset, exact_facets=exact_facets))
 
 
 class Draft(BaseModel):

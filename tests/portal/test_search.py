@@ -7,11 +7,12 @@ import json
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.portal.conftest import Server, ready
+from tests.portal.conftest import Server, ready, start_server, stop_server, watched_tab
 
 pytestmark = pytest.mark.embedded_only("a browser on its own `kg serve --demo`, embedded")
 
@@ -279,3 +280,33 @@ def test_nothing_a_name_holds_becomes_markup(page: Any, server: Server) -> None:
     settled(page)
     assert page.locator("main img").count() == 0
     assert page.get_by_test_id("search-input").input_value() == "<img src=x onerror=alert(1)>"
+
+
+def test_estimated_facet_counts_are_marked_as_such(
+    browser: Any, tmp_path: Path, chromium_path: str
+) -> None:
+    # a threshold of 3 matches: the demo's broad searches are then estimated, as at scale
+    server = start_server(tmp_path / "store", "--demo", env={"KG_SEARCH_EXACT_FACETS": "3"})
+    try:
+        estimated = api(server, "/api/v1/search", q="ranking")
+        assert estimated["facetsExact"] is False
+        with watched_tab(browser, server) as page:
+            _estimated_marks(page, server, estimated)
+    finally:
+        stop_server(server)
+
+
+def _estimated_marks(page: Any, server: Server, estimated: dict[str, Any]) -> None:
+    """The type facet of a broad search marked as estimated; a narrow one's not."""
+    ready(page, "/?q=ranking")
+    settled(page)
+    value, n = next(iter(estimated["facets"]["type"].items()))
+    facet = page.locator(f'[data-testid=facet][data-facet=type][data-value="{value}"]')
+    assert facet.inner_text().split()[-1] == f"≈{n}"
+    # a search with few matches counts them all, unmarked
+    exact = api(server, "/api/v1/search", q="legacy ratings")
+    assert exact["facetsExact"] is True and 0 < exact["total"] <= 3
+    ready(page, "/?q=legacy%20ratings")
+    settled(page)
+    counts = page.locator("[data-testid=facet] .facet-count").all_inner_texts()
+    assert counts and not any(c.startswith("≈") for c in counts)

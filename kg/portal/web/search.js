@@ -289,7 +289,7 @@ class SearchPage {
             "data-value": type,
             onclick: (e) => this.follow(e, href),
           },
-          h("span", { class: "tile-count" }, String(n)),
+          h("span", { class: "tile-count", title: estimateTitle(answer) }, counted(answer, n)),
           h("span", { class: "tile-name" }, humanize(type)),
         );
       }),
@@ -350,7 +350,7 @@ class SearchPage {
             { "data-testid": "facet", "data-facet": facet, "data-value": value, title: value },
             box,
             h("span", { class: "facet-name" }, facetLabel(facet, value, this.nameOf)),
-            h("span", { class: "facet-count" }, String(n)),
+            h("span", { class: "facet-count", title: estimateTitle(this.answer) }, counted(this.answer, n)),
           ),
         );
       });
@@ -790,4 +790,13 @@ function humanizeFirst(text) {
 
 function joinWith(nodes, separator) {
   return nodes.flatMap((node, i) => (i ? [separator, node] : [node]));
+}
+
+// Past a few thousand matches the server estimates facet counts from a sample: shown as such.
+function counted(answer, n) {
+  return answer.facetsExact === false ? `≈${n}` : String(n);
+}
+
+function estimateTitle(answer) {
+  return answer.facetsExact === false ? "estimated from a sample of the matches" : "";
 }
