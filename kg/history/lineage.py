@@ -104,9 +104,7 @@ class LineageHistory:
         kept = (
             None
             if about is None
-            else Attributes(
-                list(about.types), about.label, list(about.owners), about.status, about.stage
-            )
+            else Attributes(about.types, about.label, about.owners, about.status, about.stage)
         )
         self.before.setdefault(node, []).append((position, kept))
 

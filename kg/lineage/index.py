@@ -31,9 +31,10 @@ _SNAPSHOT_FORMAT = 1
 
 @dataclass
 class Attributes:
-    types: list[str]
+    # tuples: a summary counts half a million nodes by (types, stage, owners) in one C pass
+    types: tuple[str, ...]
     label: str | None
-    owners: list[str]
+    owners: tuple[str, ...]
     status: str | None
     stage: str | None
 
@@ -61,7 +62,16 @@ def attributes_from(statements: Iterable[tuple[str, str]]) -> Attributes:
             status = o
         elif p == _STAGE:
             stage = o
-    return Attributes(types, label, sorted(owners), status, stage)
+    return Attributes(shared(tuple(types)), label, shared(tuple(sorted(owners))), status, stage)
+
+
+_SHARED: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def shared(values: tuple[str, ...]) -> tuple[str, ...]:
+    """One tuple object for each distinct set of types or owners (a few thousand in a graph of
+    a million nodes): less memory, and counting nodes by them compares by identity."""
+    return _SHARED.setdefault(values, values)
 
 
 class EdgeIndex(Protocol):
@@ -280,7 +290,9 @@ class LineageIndex:
                 out[s].append((p, o))
                 into[o].append((p, s))
             for n, types, label, owners, status, stage in snapshot["attributes"]:
-                self._attributes[n] = Attributes(list(types), label, list(owners), status, stage)
+                self._attributes[n] = Attributes(
+                    shared(tuple(types)), label, shared(tuple(owners)), status, stage
+                )
         return (snapshot.get("load"),)
 
     def repair(self, store: GraphStore, subjects: set[str]) -> None:

@@ -33,14 +33,13 @@ class Kinds:
         self._known: dict[tuple[str, ...], tuple[str | None, str | None, bool, bool, bool]] = {}
         self._compact: dict[str, str] = {}
 
-    def of(self, types: list[str]) -> tuple[str | None, str | None, bool, bool, bool]:
+    def of(self, types: tuple[str, ...]) -> tuple[str | None, str | None, bool, bool, bool]:
         """(type IRI, compact type, is a service, is an experiment, is wanted)."""
-        key = tuple(types)
-        found = self._known.get(key)
+        found = self._known.get(types)
         if found is None:
             ontology = self.walker.ontology
             kind = self.walker._type(types)
-            found = self._known[key] = (
+            found = self._known[types] = (
                 kind,
                 compact(kind) if kind else None,
                 is_a(kind, {SERVICE}, ontology),
@@ -127,14 +126,12 @@ def _levels(
     hops = 0
     while frontier and (depth is None or hops < depth):
         hops += 1
-        following: list[int] = []
-        add = following.append
-        for node in frontier:
-            for _, other in step(node):
-                if other not in distance:
-                    distance[other] = hops
-                    add(other)
+        # a level at a time in comprehensions (C loops, no call per node): every neighbour,
+        # once each in the order first met, less those already reached
+        met = dict.fromkeys([other for node in frontier for _, other in step(node)])
+        following = [other for other in met if other not in distance]
         if following:
+            distance.update(dict.fromkeys(following, hops))
             levels.append(following)
         frontier = following
     return levels, distance
@@ -214,27 +211,23 @@ def summarize(
     levels = ordered.levels if root else ordered.levels[1:]
     nodes = sum(map(len, levels))
     described = list(filter(None, map(lookup(ordered.index), chain.from_iterable(levels))))
-    # one count per distinct (types, stage, owned or not): a few dozen, however many nodes
-    shapes = Counter(
-        zip(
-            map(tuple, map(attrgetter("types"), described)),
-            map(attrgetter("stage"), described),
-            map(bool, map(attrgetter("owners"), described)),
-            strict=True,
-        )
-    )
+    # one count per distinct (types, stage, owners), in one pass in C: a few thousand kinds
+    # of node, however many nodes
+    shapes = Counter(map(attrgetter("types", "stage", "owners"), described))
     by_type: Counter[str | None] = Counter({None: nodes - len(described)})
+    owners: Counter[str] = Counter()
     services = production = experiments = unowned = 0
     for (types, stage, owned), count in shapes.items():
-        _, short, service, experiment, _ = kinds.of(list(types))
+        _, short, service, experiment, _ = kinds.of(types)
         by_type[short] += count
         services += count if service else 0
         production += count if service and stage == PRODUCTION else 0
         experiments += count if experiment else 0
         unowned += count if types and not owned else 0
+        for owner in owned:
+            owners[owner] += count
     if ordered.start is None and root:  # the root alone, unknown to the index
         nodes, by_type = 1, Counter({None: 1})
-    owners = Counter(chain.from_iterable(map(attrgetter("owners"), described)))
     present = [hops for hops, level in enumerate(ordered.levels) if level]
     return Summary(
         nodes=nodes,

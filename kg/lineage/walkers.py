@@ -144,7 +144,7 @@ class Walker:
             type=self.ontology.specific_type(about.types),
             label=about.label,
             distance=distance,
-            owners=about.owners,
+            owners=list(about.owners),
             status=about.status,
             stage=about.stage,
             resolved=bool(about.types),
@@ -280,12 +280,11 @@ class IndexedWalker(Walker):
                 info.in_edges.sort(key=_edge_key)
         return sorted(nodes.values(), key=_node_key)
 
-    def _type(self, types: list[str]) -> str | None:
+    def _type(self, types: tuple[str, ...]) -> str | None:
         """A node's most specific type; cached, as a few sets of types recur on many nodes."""
-        key = tuple(types)
-        if key not in self._type_cache:
-            self._type_cache[key] = self.ontology.specific_type(key)
-        return self._type_cache[key]
+        if types not in self._type_cache:
+            self._type_cache[types] = self.ontology.specific_type(types)
+        return self._type_cache[types]
 
     def _node(self, node: int, distance: int) -> Node:
         about = self.index.attributes(node)
