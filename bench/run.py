@@ -376,10 +376,11 @@ def rank_alone(work: Path, words: str) -> int:
     return len(found)
 
 
-def validation_figures(label: str, store: Path) -> None:
+def validation_figures(label: str, store: Path, compare: bool) -> None:
     """Each compiled rule over the whole store (goal 10 s at 1M), then the full validation (goal
     60 s), from bench.validation in a child process stopped at VALIDATION_LIMIT."""
     command = [sys.executable, "-m", "bench.validation", "--store", str(store)]
+    command += ["--compare"] if compare else []
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     timer = threading.Timer(VALIDATION_LIMIT, child.kill)
     timer.start()
@@ -390,11 +391,16 @@ def validation_figures(label: str, store: Path) -> None:
         for line in child.stdout:
             figure = json.loads(line)
             if "rule" in figure:
+                walked = " over the lineage index" if figure["walked"] else ""
                 row(
                     label,
-                    f"  rule {figure['rule']} ({figure['results']:,} results; goal 10 s)",
+                    f"  rule {figure['rule']}{walked} ({figure['results']:,} results; goal 10 s)",
                     ms(figure["seconds"]),
+                    f"SPARQL {ms(figure['sparql'])}" if "sparql" in figure else "",
+                    f"{figure['sparql'] / figure['seconds']:.1f}x" if "sparql" in figure else "",
                 )
+                if "same" in figure:
+                    check(f"validation: {figure['rule']} over the index = SPARQL", figure["same"])
                 slowest = max(slowest, (figure["rule"], figure["seconds"]), key=lambda s: s[1])
             else:
                 full = figure
@@ -580,7 +586,7 @@ def run_scale(assets: int, work: Path, reference: bool) -> None:
 
     # -- governance: each rule alone, then the whole run, in a child process with a time limit
     graph.close()
-    validation_figures(label, work / "kg")
+    validation_figures(label, work / "kg", compare=assets <= 100_000)
     graph = KnowledgeGraph.open(Settings(store=work / "kg", gate=GateMode.OFF))  # type: ignore[call-arg]
     # pyshacl takes 100 s at 10k assets (measured once, see the README): 1k keeps `make bench` short
     if reference and info.triples <= 20_000:

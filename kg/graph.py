@@ -742,7 +742,10 @@ class KnowledgeGraph:
     ) -> Report:
         """Validate the graph (or the focus nodes), now or as it was at `as_of` (with today's
         shapes). Nothing is written: see `save_report`."""
-        return validate(self.state(as_of), self.shapes(extra_shapes), focus, engine)
+        state = self.state(as_of)
+        # the present store's lineage index answers path rules over the whole graph
+        index = self.lineage_index if state is self.store else None
+        return validate(state, self.shapes(extra_shapes), focus, engine, index=index)
 
     def save_report(self, report: Report) -> None:
         """Keep a full run as the latest report, queryable in its own named graph (an explicit

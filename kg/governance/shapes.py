@@ -52,6 +52,18 @@ def nt(term: Node) -> str:
 
 
 @dataclass(frozen=True)
+class Closure:
+    """A rule of the form `?value p o . $this path+ ?value . $this q r` (a production service
+    standing on a deprecated asset): a full run can answer it by walking kg's lineage index
+    down from the few values, where Oxigraph walks each value's closure in the store
+    (kg.governance.closure)."""
+
+    value_test: tuple[str, str]  # (predicate IRI, object IRI) each ?value has
+    path: str  # the property walked, one or more times
+    this_test: tuple[str, str]  # (predicate IRI, object IRI) each $this has
+
+
+@dataclass(frozen=True)
 class Check:
     """One constraint compiled to a SPARQL SELECT of ?this (and ?value when there is one)."""
 
@@ -71,6 +83,7 @@ class Check:
     # first, then each row's ?this looked up as a target (a join with every target makes
     # Oxigraph start from each of them, and a full run has hundreds of thousands).
     full_query: str = ""
+    closure: Closure | None = None  # the rule's form when a full run may walk the index
 
     def sparql(self, focus: Iterable[str] | None) -> str:
         """The check's query: over the focus nodes, or (no focus) over every target."""
@@ -406,8 +419,43 @@ def _compile_sparql(graph: Graph, shape: Node, constraint: Node, targets: str) -
     return Check(
         query=prefixes + "\n" + injected,
         full_query=f"{prefixes}\n{own_prefixes}\n{_of_targets(body, targets)}",
+        closure=closure_of(f"{prefixes}\n{own_prefixes}", body),
         **common,  # type: ignore[arg-type]
     )
+
+
+_TERM = r"(<[^<>\s]*>|[A-Za-z][\w.-]*:[\w.-]*|[A-Za-z]*:[\w.-]+|a)"
+_CLOSURE = re.compile(
+    rf"""\s*SELECT\s+DISTINCT\s+\?this\s+\?value\s+WHERE\s*\{{
+        \s*\?value\s+{_TERM}\s+{_TERM}\s*\.
+        \s*\?this\s+{_TERM}\+\s+\?value\s*\.
+        \s*\?this\s+{_TERM}\s+{_TERM}\s*\.?
+        \s*\}}\s*""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_PREFIX_LINE = re.compile(r"PREFIX\s+([\w.-]*):\s*<([^<>\s]*)>", re.IGNORECASE)
+
+
+def closure_of(prologue: str, body: str) -> Closure | None:
+    """The rule's Closure when its query is exactly that form (no comments, no other pattern),
+    its terms IRIs; else None."""
+    found = _CLOSURE.fullmatch(body)
+    if found is None:
+        return None
+    namespaces = dict(_PREFIX_LINE.findall(prologue))
+    iris: list[str] = []
+    for term in found.groups():
+        if term == "a":
+            iris.append(str(RDF.type))
+        elif term.startswith("<"):
+            iris.append(term[1:-1])
+        else:
+            prefix, _, local = term.partition(":")
+            if prefix not in namespaces:
+                return None
+            iris.append(namespaces[prefix] + local)
+    value_p, value_o, path, this_p, this_o = iris
+    return Closure((value_p, value_o), path, (this_p, this_o))
 
 
 # -- the rule catalogue: what the shapes check, for people and the portal

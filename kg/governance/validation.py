@@ -11,6 +11,7 @@ import pyoxigraph as ox
 from kg.governance.engines import run_compiled, run_reference, store_as_rdflib
 from kg.governance.model import Report, Result
 from kg.governance.shapes import Shapes
+from kg.lineage.index import LineageIndex
 from kg.store import GraphStore
 from kg.vocab import MEMBER_OF, OWNER, RDF_TYPE, RDFS_LABEL, value
 
@@ -27,17 +28,19 @@ def validate(
     engine: Engine = Engine.COMPILED,
     *,
     progress: Callable[[int], None] | None = None,
+    index: LineageIndex | None = None,
 ) -> Report:
     """Validate every focus node (all when `focus` is None; N-Triples IRIs otherwise).
 
     The compiled engine runs what it compiled inside the store and hands the other shapes to
     pyshacl; `Engine.PYSHACL` runs everything through pyshacl (the reference). `progress` is
-    told how many compiled checks have run, after each.
+    told how many compiled checks have run, after each. `index`: the store's own lineage
+    index, which answers path rules over the whole graph (kg.governance.closure).
     """
     wanted = None if focus is None else set(focus)
     results: list[Result] = []
     if engine is Engine.COMPILED:
-        results = run_compiled(store, shapes, wanted, progress=progress)
+        results = run_compiled(store, shapes, wanted, progress=progress, index=index)
         fallback = shapes.fallback
     else:
         fallback = shapes.graph

@@ -9,7 +9,8 @@ from rdflib import Graph
 
 from bench.generate import generate
 from kg.governance.engines import run_check, run_compiled
-from kg.governance.shapes import compile_shapes
+from kg.governance.shapes import closure_of, compile_shapes
+from kg.governance.validation import validate
 from kg.graph import Document, KnowledgeGraph
 from kg.store import GraphWrite, open_store
 from tests.conftest import iri, load_text
@@ -78,3 +79,63 @@ def test_a_rule_with_its_own_prefixes_and_comments_runs_whole() -> None:
         ox.Triple(ox.NamedNode(ex + "b"), ox.NamedNode(ex + "kind"), ox.NamedNode(ex + "Odd")),
     ]}))  # fmt: skip
     assert [r.focus for r in run_compiled(store, shapes)] == [f"<{ex}a>"]  # b is no target
+
+
+# a retired dataset two ways upstream of a production service, one way through owl:sameAs
+# (no dependency), and a cycle through a deprecated asset
+PATHS = """
+- {id: team/a, type: Team, name: A}
+- {id: raw, type: Dataset, name: Raw, description: d, owner: team/a, status: Retired}
+- {id: mid, type: Dataset, name: Mid, description: d, owner: team/a, derivedFrom: raw}
+- {id: twin, type: Dataset, name: Twin, description: d, owner: team/a, sameAs: raw}
+- {id: loop-a, type: Dataset, name: A, description: d, owner: team/a, derivedFrom: loop-b, status: Deprecated}
+- {id: loop-b, type: Dataset, name: B, description: d, owner: team/a, derivedFrom: loop-a}
+- {id: m, type: Model, name: M, description: d, owner: team/a}
+- {id: m/v1, type: ModelVersion, name: v1, owner: team/a, versionOf: m, trainedOn: [mid, raw, loop-b]}
+- {id: m/v2, type: ModelVersion, name: v2, owner: team/a, versionOf: m, trainedOn: twin}
+- {id: svc, type: Service, name: S, owner: team/a, stage: Production, deploys: m/v1}
+- {id: svc-twin, type: Service, name: T, owner: team/a, stage: Production, deploys: m/v2}
+- {id: staged, type: Service, name: St, owner: team/a, stage: Staging, deploys: m/v1}
+"""
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_path_rules_over_the_lineage_index_find_what_sparql_finds(
+    graph: KnowledgeGraph, seed: int
+) -> None:
+    lines, _ = generate(400, seed=seed)
+    graph.load([Document("generated.nt", "\n".join(lines).encode())])
+    load_text(graph, PATHS)
+    shapes = graph.shapes()
+    walked = [c for c in shapes.checks if c.closure is not None]
+    assert {c.shape for c in walked} == {"<https://w3id.org/mlg/shapes#NoDeprecatedUpstream>"}
+    assert len(walked) == 2
+    pairs = set()
+    for check in walked:
+        by_sparql = sorted(run_check(graph.store, check))
+        by_index = sorted(run_check(graph.store, check, index=graph.lineage_index))
+        assert by_index == by_sparql, check.message
+        pairs |= {(r.focus, r.value) for r in by_index}
+    svc, staged = f"<{iri('svc')}>", f"<{iri('staged')}>"
+    assert {(svc, f"<{iri('raw')}>"), (svc, f"<{iri('loop-a')}>")} <= pairs
+    assert not any(focus == staged for focus, _ in pairs)  # not in production
+    # the whole validation: the same report with the index as without
+    with_index = graph.validate()
+    assert with_index.results == validate(graph.store, shapes).results
+
+
+def test_only_that_form_of_rule_is_walked() -> None:
+    prologue = "PREFIX mlg: <https://w3id.org/mlg#>"
+    plain = (
+        "SELECT DISTINCT ?this ?value WHERE { ?value mlg:status mlg:Retired . "
+        "?this mlg:dependsOn+ ?value . ?this mlg:stage mlg:Production . }"
+    )
+    assert closure_of(prologue, plain) is not None
+    for other in (
+        plain.replace("?this mlg:dependsOn+", "?this mlg:dependsOn*"),  # zero steps too
+        plain.replace(". }", ". FILTER(?this != ?value) }"),  # another pattern
+        plain.replace("mlg:Retired", "?status"),  # a variable
+        plain.replace("mlg:status", "ex:status"),  # an unknown prefix
+        plain.replace("DISTINCT ", ""),  # duplicates kept
+    ):
+        assert closure_of(prologue, other) is None, other
