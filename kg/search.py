@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,7 @@ _WORDS = re.compile(r"\w+", re.UNICODE)
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _UNMARKED = str.maketrans("", "", _OPEN + _CLOSE)
 _SNIPPET_TOKENS = 24
+_BULK_CHUNK = 50_000  # documents written at a time by add_described
 
 
 @dataclass(frozen=True)
@@ -324,8 +326,17 @@ class SearchIndex:
 
     def add_described(self, described: Iterable[tuple[str, list[str]]], stamp: str | None) -> None:
         """Index the assets a bulk load wrote from their statements (kg.write.bulk), without
-        reading them back from the store."""
-        self._write({iri: self._described(iri, flat) for iri, flat in described}, stamp)
+        reading them back from the store: _BULK_CHUNK at a time (a million documents at once
+        held 2 GiB), the stamp written with the last (an index stopped before it is behind the
+        store, and repaired as any other)."""
+        items = iter(described)
+        while chunk := list(islice(items, _BULK_CHUNK)):
+            docs = {iri: self._described(iri, flat) for iri, flat in chunk}
+            last = len(chunk) < _BULK_CHUNK
+            self._write(docs, stamp if last else None)
+            if last:
+                return
+        self._write({}, stamp)  # a multiple of the chunk: the stamp alone
 
     def _write(self, docs: Mapping[str, _Doc | None], stamp: str | None) -> None:
         """Replace the documents of the given IRIs (None: no longer searchable)."""

@@ -10,7 +10,7 @@ import pytest
 from kg import views
 from kg.graph import Document, KnowledgeGraph
 from kg.search import SearchIndex, Segment, segments
-from kg.vocab import MLG
+from kg.vocab import MLG, RDF_TYPE
 from kg.write import importers
 from kg.write.importers import Importer
 from tests.conftest import GOLDEN, iri, load_text, settings
@@ -248,3 +248,21 @@ def test_estimated_facets_over_http(graph: KnowledgeGraph, monkeypatch: pytest.M
         assert listed.json()["facetsExact"] is True
         datasets = [i for i in range(300) if i % 3]
         assert sum(listed.json()["facets"]["owner"].values()) == len(datasets)
+
+
+@pytest.mark.parametrize("count", [5, 4, 0])
+def test_a_bulk_load_is_indexed_a_chunk_at_a_time_and_stamped_at_the_end(
+    graph: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    from kg import search
+
+    monkeypatch.setattr(search, "_BULK_CHUNK", 2)
+    label, kind = "http://www.w3.org/2000/01/rdf-schema#label", str(RDF_TYPE.value)
+    described = [
+        (iri(f"dataset/chunk{i}"), [kind, f"{MLG}Dataset", label, f"Chunked {i}"])
+        for i in range(count)
+    ]
+    graph.search_index.add_described(described, "the stamp")
+    assert graph.search_index.stamp() == "the stamp"
+    found = graph.search("chunked", limit=10)
+    assert sorted(h.id for h in found.hits) == sorted(i for i, _ in described)
