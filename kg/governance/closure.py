@@ -34,19 +34,34 @@ def walkable(check: Check, index: LineageIndex | None) -> bool:
     )
 
 
+class _NotIndexedError(Exception):
+    """A node the lineage index cannot hold (a blank node) takes part: SPARQL answers."""
+
+
 def _subjects(store: GraphStore, query: str) -> list[ox.NamedNode]:
     result = store.query(query)
     assert isinstance(result, ox.QuerySolutions)
-    return [row["this"] for row in result if isinstance(row["this"], ox.NamedNode)]
+    found = [row["this"] for row in result]
+    if not all(isinstance(node, ox.NamedNode) for node in found):
+        raise _NotIndexedError
+    return found
 
 
 def _nt(iri: str) -> str:
     return str(ox.NamedNode(iri))
 
 
-def closure_rows(store: GraphStore, check: Check, index: LineageIndex) -> Iterator[Row]:
+def closure_rows(store: GraphStore, check: Check, index: LineageIndex) -> list[Row] | None:
     """The rows (`this`, `value`) of the check over every target, as its SPARQL gives them
-    (DISTINCT pairs)."""
+    (DISTINCT pairs); None when a blank node is a value or passes the other test (the index
+    holds IRIs only: the check then runs in SPARQL)."""
+    try:
+        return list(_rows(store, check, index))
+    except _NotIndexedError:
+        return None
+
+
+def _rows(store: GraphStore, check: Check, index: LineageIndex) -> Iterator[Row]:
     closure = check.closure
     assert isinstance(closure, Closure)
     value_p, value_o = (_nt(t) for t in closure.value_test)
@@ -56,8 +71,10 @@ def closure_rows(store: GraphStore, check: Check, index: LineageIndex) -> Iterat
         return
     # the targets passing the other test (a few tens of thousands at most): each side listed
     # alone, as a join makes Oxigraph test one side for every row of the other
-    targets = set(_subjects(store, check.targets.replace(FOCUS, "")))
     tested = _subjects(store, f"SELECT DISTINCT ?this WHERE {{ ?this {this_p} {this_o} }}")
+    listed = store.query(check.targets.replace(FOCUS, ""))
+    assert isinstance(listed, ox.QuerySolutions)
+    targets = {row["this"] for row in listed}
     passing = [node for node in tested if node in targets]
     with index.lock:
         wanted = {n: node for node in passing if (n := index.known(node.value)) is not None}

@@ -38,9 +38,11 @@ def _rows(
     store: GraphStore, check: Check, focus: Iterable[str] | None, index: LineageIndex | None
 ) -> Iterable[tuple[set[str], Mapping[str, Any], Term | None]]:
     if focus is None and index is not None and walkable(check, index):
-        for row in closure_rows(store, check, index):
-            yield {"this", "value"}, row, None
-        return
+        walked = closure_rows(store, check, index)
+        if walked is not None:
+            for row in walked:
+                yield {"this", "value"}, row, None
+            return
     if not check.per_focus:
         result = store.query(check.sparql(focus))
         assert isinstance(result, ox.QuerySolutions)

@@ -8,7 +8,9 @@ import pytest
 from rdflib import Graph
 
 from bench.generate import generate
+from kg.governance.closure import closure_rows
 from kg.governance.engines import run_check, run_compiled
+from kg.governance.gate import GateMode
 from kg.governance.shapes import closure_of, compile_shapes
 from kg.governance.validation import validate
 from kg.graph import Document, KnowledgeGraph
@@ -139,3 +141,23 @@ def test_only_that_form_of_rule_is_walked() -> None:
         plain.replace("DISTINCT ", ""),  # duplicates kept
     ):
         assert closure_of(prologue, other) is None, other
+
+
+def test_a_blank_node_in_a_path_rule_leaves_it_to_sparql(graph: KnowledgeGraph) -> None:
+    load_text(graph, PATHS)
+    # a production service the index cannot hold: a blank node, through SPARQL Update
+    graph.sparql_update(
+        "PREFIX mlg: <https://w3id.org/mlg#> INSERT DATA { GRAPH <urn:test:blank> { "
+        f"_:svc a mlg:Service ; mlg:stage mlg:Production ; mlg:dependsOn <{iri('raw')}> ; "
+        "mlg:owner <https://w3id.org/mlg/id/team/a> } }",
+        gate=GateMode.OFF,
+    )
+    check = next(
+        c
+        for c in graph.shapes().checks
+        if c.closure and c.closure.value_test[1].endswith("Retired")
+    )
+    assert closure_rows(graph.store, check, graph.lineage_index) is None
+    by_sparql = sorted(run_check(graph.store, check))
+    assert sorted(run_check(graph.store, check, index=graph.lineage_index)) == by_sparql
+    assert any(r.focus.startswith("_:") for r in by_sparql)
