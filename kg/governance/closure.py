@@ -12,7 +12,7 @@ stays in SPARQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 
@@ -20,8 +20,6 @@ from kg.governance.shapes import FOCUS, Check, Closure
 from kg.lineage.index import LineageIndex
 from kg.store import GraphStore
 from kg.vocab import DEPENDS_ON, SAME_AS
-
-Row = dict[str, ox.NamedNode]
 
 
 def walkable(check: Check, index: LineageIndex | None) -> bool:
@@ -51,95 +49,114 @@ def _nt(iri: str) -> str:
     return str(ox.NamedNode(iri))
 
 
-def closure_rows(store: GraphStore, check: Check, index: LineageIndex) -> list[Row] | None:
-    """The rows (`this`, `value`) of the check over every target, as its SPARQL gives them
-    (DISTINCT pairs); None when a blank node is a value or passes the other test (the index
-    holds IRIs only: the check then runs in SPARQL)."""
+@dataclass
+class Reached:
+    """What a path rule finds over every target: its values in report order (as N-Triples),
+    and each target with the values it depends on, as positions in them, in order."""
+
+    values: list[ox.NamedNode]
+    targets: list[tuple[ox.NamedNode, list[int]]]
+
+    def pairs(self) -> list[tuple[ox.NamedNode, ox.NamedNode]]:
+        return [(node, self.values[i]) for node, found in self.targets for i in found]
+
+
+def closure_pairs(store: GraphStore, check: Check, index: LineageIndex) -> Reached | None:
+    """The (`this`, `value`) pairs of the check over every target, as its SPARQL gives them
+    (DISTINCT), in the order of a report: by `this`, then `value`, as N-Triples. None when a
+    blank node is a value or passes the other test (the index holds IRIs only: the check then
+    runs in SPARQL)."""
     try:
-        return list(_rows(store, check, index))
+        return _reached(store, check, index)
     except _NotIndexedError:
         return None
 
 
-def _rows(store: GraphStore, check: Check, index: LineageIndex) -> Iterator[Row]:
+def _reached(store: GraphStore, check: Check, index: LineageIndex) -> Reached:
     closure = check.closure
     assert isinstance(closure, Closure)
     value_p, value_o = (_nt(t) for t in closure.value_test)
     this_p, this_o = (_nt(t) for t in closure.this_test)
     values = _subjects(store, f"SELECT DISTINCT ?this WHERE {{ ?this {value_p} {value_o} }}")
     if not values:
-        return
+        return Reached([], [])
     # the targets passing the other test (a few tens of thousands at most): each side listed
     # alone, as a join makes Oxigraph test one side for every row of the other
     tested = _subjects(store, f"SELECT DISTINCT ?this WHERE {{ ?this {this_p} {this_o} }}")
     listed = store.query(check.targets.replace(FOCUS, ""))
     assert isinstance(listed, ox.QuerySolutions)
     targets = {row["this"] for row in listed}
-    passing = [node for node in tested if node in targets]
+    passing = sorted((node for node in tested if node in targets), key=str)
+    # bit i of a mask is the i-th value in report order: a mask's bits, low to high, are
+    # its pairs in order
+    values.sort(key=str)
     with index.lock:
-        wanted = {n: node for node in passing if (n := index.known(node.value)) is not None}
-        starts = {n: value for value in values if (n := index.known(value.value)) is not None}
-        reaches = _reaching(index, list(starts))
-        found = [(wanted[n], reaches[n]) for n in wanted if reaches.get(n)]
-    by_bit = list(starts.values())
+        wanted = [(node, n) for node in passing if (n := index.known(node.value)) is not None]
+        starts = [(value, n) for value in values if (n := index.known(value.value)) is not None]
+        masks = _reaching(index, [n for _, n in starts])
+        found = [(node, mask) for node, n in wanted if (mask := masks[n])]
+    reached = Reached([value for value, _ in starts], [])
     for node, mask in found:
+        bits = []
+        bit = 0
         while mask:
-            low = mask & -mask
-            yield {"this": node, "value": by_bit[low.bit_length() - 1]}
-            mask ^= low
+            skip = (mask & -mask).bit_length() - 1  # to the next set bit
+            bit += skip
+            bits.append(bit)
+            mask >>= skip + 1
+            bit += 1
+        reached.targets.append((node, bits))
+    return reached
 
 
-def _reaching(index: LineageIndex, starts: list[int]) -> dict[int, int]:
-    """For each node downstream of the starts, which starts it depends on (one or more steps),
-    as a mask: bit i is starts[i]. Computed once per node, upstream first, by OR-ing what it
-    depends on (each a few hundred bytes at most in C): work in proportion to the graph below
-    the starts, where a walk from each start would cover the same nodes once per start."""
+def _reaching(index: LineageIndex, starts: list[int]) -> list[int]:
+    """For each node (by id), which starts it depends on (one or more steps), as a mask: bit i
+    is starts[i]. Each node's mask is settled once, upstream first, and pushed to what depends
+    on it (an OR of a few hundred bytes, in C): work in proportion to the edges below the
+    starts, where a walk from each start would cover them once per start. The tables are
+    lists by node id: an index into a list costs half a dict lookup, and a million entries
+    are a few MB."""
     same_as = index.known(SAME_AS.value)
-    into, out = index.adjacency(False), index.adjacency(True)
-    bit = {n: 1 << i for i, n in enumerate(starts)}
-    # the nodes below the starts (the starts themselves are in only if below another)
-    below: set[int] = set()
+    into = index.adjacency(False)
+    # Down from the starts, each node once, counting for each node below how many of its
+    # edges lead up into what the walk covers (Kahn's order waits for them all).
+    pending = [0] * len(into)
+    seen = set(starts)
     frontier = starts
     while frontier:
-        met = dict.fromkeys([o for n in frontier for p, o in into[n] if p != same_as])
-        frontier = [o for o in met if o not in below]
-        below.update(frontier)
-    inside = below.union(starts)
-    # what each node below depends on there, and what depends on it, each once
-    depends = {
-        n: list(dict.fromkeys([o for p, o in out[n] if p != same_as and o in inside]))
-        for n in below
-    }
-    dependents: dict[int, list[int]] = {}
-    for n, upstream in depends.items():
-        for o in upstream:
-            dependents.setdefault(o, []).append(n)
-    # upstream first (Kahn's order); what a cycle holds is settled after, to a fixed point
-    pending = {n: len(upstream) for n, upstream in depends.items()}
-    mask: dict[int, int] = {}
-    ready = [n for n in starts if n not in below]
+        reached = []
+        for n in frontier:
+            for p, m in into[n]:
+                if p != same_as:
+                    pending[m] += 1
+                    if m not in seen:
+                        seen.add(m)
+                        reached.append(m)
+        frontier = reached
+    mask = [0] * len(into)
+    own = mask.copy()
+    for i, n in enumerate(starts):
+        own[n] = 1 << i
+    ready = [n for n in starts if not pending[n]]
     while ready:
         n = ready.pop()
-        if n in below:
-            mask[n] = _or(depends[n], mask, bit)
-        for o in dependents.get(n, ()):
-            pending[o] -= 1
-            if not pending[o]:
-                ready.append(o)
-    unsettled = [n for n, left in pending.items() if left > 0]
+        pushed = mask[n] | own[n]
+        for p, m in into[n]:
+            if p != same_as:
+                mask[m] |= pushed
+                pending[m] -= 1
+                if not pending[m]:
+                    ready.append(m)
+    # what a cycle holds, and what stands below it, never became ready: settled by pushing
+    # again until nothing changes (masks only grow)
+    unsettled = [n for n in seen if pending[n]]
     changed = bool(unsettled)
     while changed:
         changed = False
         for n in unsettled:
-            found = _or(depends[n], mask, bit)
-            if found != mask.get(n, 0):
-                mask[n] = found
-                changed = True
+            pushed = mask[n] | own[n]
+            for p, m in into[n]:
+                if p != same_as and mask[m] | pushed != mask[m]:
+                    mask[m] |= pushed
+                    changed = True
     return mask
-
-
-def _or(nodes: list[int], mask: dict[int, int], bit: dict[int, int]) -> int:
-    found = 0
-    for o in nodes:
-        found |= mask.get(o, 0) | bit.get(o, 0)
-    return found

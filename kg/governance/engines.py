@@ -3,6 +3,8 @@ pyshacl over an rdflib graph (the reference, and the fallback for shapes we do n
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -13,18 +15,30 @@ from rdflib import RDF, Graph
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from kg.governance.closure import closure_rows, walkable
+from kg.governance.closure import Reached, closure_pairs, walkable
 from kg.governance.model import Result, Severity
 from kg.governance.shapes import Check, Shapes, nt
 from kg.graphs import LOADS_GRAPH, SHAPES_GRAPH
 from kg.lineage.index import LineageIndex
+from kg.lineage.walkers import collector_paused
 from kg.store import GraphStore
 
 _TEMPLATE = re.compile(r"\{[$?](\w+)\}")
+_ESCAPED_PLACEHOLDER = re.compile(r"\{\{[$?](\w+)\}\}")
 
 
 def _fill(template: str, row: dict[str, str]) -> str:
     return _TEMPLATE.sub(lambda m: row.get(m.group(1), m.group(0)), template)
+
+
+def _format_of(template: str, names: tuple[str, ...]) -> str:
+    """The message template as a str.format string taking `names` by position, as `_fill`
+    fills it (a placeholder of another name stays as written)."""
+    escaped = template.replace("{", "{{").replace("}", "}}")
+    return _ESCAPED_PLACEHOLDER.sub(
+        lambda m: f"{{{names.index(m.group(1))}}}" if m.group(1) in names else m.group(0),
+        escaped,
+    )
 
 
 def _display(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
@@ -35,14 +49,8 @@ Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
 def _rows(
-    store: GraphStore, check: Check, focus: Iterable[str] | None, index: LineageIndex | None
+    store: GraphStore, check: Check, focus: Iterable[str] | None
 ) -> Iterable[tuple[set[str], Mapping[str, Any], Term | None]]:
-    if focus is None and index is not None and walkable(check, index):
-        walked = closure_rows(store, check, index)
-        if walked is not None:
-            for row in walked:
-                yield {"this", "value"}, row, None
-            return
     if not check.per_focus:
         result = store.query(check.sparql(focus))
         assert isinstance(result, ox.QuerySolutions)
@@ -72,9 +80,12 @@ def run_check(
 ) -> list[Result]:
     """The check's results over the focus nodes (N-Triples IRIs) or every target; `index`, the
     lineage index of this very store, answers path rules over every target faster
-    (kg.governance.closure)."""
+    (kg.governance.closure), in report order."""
+    walked = _walked(store, check, index) if focus is None else None
+    if walked is not None:
+        return walked
     found = []
-    for names, row, focus_node in _rows(store, check, focus, index):
+    for names, row, focus_node in _rows(store, check, focus):
         this = row["this"] if row["this"] is not None else focus_node
         if this is None:
             continue
@@ -98,6 +109,41 @@ def run_check(
     return found
 
 
+def _walked(store: GraphStore, check: Check, index: LineageIndex | None) -> list[Result] | None:
+    """A path rule's results over every target from the lineage index, as run_check makes
+    them from its SPARQL rows, distinct and in report order (kg.governance.closure gives the
+    pairs so); None when the index cannot answer it. A million of them at scale: each node's
+    text is made once, and the message's template is compiled once."""
+    if not walkable(check, index):
+        return None
+    assert index is not None
+    with collector_paused():  # a million objects made, and none in a cycle
+        pairs = closure_pairs(store, check, index)
+        return None if pairs is None else _results_of(check, pairs)
+
+
+def _results_of(check: Check, reached: Reached) -> list[Result]:
+    shown = [(str(value), value.value) for value in reached.values]
+    template = _format_of(check.message, ("this", "value"))
+    severity, shape, path = check.severity, check.shape, check.path
+    component, node_shape = check.component, check.node_shape
+    return [
+        Result(
+            severity,
+            shape,
+            this_nt,
+            path,
+            shown[i][0],
+            component,
+            template.format(this_value, shown[i][1]),
+            node_shape,
+        )
+        for this, found in reached.targets
+        for this_nt, this_value in [(str(this), this.value)]
+        for i in found
+    ]
+
+
 def run_compiled(
     store: GraphStore,
     shapes: Shapes,
@@ -113,11 +159,20 @@ def run_compiled(
     if focus_list is not None and not focus_list:
         return []
     results: set[Result] = set()
+    # A walked path rule's results come distinct and in order, and a full run at scale has a
+    # million of them: merged with the sorted rest rather than hashed and sorted again.
+    in_order: list[list[Result]] = []
     for done, check in enumerate(shapes.checks, 1):
-        results.update(run_check(store, check, focus_list, index))
+        walked = _walked(store, check, index) if focus_list is None else None
+        if walked is not None:
+            in_order.append(walked)
+        else:
+            results.update(run_check(store, check, focus_list))
         if progress is not None:
             progress(done)
-    return sorted(results, key=Result.order)
+    merged = heapq.merge(sorted(results, key=Result.order), *in_order, key=Result.order)
+    # two checks of one shape may find one result: equal results meet in the merge
+    return [r for r, _ in itertools.groupby(merged)]
 
 
 def store_as_rdflib(store: GraphStore) -> Graph:

@@ -8,7 +8,7 @@ import pytest
 from rdflib import Graph
 
 from bench.generate import generate
-from kg.governance.closure import closure_rows
+from kg.governance.closure import closure_pairs
 from kg.governance.engines import run_check, run_compiled
 from kg.governance.gate import GateMode
 from kg.governance.shapes import closure_of, compile_shapes
@@ -157,7 +157,39 @@ def test_a_blank_node_in_a_path_rule_leaves_it_to_sparql(graph: KnowledgeGraph) 
         for c in graph.shapes().checks
         if c.closure and c.closure.value_test[1].endswith("Retired")
     )
-    assert closure_rows(graph.store, check, graph.lineage_index) is None
+    assert closure_pairs(graph.store, check, graph.lineage_index) is None
     by_sparql = sorted(run_check(graph.store, check))
     assert sorted(run_check(graph.store, check, index=graph.lineage_index)) == by_sparql
     assert any(r.focus.startswith("_:") for r in by_sparql)
+
+
+ODD_MESSAGE = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix mlg: <https://w3id.org/mlg#> .
+@prefix ex: <https://example.org/> .
+ex:OddMessage a sh:NodeShape ;
+    sh:targetClass mlg:Service ;
+    sh:sparql [
+        a sh:SPARQLConstraint ;
+        sh:message "{?value} under {$this}: {?other} and {braces} stay, {$this} twice" ;
+        sh:prefixes [ sh:declare [ sh:prefix "mlg" ; sh:namespace "https://w3id.org/mlg#"^^<http://www.w3.org/2001/XMLSchema#anyURI> ] ] ;
+        sh:select \"\"\"SELECT DISTINCT $this ?value WHERE {
+            ?value mlg:status mlg:Retired .
+            $this mlg:dependsOn+ ?value .
+            $this mlg:stage mlg:Production .
+        }\"\"\" ;
+    ] .
+"""
+
+
+def test_a_walked_rule_fills_its_message_as_sparql_rows_do(graph: KnowledgeGraph) -> None:
+    load_text(graph, PATHS)
+    shapes = compile_shapes(Graph().parse(data=ODD_MESSAGE, format="turtle"))
+    (check,) = shapes.checks
+    assert check.closure is not None
+    by_index = run_check(graph.store, check, index=graph.lineage_index)
+    assert by_index == sorted(run_check(graph.store, check), key=lambda r: r.order())
+    svc = iri("svc")
+    assert f"{iri('raw')} under {svc}: {{?other}} and {{braces}} stay, {svc} twice" in {
+        r.message for r in by_index
+    }
