@@ -5,6 +5,12 @@ the store. The pipeline refreshes it for the subjects of every write before the 
 returns, so a write is searchable as soon as it is acknowledged. Each refresh records the load
 it follows; at start-up an index that does not match the store's latest load (a crash between
 the two commits, a store changed by another tool) is rebuilt from the store.
+
+Searches with words are ranked, counted and faceted by Tantivy (kg.search_tantivy), which
+follows SQLite: each SQLite write bumps a version that Tantivy's commits record, and a Tantivy
+index that does not record SQLite's version at start-up is rebuilt from SQLite's tables. SQLite
+keeps the texts (for the hits and their snippets), the listing without words, by name, and the
+facet values of the hits.
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
@@ -23,6 +30,7 @@ import pyoxigraph as ox
 
 from kg.graphs import ASSET_GRAPH_PREFIX, graph_source, is_data_graph
 from kg.ontology import Ontology
+from kg.search_tantivy import ANALYZER, Entry, TextIndex, tokens
 from kg.store import GraphStore
 from kg.vocab import (
     DCAT_KEYWORD,
@@ -57,10 +65,11 @@ _LAYOUT = "3"
 FACETS = ("type", "owner", "status", "stage", "tag", "source")
 _RANK = "bm25(0.0, 10.0, 5.0, 4.0, 1.0)"
 # Facets are counted over every match up to this many matches (KG_SEARCH_EXACT_FACETS). Past
-# it they are estimated from about this many, read in windows of documents spread over the
-# whole index (FTS5 seeks each window in its doclists) and scaled to the total: counting each
-# of a million matches' facets takes seconds, and a facet list shows proportions. Exact
-# counts on request.
+# it they are estimated from about this many and scaled to the total: with words, from the
+# matches in a few of Tantivy's buckets (kg.search_tantivy; at 1M, 3 ms where counting 300k
+# matches takes 20); without, from windows of documents spread over the whole index (FTS5
+# seeks each window in its doclists; counting a million matches' facets takes seconds). A
+# facet list shows proportions. Exact counts on request.
 FACETS_EXACT_UP_TO = 5_000
 _FACET_WINDOWS = 4
 # The describing predicates as IRIs, for statements given as text (kg.write.bulk).
@@ -148,6 +157,46 @@ def _snippet(description: str, in_description: str, in_name: str, name: str) -> 
     return [Segment(name, False)] if name else []
 
 
+def _matcher(words: list[str]) -> Callable[[str], bool]:
+    """Whether an indexed token matches one of the words (the last one as a prefix)."""
+    exact = {t for word in words[:-1] for t in tokens(word)}
+    last = tokens(words[-1]) if words else []
+    exact.update(last[:-1])
+    prefix = last[-1] if last else None
+    return lambda token: token in exact or (prefix is not None and token.startswith(prefix))
+
+
+def _marked(text: str, match: Callable[[str], bool], window: int | None = None) -> str:
+    """`text` with its matching tokens between kg's markers, as FTS5's `highlight()` (all of
+    it) or `snippet()` (the `window` tokens holding the most distinct matches, centred on them,
+    with an ellipsis where the text goes on) give it."""
+    found = [
+        (t.char_offset_from, t.char_offset_to, t.text, match(t.text))
+        for t in ANALYZER.pre_tokenize(text).tokens
+    ]
+    start, end = 0, len(found)
+    if window is not None and len(found) > window:
+        hits = [n for n, token in enumerate(found) if token[3]]
+        best: tuple[int, int] = (-1, -1)
+        for first in hits:
+            inside = [n for n in hits if first <= n < first + window]
+            score = (len({found[n][2] for n in inside}), len(inside))
+            if score > best:
+                best = score
+                used = inside[-1] - first + 1
+                start = max(0, min(first - (window - used) // 2, len(found) - window))
+        end = start + window
+    begin = found[start][0] if start else 0
+    finish = found[end - 1][1] if end < len(found) else len(text)
+    pieces, at = ["…" if start else ""], begin
+    for low, high, _, hit in found[start:end]:
+        if hit:
+            pieces += [text[at:low], _OPEN, text[low:high], _CLOSE]
+            at = high
+    pieces += [text[at:finish], "…" if end < len(found) else ""]
+    return "".join(pieces)
+
+
 def _match_expression(text: str) -> str:
     """User text as an FTS5 query: every word must match, the last one as a prefix."""
     words = _WORDS.findall(text)
@@ -171,6 +220,10 @@ class SearchIndex:
         # with writes (write-ahead log); the in-memory index has one connection, shared.
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
+        # Owners' names, as the owner facet shows them (a thousand at 1M: 6 ms a search read),
+        # with the count of writes they were read at: any write empties it.
+        self._owner_names: dict[str, str | None] = {}
+        self._writes = 0
         if path is not None:
             self._db.execute("PRAGMA journal_mode=WAL")
         if self._layout() != _LAYOUT:
@@ -188,6 +241,12 @@ class SearchIndex:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('layout', ?)", (_LAYOUT,))
             # Rank by BM25 with the column weights (name most, then tags, ids, descriptions).
             self._db.execute("INSERT INTO docs (docs, rank) VALUES ('rank', ?)", (_RANK,))
+            # This file's identity: a Tantivy index made from another file is not in step.
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('epoch', ?)", (uuid.uuid4().hex,))
+        text = None if path is None else path.with_name(path.name.removesuffix(".sqlite"))
+        self._text = TextIndex(None if text is None else text.with_name(text.name + ".tantivy"))
+        if self._text.state() != self._state():
+            self._reindex_text()
 
     def _layout(self) -> str | None:
         try:
@@ -198,10 +257,54 @@ class SearchIndex:
 
     def close(self) -> None:
         with self._lock:
+            self._text.close()
             for reader in self._readers:
                 reader.close()
             self._readers.clear()
         self._db.close()
+
+    def _state(self) -> str:
+        """What identifies SQLite's contents: the file's epoch and its count of writes."""
+        rows = dict(
+            self._db.execute("SELECT key, value FROM meta WHERE key IN ('epoch', 'version')")
+        )
+        return f"{rows['epoch']} {rows.get('version', '0')}"
+
+    def _bump(self) -> str:
+        """Count a write, in its transaction; the new state."""
+        self._db.execute(
+            "INSERT INTO meta VALUES ('version', '1') "
+            "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+        return self._state()
+
+    def _reindex_text(self) -> None:
+        """Tantivy's index afresh from SQLite's tables, in id order (a merge of the documents
+        and their facet values, both read by their keys)."""
+        with self._lock:
+            names = dict(
+                (
+                    (i, (f, v))
+                    for i, f, v in self._db.execute("SELECT id, facet, value FROM facet_values")
+                )
+            )
+            self._text.clear(self._state())
+            facets = self._db.execute("SELECT doc, fv FROM doc_facets ORDER BY doc")
+            pending = next(facets, None)
+            entries = []
+            for rowid, name, tags, ident, description in self._db.execute(
+                "SELECT rowid, name, tags, ident, description FROM docs ORDER BY rowid"
+            ):
+                mine = []
+                while pending is not None and pending[0] <= rowid:
+                    if pending[0] == rowid:
+                        mine.append(names[pending[1]])
+                    pending = next(facets, None)
+                entries.append(Entry(rowid, name, tags, ident, description, mine))
+                if len(entries) >= _BULK_CHUNK:
+                    self._text.write((), entries, self._state())
+                    entries = []
+            self._text.write((), entries, self._state())
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -339,8 +442,42 @@ class SearchIndex:
         self._write({}, stamp)  # a multiple of the chunk: the stamp alone
 
     def _write(self, docs: Mapping[str, _Doc | None], stamp: str | None) -> None:
-        """Replace the documents of the given IRIs (None: no longer searchable)."""
-        with self._lock, self._db:
+        """Replace the documents of the given IRIs (None: no longer searchable), in SQLite's
+        transaction, then in Tantivy's index (committed by the next search, kg.search_tantivy)."""
+        with self._lock:
+            try:
+                old, entries, state = self._write_sqlite(docs, stamp)
+                self._writes += 1
+                self._owner_names = {}
+                self._text.write(old, entries, state)
+            except BaseException:
+                # SQLite is the record; Tantivy's pending changes could be half made
+                self._reindex_text()
+                raise
+
+    def _write_sqlite(
+        self, docs: Mapping[str, _Doc | None], stamp: str | None
+    ) -> tuple[list[int], list[Entry], str]:
+        """The ids replaced, the entries written and SQLite's new state."""
+        with self._db:
+            old, unchanged = [], set()
+            for iri, doc in docs.items():
+                known = self._db.execute(
+                    "SELECT e.id, d.name, d.tags, d.ident, d.description FROM entries e "
+                    "JOIN docs d ON d.rowid = e.id WHERE e.iri = ?",
+                    (iri,),
+                ).fetchone()
+                if known is None:
+                    continue
+                if doc is not None and self._unchanged(known, doc):
+                    # left as it is: a replaced document stays in Tantivy's BM25 statistics
+                    # until its segment merges, and an index refreshed more often (a store
+                    # other processes write) would score the same assets otherwise
+                    unchanged.add(iri)
+                    continue
+                old.append(known[0])
+            if unchanged:
+                docs = {iri: doc for iri, doc in docs.items() if iri not in unchanged}
             # docs rows share their rowid with `entries`, so deletes are key lookups
             gone = [(iri,) for iri in docs]
             self._db.executemany(
@@ -375,6 +512,30 @@ class SearchIndex:
             )
             if stamp is not None:
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES ('load', ?)", (stamp,))
+            entries = [
+                Entry(
+                    first + n, doc.name, " ".join(doc.tags), doc.ident, doc.description, doc.facets
+                )
+                for n, doc in enumerate(present)
+            ]
+            return old, entries, self._bump()
+
+    def _unchanged(self, known: tuple[Any, ...], doc: _Doc) -> bool:
+        doc_id, name, tags, ident, description = known
+        # (an ident's words are in no particular order: they come from a set)
+        if (name, tags, sorted(ident.split(" ")), description) != (
+            doc.name,
+            " ".join(doc.tags),
+            sorted(doc.ident.split(" ")),
+            doc.description,
+        ):
+            return False
+        facets = self._db.execute(
+            "SELECT v.facet, v.value FROM doc_facets d JOIN facet_values v ON v.id = d.fv "
+            "WHERE d.doc = ?",
+            (doc_id,),
+        )
+        return set(facets) == set(doc.facets)
 
     def rebuild(self, store: GraphStore, stamp: str | None) -> int:
         """Index every asset of the store afresh, stamped with the position it reflects."""
@@ -384,11 +545,16 @@ class SearchIndex:
             if g.value.startswith(ASSET_GRAPH_PREFIX)
         }
         subjects |= {value(t.subject) for t in store.triples(None, RDF_TYPE, mlg("Asset"))}
-        with self._lock, self._db:
-            self._db.execute("DELETE FROM docs")
-            self._db.execute("DELETE FROM entries")
-            self._db.execute("DELETE FROM doc_facets")
-            self._db.execute("DELETE FROM facet_values")
+        with self._lock:
+            with self._db:
+                self._db.execute("DELETE FROM docs")
+                self._db.execute("DELETE FROM entries")
+                self._db.execute("DELETE FROM doc_facets")
+                self._db.execute("DELETE FROM facet_values")
+                state = self._bump()
+            self._writes += 1
+            self._owner_names = {}
+            self._text.clear(state)
         self.refresh(store, subjects, stamp)
         return len(subjects)
 
@@ -430,11 +596,10 @@ class SearchIndex:
     ) -> SearchResult:
         """Ranked matches (name weighs most, then tags, ids, descriptions) with facet counts:
         exact up to FACETS_EXACT_UP_TO matches or with `exact_facets`, estimated past it."""
-        expression = _match_expression(text)
+        words = _WORDS.findall(text)
+        if words:
+            return self._ranked(words, filters or {}, limit, offset, exact_facets)
         where, args = [], []
-        if expression:
-            where.append("docs MATCH ?")
-            args.append(expression)
         for facet, values in (filters or {}).items():
             if values:
                 marks = ",".join("?" * len(values))
@@ -444,37 +609,69 @@ class SearchIndex:
                 )
                 args.extend([facet, *values])
         clause = " WHERE " + " AND ".join(where) if where else ""
-        # FTS5 orders by its configured rank without a secondary key much faster; a listing
-        # without words is ordered by name.
-        order = "ORDER BY rank" if expression else "ORDER BY docs.name, docs.iri"
-        score = "rank" if expression else "0.0"
-        # Snippets only for the page's rows: FTS5 computes them as it returns each one.
-        marks = f"'{_OPEN}', '{_CLOSE}'"
-        snippets = (
-            f"snippet(docs, 4, {marks}, '…', {_SNIPPET_TOKENS}), highlight(docs, 1, {marks})"
-            if expression
-            else "'', ''"
-        )
         matches = f"SELECT docs.rowid AS doc FROM docs{clause}"  # noqa: S608 (placeholders only)
         with self._reading() as db:
-            # The page, the total and the facet counts are each one SQL statement: the matches
-            # never travel through Python.
+            # A listing without words, by name. The page, the total and the facet counts are
+            # each one SQL statement: the matches never travel through Python.
             page = db.execute(
-                f"SELECT docs.rowid, docs.iri, docs.name, {score}, docs.description, {snippets} "  # noqa: S608
-                f"FROM docs{clause} {order} LIMIT ? OFFSET ?",
+                "SELECT docs.rowid, docs.iri, docs.name, 0.0, docs.description "  # noqa: S608
+                f"FROM docs{clause} ORDER BY docs.name, docs.iri LIMIT ? OFFSET ?",
                 [*args, limit, offset],
             ).fetchall()
-            if expression:  # equal ranks by IRI, whichever order the index holds them in
-                page.sort(key=lambda row: (row[3], row[1]))
             total = db.execute(f"SELECT COUNT(*) FROM ({matches})", args).fetchone()[0]  # noqa: S608
             exact = exact_facets or total <= self.exact_facets_up_to
             counts = self._facet_counts(db, matches, args, None if exact else total)
             if counts is None:  # the windows held no match: count them all
                 exact, counts = True, self._facet_counts(db, matches, args, None)
                 assert counts is not None
-            hits = self._hits(db, page, bool(expression))
-            owners = sorted({o for h in hits for o in h.owner} | set(counts.get("owner", {})))
-            names = self._names(db, owners)
+            hits = self._hits(db, page, None)
+            return self._result(db, total, hits, counts, exact)
+
+    def _ranked(
+        self,
+        words: list[str],
+        filters: dict[str, list[str]],
+        limit: int,
+        offset: int,
+        exact_facets: bool,
+    ) -> SearchResult:
+        """A search with words: ranked, counted and faceted by Tantivy; the page's texts,
+        facet values and owners' names read from SQLite by id, the snippets made here."""
+        ranked = self._text.search(
+            words, filters, limit, offset, None if exact_facets else self.exact_facets_up_to
+        )
+        with self._reading() as db:
+            rows: dict[int, tuple[str, str, str]] = {}
+            if ranked.page:
+                ids = [doc for doc, _ in ranked.page]
+                for doc, iri, name, description in db.execute(
+                    "SELECT rowid, iri, name, description FROM docs "  # noqa: S608
+                    f"WHERE rowid IN ({','.join('?' * len(ids))})",
+                    ids,
+                ):
+                    rows[doc] = (iri, name, description)
+            # equal scores by IRI, whichever order the index holds them in
+            page = sorted(
+                (
+                    (doc, *rows[doc][:2], score, rows[doc][2])
+                    for doc, score in ranked.page
+                    if doc in rows
+                ),
+                key=lambda row: (-row[3], row[1]),
+            )
+            hits = self._hits(db, page, _matcher(words))
+            return self._result(db, ranked.total, hits, ranked.facets, ranked.exact)
+
+    def _result(
+        self,
+        db: sqlite3.Connection,
+        total: int,
+        hits: list[Hit],
+        counts: dict[str, dict[str, int]],
+        exact: bool,
+    ) -> SearchResult:
+        owners = sorted({o for h in hits for o in h.owner} | set(counts.get("owner", {})))
+        names = self._names(db, owners)
         facets = {
             f: dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))) for f, v in counts.items()
         }
@@ -518,19 +715,29 @@ class SearchIndex:
     def _names(self, db: sqlite3.Connection, iris: list[str]) -> dict[str, str | None]:
         """The indexed names of `iris`, through the IRI's unique index (the FTS table has
         none on its IRI column), in statements of a few hundred IRIs each."""
-        found: dict[str, str | None] = dict.fromkeys(iris)
-        for at in range(0, len(iris), 500):
-            chunk = iris[at : at + 500]
+        cached, writes = self._owner_names, self._writes
+        found: dict[str, str | None] = {iri: cached.get(iri) for iri in iris}
+        missing = [iri for iri in iris if iri not in cached]
+        for at in range(0, len(missing), 500):
+            chunk = missing[at : at + 500]
             for iri, name in db.execute(
                 "SELECT e.iri, d.name FROM entries e JOIN docs d ON d.rowid = e.id "  # noqa: S608
                 f"WHERE e.iri IN ({','.join('?' * len(chunk))})",
                 chunk,
             ):
                 found[iri] = name or None
+        if writes == self._writes:  # no write since: what was read is current
+            cached.update((iri, found[iri]) for iri in missing)
         return found
 
-    def _hits(self, db: sqlite3.Connection, page: list[tuple[Any, ...]], words: bool) -> list[Hit]:
-        """The page's rows as hits, with their facet values read in one statement."""
+    def _hits(
+        self,
+        db: sqlite3.Connection,
+        page: list[tuple[Any, ...]],
+        match: Callable[[str], bool] | None,
+    ) -> list[Hit]:
+        """The page's rows (id, IRI, name, score, description) as hits, with their facet
+        values read in one statement, and snippets where `match` says the words are."""
         facets: dict[int, dict[str, list[str]]] = {row[0]: {} for row in page}
         if facets:
             marks = ",".join("?" * len(facets))
@@ -541,19 +748,23 @@ class SearchIndex:
             ):
                 facets[doc].setdefault(facet, []).append(val)
         hits = []
-        for doc, iri, name, score, description, in_description, in_name in page:
+        for doc, iri, name, score, description in page:
             values = facets[doc]
+            snippet = []
+            if match is not None:
+                in_description = _marked(description, match, _SNIPPET_TOKENS)
+                snippet = _snippet(description, in_description, _marked(name, match), name)
             hits.append(
                 Hit(
                     id=iri,
                     type=values["type"][0] if values.get("type") else None,
                     label=name or None,
-                    score=round(-score, 4),
+                    score=round(score, 4),
                     owner=sorted(values.get("owner", [])),
                     status=values["status"][0] if values.get("status") else None,
                     tags=sorted(values.get("tag", [])),
                     description=description or None,
-                    snippet=_snippet(description, in_description, in_name, name) if words else [],
+                    snippet=snippet,
                     sources=sorted(values.get("source", [])),
                 )
             )
@@ -563,21 +774,15 @@ class SearchIndex:
         """Assets sharing any word with `text` (OR, not AND), best first: candidates for
         "does this already exist?"."""
         words = [w for w in _WORDS.findall(text) if len(w) > 2]
-        if not words:
+        found = self._text.related(words, kind, limit) if words else []
+        if not found:
             return []
-        expression = " OR ".join(f'"{w}"' for w in words)
-        args: list[str] = [expression]
-        restrict = ""
-        if kind:
-            restrict = (
-                " AND docs.rowid IN (SELECT d.doc FROM doc_facets d JOIN facet_values v "
-                "ON v.id = d.fv WHERE v.facet = 'type' AND v.value = ?)"
-            )
-            args.append(kind)
         with self._reading() as db:
-            query = (
-                "SELECT docs.iri, bm25(docs, 0.0, 10.0, 5.0, 4.0, 1.0) AS score FROM docs "  # noqa: S608
-                f"WHERE docs MATCH ?{restrict} ORDER BY score LIMIT {int(limit)}"
+            iris = dict(
+                db.execute(
+                    f"SELECT id, iri FROM entries WHERE id IN ({','.join('?' * len(found))})",  # noqa: S608
+                    [doc for doc, _ in found],
+                )
             )
-            rows = db.execute(query, args).fetchall()
-        return [(iri, -score) for iri, score in rows]
+        ranked = [(iris[doc], score) for doc, score in found if doc in iris]
+        return sorted(ranked, key=lambda pair: (-pair[1], pair[0]))

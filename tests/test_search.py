@@ -266,3 +266,166 @@ def test_a_bulk_load_is_indexed_a_chunk_at_a_time_and_stamped_at_the_end(
     assert graph.search_index.stamp() == "the stamp"
     found = graph.search("chunked", limit=10)
     assert sorted(h.id for h in found.hits) == sorted(i for i, _ in described)
+
+
+# -- Tantivy's index (kg.search_tantivy): ranking, counts and facets of searches with words
+
+RANKED = """
+- {id: dataset/ranked-name, type: Dataset, name: Quasar feed}
+- {id: dataset/ranked-tag, type: Dataset, name: Other feed, tags: [quasar]}
+- {id: dataset/ranked-text, type: Dataset, name: Third feed, description: "Once mentions quasar."}
+- {id: model/quasimodo, type: Model, name: Quasimodo bells, owner: team/bells}
+- {id: team/bells, type: Team, name: Bells}
+"""
+
+
+def _on_disk(tmp_path: Path) -> KnowledgeGraph:
+    return KnowledgeGraph.open(settings(memory=False, store=tmp_path / "store"))
+
+
+def test_the_name_outranks_tags_and_tags_the_description(graph: KnowledgeGraph) -> None:
+    load_text(graph, RANKED)
+    found = graph.search("quasar")
+    assert [h.id for h in found.hits] == [
+        iri("dataset/ranked-name"),
+        iri("dataset/ranked-tag"),
+        iri("dataset/ranked-text"),
+    ]
+    assert found.hits[0].score > found.hits[1].score > found.hits[2].score > 0
+
+
+def test_the_last_word_is_a_prefix_and_every_word_must_match(graph: KnowledgeGraph) -> None:
+    load_text(graph, RANKED)
+    assert {h.id for h in graph.search("qua").hits} == {
+        iri("dataset/ranked-name"),
+        iri("dataset/ranked-tag"),
+        iri("dataset/ranked-text"),
+        iri("model/quasimodo"),
+    }
+    assert [h.id for h in graph.search("quasi").hits] == [iri("model/quasimodo")]
+    # a word before the last is a whole word
+    assert graph.search("qua feed").total == 0
+    assert [h.id for h in graph.search("quasar fe").hits][:1] == [iri("dataset/ranked-name")]
+    assert graph.search("quasar bells").total == 0
+    # case and accents folded, as FTS5's unicode61 did
+    assert graph.search("QUÀSAR").total == 3
+    # a prefix longer than the indexed prefixes still matches only what it starts
+    load_text(graph, "- {id: dataset/long, type: Dataset, name: Supercalifragilistic}\n")
+    assert graph.search("supercalifragilis").total == 1
+    assert graph.search("supercalifragilix").total == 0
+
+
+def test_filters_narrow_the_ranked_matches_and_their_facets(graph: KnowledgeGraph) -> None:
+    load_text(graph, RANKED)
+    found = graph.search("qua", {"type": [f"{MLG}Model"]})
+    assert [h.id for h in found.hits] == [iri("model/quasimodo")]
+    assert found.total == 1 and found.facets["type"] == {f"{MLG}Model": 1}
+    assert found.facets["owner"] == {iri("team/bells"): 1}
+    assert found.owner_names == {iri("team/bells"): "Bells"}
+    both = graph.search("qua", {"type": [f"{MLG}Model", f"{MLG}Dataset"]})
+    assert both.total == 4 and both.facets["type"] == {f"{MLG}Dataset": 3, f"{MLG}Model": 1}
+    assert graph.search("quasar", {"owner": [iri("team/bells")]}).total == 0
+
+
+def test_pages_follow_the_ranking(graph: KnowledgeGraph) -> None:
+    load_text(graph, RANKED)
+    whole = [h.id for h in graph.search("quasar").hits]
+    pages = [h.id for at in range(3) for h in graph.search("quasar", limit=1, offset=at).hits]
+    assert pages == whole
+    assert graph.search("quasar", limit=0).hits == [] and graph.search("quasar", limit=0).total == 3
+
+
+def test_a_write_is_searchable_before_it_returns_and_a_change_replaces_it(
+    tmp_path: Path,
+) -> None:
+    graph = _on_disk(tmp_path)
+    try:
+        load_text(graph, RANKED)
+        assert graph.search("bells").total == 2
+        load_text(graph, "- {id: model/quasimodo, type: Model, name: Esmeralda}\n")
+        assert [h.id for h in graph.search("bells").hits] == [iri("team/bells")]
+        assert [h.id for h in graph.search("esmeralda").hits] == [iri("model/quasimodo")]
+        graph.delete_asset("model/quasimodo")
+        assert graph.search("esmeralda").total == 0
+    finally:
+        graph.close()
+
+
+def test_the_same_write_twice_leaves_the_scores_alone(graph: KnowledgeGraph) -> None:
+    load_text(graph, RANKED)
+    before = graph.search("quasar").hits
+    load_text(graph, RANKED)  # nothing changed: no document replaced
+    assert graph.search("quasar").hits == before
+
+
+def test_a_tantivy_index_behind_sqlite_is_rebuilt_from_it_at_start(tmp_path: Path) -> None:
+    graph = _on_disk(tmp_path)
+    try:
+        load_text(graph, RANKED)
+    finally:
+        graph.close()
+    folder = tmp_path / "store.search.tantivy"
+    assert folder.is_dir() and (folder / "kg-state").exists()
+    # as if killed before its commit: the state it records is not SQLite's
+    (folder / "kg-state").write_text("another file 7")
+    graph = _on_disk(tmp_path)
+    try:
+        assert [h.id for h in graph.search("quasimodo").hits] == [iri("model/quasimodo")]
+        assert graph.search("quasar").total == 3
+        # the search committed the rebuild, which records SQLite's state
+        assert (folder / "kg-state").read_text() != "another file 7"
+    finally:
+        graph.close()
+
+
+def test_an_index_of_another_file_or_layout_is_made_afresh(tmp_path: Path) -> None:
+    graph = _on_disk(tmp_path)
+    try:
+        load_text(graph, RANKED)
+    finally:
+        graph.close()
+    folder = tmp_path / "store.search.tantivy"
+    (folder / "kg-layout").write_text("0")
+    graph = _on_disk(tmp_path)
+    try:
+        assert graph.search("quasar").total == 3
+    finally:
+        graph.close()
+    # a search file made afresh (deleted by hand): a new epoch, so Tantivy follows it
+    (tmp_path / "store.search.sqlite").unlink()
+    graph = _on_disk(tmp_path)
+    try:
+        assert graph.search("quasar").total == 3  # rebuilt from the store
+        assert graph.search_index.in_step(graph.stamp)
+    finally:
+        graph.close()
+
+
+def test_snippets_of_long_descriptions_are_a_window_around_the_words(
+    graph: KnowledgeGraph,
+) -> None:
+    words = " ".join(f"w{i}" for i in range(60))
+    load_text(
+        graph,
+        f"- {{id: dataset/long, type: Dataset, name: Long, description: '{words} needle {words}'}}\n",
+    )
+    snippet = graph.search("needle").hits[0].snippet
+    text = "".join(s.text for s in snippet)
+    assert [s.text for s in snippet if s.match] == ["needle"]
+    assert text.startswith("…") and text.endswith("…") and len(text.split()) == 24
+    # no word in the description (a name match): the description's start
+    assert graph.search("long").hits[0].snippet == [Segment("Long", True)]
+
+
+def test_related_finds_any_shared_word_by_type(graph: KnowledgeGraph) -> None:
+    load_text(graph, RANKED)
+    found = graph.search_index.related("quasar bells", None)
+    assert {i for i, _ in found} == {
+        iri("dataset/ranked-name"),
+        iri("dataset/ranked-tag"),
+        iri("dataset/ranked-text"),
+        iri("model/quasimodo"),
+        iri("team/bells"),
+    }
+    models = graph.search_index.related("quasar bells", f"{MLG}Model")
+    assert [i for i, _ in models] == [iri("model/quasimodo")]
