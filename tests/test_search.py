@@ -358,13 +358,18 @@ def test_the_same_write_twice_leaves_the_scores_alone(graph: KnowledgeGraph) -> 
     assert graph.search("quasar").hits == before
 
 
-def test_a_tantivy_index_behind_sqlite_is_rebuilt_from_it_at_start(tmp_path: Path) -> None:
+def _ranked_on_disk(tmp_path: Path) -> Path:
+    """RANKED loaded into a store on disk, closed: its Tantivy folder."""
     graph = _on_disk(tmp_path)
     try:
         load_text(graph, RANKED)
     finally:
         graph.close()
-    folder = tmp_path / "store.search.tantivy"
+    return tmp_path / "store.search.tantivy"
+
+
+def test_a_tantivy_index_behind_sqlite_is_rebuilt_from_it_at_start(tmp_path: Path) -> None:
+    folder = _ranked_on_disk(tmp_path)
     assert folder.is_dir() and (folder / "kg-state").exists()
     # as if killed before its commit: the state it records is not SQLite's
     (folder / "kg-state").write_text("another file 7")
@@ -379,12 +384,7 @@ def test_a_tantivy_index_behind_sqlite_is_rebuilt_from_it_at_start(tmp_path: Pat
 
 
 def test_an_index_of_another_file_or_layout_is_made_afresh(tmp_path: Path) -> None:
-    graph = _on_disk(tmp_path)
-    try:
-        load_text(graph, RANKED)
-    finally:
-        graph.close()
-    folder = tmp_path / "store.search.tantivy"
+    folder = _ranked_on_disk(tmp_path)
     (folder / "kg-layout").write_text("0")
     graph = _on_disk(tmp_path)
     try:

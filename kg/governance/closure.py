@@ -1,35 +1,90 @@
-"""A path rule over the whole graph answered from the lineage index (see
+"""A path rule over the whole graph answered by a walk in memory (see
 kg.governance.shapes.Closure): the values found by one query, the walk down from each of them
-on the index's integers, and the nodes that pass the rule's other test found by another.
+on integers, and the nodes that pass the rule's other test found by another.
 
 Oxigraph evaluates `$this mlg:dependsOn+ ?value` from each value by an index lookup per node
 and step; at a million assets a deprecated dataset near the roots has half a million
-dependents, and the rule took minutes. The index holds the same edges (every property below
-mlg:dependsOn, as the store materializes it; owl:sameAs is no dependency) and walks them in
-memory. Only the present graph has an index: a run over another state, or over focus nodes,
-stays in SPARQL.
+dependents, and the rule took minutes. The present graph's lineage index holds the same edges
+(every property below mlg:dependsOn, as the store materializes it; owl:sameAs is no
+dependency). A run with no index (a worker's view of the store, a past state) reads the
+mlg:dependsOn statements the query engine sees, once per run, and walks those: a few seconds
+at a million assets. A run over focus nodes stays in SPARQL.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import pyoxigraph as ox
 
 from kg.governance.shapes import FOCUS, Check, Closure
-from kg.lineage.index import LineageIndex
 from kg.store import GraphStore
 from kg.vocab import DEPENDS_ON, SAME_AS
 
 
-def walkable(check: Check, index: LineageIndex | None) -> bool:
-    """Whether the index can answer this check's full run: a Closure over mlg:dependsOn."""
+class Edges(Protocol):
+    """Numbered nodes and the edges into each (kg.lineage.index.LineageIndex is one)."""
+
+    @property
+    def lock(self) -> contextlib.AbstractContextManager[object]: ...
+
+    def known(self, iri: str) -> int | None: ...
+
+    def adjacency(self, outgoing: bool) -> Sequence[list[tuple[int, int]]]: ...
+
+
+@dataclass
+class StoreEdges:
+    """The mlg:dependsOn statements of a store as its query engine sees them, numbered: for
+    a run that has no lineage index. Built by `dependency_edges`."""
+
+    ids: dict[str, int] = field(default_factory=dict)
+    into: list[list[tuple[int, int]]] = field(default_factory=list)
+    lock: contextlib.nullcontext[None] = field(default_factory=contextlib.nullcontext)
+
+    def known(self, iri: str) -> int | None:
+        return self.ids.get(iri)
+
+    def adjacency(self, outgoing: bool) -> Sequence[list[tuple[int, int]]]:
+        assert not outgoing, "only the edges into each node are kept"
+        return self.into
+
+
+def dependency_edges(store: GraphStore) -> StoreEdges | None:
+    """The store's mlg:dependsOn edges, or None when a blank node takes part in one (the
+    path rules then run in SPARQL). Read as statements of every graph, as the query engine's
+    union default graph holds them: an edge stated in several graphs is kept several times,
+    which the walk counts alike both ways (a DISTINCT in SPARQL took ten times as long)."""
+    edges = StoreEdges()
+    ids, into = edges.ids, edges.into
+    for quad in store.quads(None, DEPENDS_ON, None):
+        s, o = quad.subject, quad.object
+        if not (isinstance(s, ox.NamedNode) and isinstance(o, ox.NamedNode)):
+            return None
+        source, target = ids.get(s.value), ids.get(o.value)
+        if source is None:
+            source = ids[s.value] = len(into)
+            into.append([])
+        if target is None:
+            target = ids[o.value] = len(into)
+            into.append([])
+        into[target].append((-1, source))  # (property, node): one property here
+    return edges
+
+
+def walked_rule(check: Check) -> bool:
+    """Whether a full run of the check walks in memory: a Closure over mlg:dependsOn."""
     return (
-        index is not None
-        and check.closure is not None
-        and check.closure.path == DEPENDS_ON.value
-        and not check.per_focus
+        check.closure is not None and check.closure.path == DEPENDS_ON.value and not check.per_focus
     )
+
+
+def walkable(check: Check, edges: Edges | None) -> bool:
+    """Whether `edges` can answer this check's full run."""
+    return edges is not None and walked_rule(check)
 
 
 class _NotIndexedError(Exception):
@@ -61,7 +116,7 @@ class Reached:
         return [(node, self.values[i]) for node, found in self.targets for i in found]
 
 
-def closure_pairs(store: GraphStore, check: Check, index: LineageIndex) -> Reached | None:
+def closure_pairs(store: GraphStore, check: Check, index: Edges) -> Reached | None:
     """The (`this`, `value`) pairs of the check over every target, as its SPARQL gives them
     (DISTINCT), in the order of a report: by `this`, then `value`, as N-Triples. None when a
     blank node is a value or passes the other test (the index holds IRIs only: the check then
@@ -72,7 +127,7 @@ def closure_pairs(store: GraphStore, check: Check, index: LineageIndex) -> Reach
         return None
 
 
-def _reached(store: GraphStore, check: Check, index: LineageIndex) -> Reached:
+def _reached(store: GraphStore, check: Check, index: Edges) -> Reached:
     closure = check.closure
     assert isinstance(closure, Closure)
     value_p, value_o = (_nt(t) for t in closure.value_test)
@@ -109,7 +164,7 @@ def _reached(store: GraphStore, check: Check, index: LineageIndex) -> Reached:
     return reached
 
 
-def _reaching(index: LineageIndex, starts: list[int]) -> list[int]:
+def _reaching(index: Edges, starts: list[int]) -> list[int]:
     """For each node (by id), which starts it depends on (one or more steps), as a mask: bit i
     is starts[i]. Each node's mask is settled once, upstream first, and pushed to what depends
     on it (an OR of a few hundred bytes, in C): work in proportion to the edges below the

@@ -15,11 +15,10 @@ from rdflib import RDF, Graph
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from kg.governance.closure import Reached, closure_pairs, walkable
+from kg.governance.closure import Edges, Reached, closure_pairs, walkable
 from kg.governance.model import Result, Severity
 from kg.governance.shapes import Check, Shapes, nt
 from kg.graphs import LOADS_GRAPH, SHAPES_GRAPH
-from kg.lineage.index import LineageIndex
 from kg.lineage.walkers import collector_paused
 from kg.store import GraphStore
 
@@ -76,11 +75,11 @@ def run_check(
     store: GraphStore,
     check: Check,
     focus: Iterable[str] | None = None,
-    index: LineageIndex | None = None,
+    index: Edges | None = None,
 ) -> list[Result]:
-    """The check's results over the focus nodes (N-Triples IRIs) or every target; `index`, the
-    lineage index of this very store, answers path rules over every target faster
-    (kg.governance.closure), in report order."""
+    """The check's results over the focus nodes (N-Triples IRIs) or every target. `index`, the
+    lineage index of this very store or its edges (kg.governance.closure.dependency_edges),
+    answers path rules over every target faster, in report order."""
     walked = _walked(store, check, index) if focus is None else None
     if walked is not None:
         return walked
@@ -109,10 +108,10 @@ def run_check(
     return found
 
 
-def _walked(store: GraphStore, check: Check, index: LineageIndex | None) -> list[Result] | None:
-    """A path rule's results over every target from the lineage index, as run_check makes
+def _walked(store: GraphStore, check: Check, index: Edges | None) -> list[Result] | None:
+    """A path rule's results over every target from the edges in memory, as run_check makes
     them from its SPARQL rows, distinct and in report order (kg.governance.closure gives the
-    pairs so); None when the index cannot answer it. A million of them at scale: each node's
+    pairs so); None when they cannot answer it. A million of them at scale: each node's
     text is made once, and the message's template is compiled once."""
     if not walkable(check, index):
         return None
@@ -150,11 +149,11 @@ def run_compiled(
     focus: Iterable[str] | None = None,
     *,
     progress: Callable[[int], None] | None = None,
-    index: LineageIndex | None = None,
+    index: Edges | None = None,
 ) -> list[Result]:
     """Every compiled check over the store (or only over the focus nodes, as N-Triples IRIs).
     `progress` is told how many checks have run, after each; `index` is the store's own
-    lineage index, for path rules (see `run_check`)."""
+    lineage index or its edges, for path rules (see `run_check`)."""
     focus_list = None if focus is None else sorted(set(focus))
     if focus_list is not None and not focus_list:
         return []

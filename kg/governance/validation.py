@@ -8,6 +8,7 @@ from enum import StrEnum
 
 import pyoxigraph as ox
 
+from kg.governance.closure import Edges, dependency_edges, walked_rule
 from kg.governance.engines import run_compiled, run_reference, store_as_rdflib
 from kg.governance.model import Report, Result
 from kg.governance.shapes import Shapes
@@ -35,12 +36,16 @@ def validate(
     The compiled engine runs what it compiled inside the store and hands the other shapes to
     pyshacl; `Engine.PYSHACL` runs everything through pyshacl (the reference). `progress` is
     told how many compiled checks have run, after each. `index`: the store's own lineage
-    index, which answers path rules over the whole graph (kg.governance.closure).
+    index, which answers path rules over the whole graph (kg.governance.closure); without it
+    a full run reads the store's mlg:dependsOn edges for them.
     """
     wanted = None if focus is None else set(focus)
     results: list[Result] = []
     if engine is Engine.COMPILED:
-        results = run_compiled(store, shapes, wanted, progress=progress, index=index)
+        edges: Edges | None = index
+        if wanted is None and index is None and any(map(walked_rule, shapes.checks)):
+            edges = dependency_edges(store)  # no index: path rules walk the store's edges
+        results = run_compiled(store, shapes, wanted, progress=progress, index=edges)
         fallback = shapes.fallback
     else:
         fallback = shapes.graph
