@@ -27,6 +27,8 @@ from pathlib import Path
 
 import tantivy
 
+from kg.errors import StoreLockedError
+
 # Field weights as FTS5's bm25 had them (name most, then tags, ids, descriptions).
 WEIGHTS = {"name": 10.0, "tags": 5.0, "ident": 4.0, "description": 1.0}
 FACETS = ("type", "owner", "status", "stage", "tag", "source")
@@ -97,7 +99,15 @@ class TextIndex:
         self._schema = _schema()
         self._index = self._open()
         # One thread indexes: a write is a few documents, and a rebuild is bound by Python.
-        self._writer = self._index.writer(heap_size=64_000_000, num_threads=1)
+        try:
+            self._writer = self._index.writer(heap_size=64_000_000, num_threads=1)
+        except ValueError as exc:
+            if "LockBusy" not in str(exc):
+                raise
+            raise StoreLockedError(
+                f"the search index at {path} is in use by another process (a running "
+                "`kg serve` with the same --store?); stop it, or ask that server over HTTP"
+            ) from exc
         self._pending = False
         self._timer: threading.Timer | None = None
         state = None if path is None else path / _STATE

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from kg import views
+from kg.errors import StoreLockedError
 from kg.graph import Document, KnowledgeGraph
 from kg.search import SearchIndex, Segment, segments
+from kg.search_tantivy import TextIndex
 from kg.vocab import MLG, RDF_TYPE
 from kg.write import importers
 from kg.write.importers import Importer
@@ -429,3 +431,13 @@ def test_related_finds_any_shared_word_by_type(graph: KnowledgeGraph) -> None:
     }
     models = graph.search_index.related("quasar bells", f"{MLG}Model")
     assert [i for i, _ in models] == [iri("model/quasimodo")]
+
+
+def test_a_search_index_another_process_writes_is_refused_clearly(tmp_path: Path) -> None:
+    graph = _on_disk(tmp_path)
+    try:
+        # as a second process with the same folder would find it (a remote store's CLI)
+        with pytest.raises(StoreLockedError, match="in use by another process"):
+            TextIndex(tmp_path / "store.search.tantivy")
+    finally:
+        graph.close()
